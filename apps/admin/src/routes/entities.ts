@@ -1,0 +1,107 @@
+import type { Request, Response, Router } from 'express';
+import type { EntityDao, EntityStore, Relation, Scope } from '@keygate/entities';
+import { HttpError, pageBody } from '@keygate/http';
+import { param, route } from './route';
+
+const writeOptions = (req: Request, scope?: Scope) => ({ form: req.bodyKind === 'form', ...(scope ? { scope } : {}) });
+
+function body(req: Request): Record<string, unknown> {
+  return (req.body ?? {}) as Record<string, unknown>;
+}
+
+/** `/services`, `/services/{id or name}` and the same for every entity. */
+function collectionRoutes(router: Router, dao: EntityDao): void {
+  const name = dao.def.name;
+  route(router, `/${name}`, {
+    get: async (req, res) => {
+      res.json(pageBody(await dao.page(req.query), `/${name}`, req.query));
+    },
+    post: async (req, res) => {
+      res.status(201).json(await dao.insert(body(req), writeOptions(req)));
+    },
+  });
+  route(router, `/${name}/:id`, entityHandlers(dao, (req) => param(req, 'id'), { deleteMissing: 204 }));
+}
+
+/** GET/PATCH/PUT/DELETE of one entity, optionally inside a parent's scope. */
+function entityHandlers(
+  dao: EntityDao,
+  idOf: (req: Request) => string,
+  options: { deleteMissing: 204 | 404; scope?: (req: Request) => Promise<Scope> },
+) {
+  const scopeOf = async (req: Request) => (options.scope ? await options.scope(req) : undefined);
+  return {
+    get: async (req: Request, res: Response) => {
+      const entity = await dao.select(idOf(req), await scopeOf(req));
+      if (!entity) throw HttpError.notFound();
+      res.json(entity);
+    },
+    patch: async (req: Request, res: Response) => {
+      const scope = await scopeOf(req);
+      const entity = await dao.update(idOf(req), body(req), writeOptions(req, scope));
+      if (!entity) throw HttpError.notFound();
+      res.json(entity);
+    },
+    put: async (req: Request, res: Response) => {
+      const scope = await scopeOf(req);
+      res.json(await dao.upsert(idOf(req), body(req), writeOptions(req, scope)));
+    },
+    delete: async (req: Request, res: Response) => {
+      const deleted = await dao.delete(idOf(req), await scopeOf(req));
+      // Kong: deleting a missing top-level entity is a no-op (204); a nested one is 404.
+      if (!deleted && options.deleteMissing === 404) throw HttpError.notFound();
+      res.status(204).end();
+    },
+  };
+}
+
+/**
+ * Nested endpoints for a foreign key, as Kong generates them:
+ * `/services/{s}/routes`, `/services/{s}/routes/{r}` and `/routes/{r}/service`.
+ */
+function relationRoutes(router: Router, store: EntityStore, relation: Relation): void {
+  const parent = store.dao(relation.parent.name);
+  const child = store.dao(relation.child.name);
+  const field = relation.foreignKey.field;
+  const base = `/${relation.parent.name}/:parent/${relation.child.name}`;
+  const scope = async (req: Request): Promise<Scope> => {
+    const found = await parent.select(param(req, 'parent'));
+    if (!found) throw HttpError.notFound();
+    return { field, id: found.id };
+  };
+  route(router, base, {
+    get: async (req, res) => {
+      const page = await child.page({ ...req.query, scope: await scope(req) });
+      res.json(pageBody(page, `/${relation.parent.name}/${param(req, 'parent')}/${relation.child.name}`, req.query));
+    },
+    post: async (req, res) => {
+      res.status(201).json(await child.insert(body(req), writeOptions(req, await scope(req))));
+    },
+  });
+  route(router, `${base}/:child`, entityHandlers(child, (req) => param(req, 'child'), { deleteMissing: 404, scope }));
+
+  const parentOfChild = async (req: Request) => {
+    const found = await child.select(param(req, 'child'));
+    const ref = found?.[field] as { id?: string } | null | undefined;
+    if (!ref?.id) throw HttpError.notFound();
+    return ref.id;
+  };
+  route(router, `/${relation.child.name}/:child/${field}`, {
+    get: async (req, res) => {
+      const entity = await parent.select(await parentOfChild(req));
+      if (!entity) throw HttpError.notFound();
+      res.json(entity);
+    },
+    patch: async (req, res) => {
+      const entity = await parent.update(await parentOfChild(req), body(req), writeOptions(req));
+      if (!entity) throw HttpError.notFound();
+      res.json(entity);
+    },
+  });
+}
+
+export function entityRoutes(router: Router, store: EntityStore): void {
+  // Nested paths first: `/services/:parent/routes` must not be taken for `/services/:id`.
+  for (const relation of store.relations()) relationRoutes(router, store, relation);
+  for (const def of store.definitions()) collectionRoutes(router, store.dao(def.name));
+}

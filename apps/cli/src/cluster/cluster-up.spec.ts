@@ -1,0 +1,135 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { baseEnv, freePort, freePortBlock, ManagedProcess, REPO_ROOT, testServices } from '@keygate/testing';
+import { canConnect } from './net';
+
+/** Base ports with room for the cluster's steps of 10 above them. */
+const portBase = () => freePortBlock(6);
+
+async function adminSql(sql: string): Promise<void> {
+  const client = new pg.Client({ ...testServices().pg, database: 'postgres' });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+interface Started {
+  cli: ManagedProcess;
+  statusUrls: string[];
+  adminUrl: string;
+  proxyUrls: string[];
+}
+
+async function clusterUp(conf: string, args: string[] = []): Promise<Started> {
+  const cli = new ManagedProcess('cluster', join(REPO_ROOT, 'bin', 'keygate'), ['cluster', 'up', '-c', conf, ...args], baseEnv());
+  await cli.waitForLine((line) => line.includes('Keygate local cluster is up'), 120_000, 'the cluster');
+  await cli.waitForLine((line) => line.includes('Press Ctrl-C to stop.'));
+  const nodeLines = cli.lines.filter((line) => / status http:\/\//.test(line));
+  const statusUrls = nodeLines.map((line) => /status (http:\S+)/.exec(line)![1]!);
+  const adminUrl = /^\s+admin\s+(http:\S+)/m.exec(cli.output)![1]!;
+  const proxyUrls = [...cli.output.matchAll(/^\s+proxy-\d+\s+(http:\S+)/gm)].map((m) => m[1]!);
+  return { cli, statusUrls, adminUrl, proxyUrls };
+}
+
+function writeConf(lines: Record<string, string | number>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'keygate-cluster-'));
+  const path = join(dir, 'kong.conf');
+  writeFileSync(path, Object.entries(lines).map(([k, v]) => `${k} = ${v}`).join('\n'));
+  return path;
+}
+
+describe('keygate cluster up', () => {
+  it("creates Kong's role and database, migrates, starts every node, and stops them all on Ctrl-C", async () => {
+    const suffix = randomBytes(4).toString('hex');
+    const role = `kgtest_role_${suffix}`;
+    const db = `kgtest_db_${suffix}`;
+    const { pg: server } = testServices();
+    const [admin, status, proxy] = [await portBase(), await portBase(), await portBase()];
+    const conf = writeConf({
+      pg_host: server.host,
+      pg_port: server.port,
+      pg_user: role,
+      pg_database: db,
+      admin_listen: `127.0.0.1:${admin}`,
+      proxy_listen: `127.0.0.1:${proxy}`,
+      status_listen: `127.0.0.1:${status}`,
+    });
+    let started: Started | undefined;
+    try {
+      started = await clusterUp(conf, ['--proxies', '2']);
+      const { cli, statusUrls, adminUrl, proxyUrls } = started;
+      expect(cli.output).toContain(`created role '${role}' and database '${db}'`);
+      expect(statusUrls).toHaveLength(5);
+      expect(proxyUrls).toEqual([`http://127.0.0.1:${proxy}`, `http://127.0.0.1:${proxy + 10}`]);
+      const apps = [];
+      for (const url of statusUrls) {
+        const body = (await (await fetch(url)).json()) as { app: string; ready: boolean };
+        expect(body.ready).toBe(true);
+        apps.push(body.app);
+      }
+      expect(apps.sort()).toEqual(['admin', 'keyring-broker', 'proxy', 'proxy', 'vault-resolver']);
+      const created = await fetch(`${adminUrl}/consumers`, { method: 'POST', body: 'username=alice', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      expect(created.status).toBe(201);
+      const unmatched = await fetch(`${proxyUrls[0]}/anything`);
+      expect(unmatched.status).toBe(404);
+
+      cli.signal('SIGINT');
+      expect((await cli.exited).code).toBe(0);
+      expect(cli.output).toContain('keygate: stopped');
+      for (const url of [...statusUrls, adminUrl, ...proxyUrls]) {
+        const { hostname, port } = new URL(url);
+        expect(await canConnect(hostname, Number(port), 500)).toBe(false);
+      }
+    } finally {
+      await started?.cli.stop();
+      await adminSql(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+      await adminSql(`DROP ROLE IF EXISTS ${role}`);
+    }
+  });
+
+  it('starts an embedded PostgreSQL when none answers at pg_host:pg_port', async () => {
+    mkdirSync(join(REPO_ROOT, 'tmp'), { recursive: true });
+    const stateDir = mkdtempSync(join(REPO_ROOT, 'tmp', 'embedded-'));
+    const [pgPort, admin, status, proxy] = [await freePort(), await portBase(), await portBase(), await portBase()];
+    const conf = writeConf({
+      pg_host: '127.0.0.1',
+      pg_port: pgPort,
+      admin_listen: `127.0.0.1:${admin}`,
+      proxy_listen: `127.0.0.1:${proxy}`,
+      status_listen: `127.0.0.1:${status}`,
+    });
+    const started = await clusterUp(conf, ['--proxies', '1', '--state-dir', stateDir]);
+    try {
+      expect(started.cli.output).toContain(`no PostgreSQL at 127.0.0.1:${pgPort}; starting an embedded one`);
+      expect(started.cli.output).toMatch(/postgres\s+127\.0\.0\.1:\d+\/kong as kong \(embedded/);
+      const created = await fetch(`${started.adminUrl}/consumers`, { method: 'POST', body: '{"username":"embedded"}', headers: { 'content-type': 'application/json' } });
+      expect(created.status).toBe(201);
+      started.cli.signal('SIGINT');
+      expect((await started.cli.exited).code).toBe(0);
+      expect(await canConnect('127.0.0.1', pgPort, 500)).toBe(false);
+    } finally {
+      await started.cli.stop();
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  }, 180_000);
+
+  it('says how to get Redis when none answers and redis-server is not installed', async () => {
+    const conf = writeConf({ redis_url: `redis://127.0.0.1:${await freePort()}`, ...dbSettings() });
+    const cli = new ManagedProcess('cluster', join(REPO_ROOT, 'bin', 'keygate'), ['cluster', 'up', '-c', conf], { ...baseEnv(), PATH: '/nonexistent' });
+    const result = await cli.exited;
+    expect(result.code).toBe(1);
+    expect(cli.output).toContain('redis-server is not installed');
+    expect(cli.output).toContain('apt-get install redis-server');
+  });
+});
+
+function dbSettings(): Record<string, string | number> {
+  const { pg: server } = testServices();
+  return { pg_host: server.host, pg_port: server.port, pg_user: server.user, pg_database: 'postgres' };
+}

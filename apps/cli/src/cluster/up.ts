@@ -1,0 +1,128 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { ConfigError, loadConfig, processEnv } from '@keygate/config';
+import { Database, connectionSettings, waitForDatabase } from '@keygate/db';
+import { createLogger } from '@keygate/logging';
+import { createMigrator } from '@keygate/runtime';
+import type { Output } from '../output';
+import { ClusterChild } from './children';
+import { ClusterError } from './errors';
+import { isPortFree } from './net';
+import { planCluster, type NodeApp } from './plan';
+import { ensurePostgres, type PostgresHandle } from './postgres';
+import { ensureRedis, type RedisHandle } from './redis';
+
+export interface ClusterOptions {
+  readonly conf?: string;
+  readonly proxies: number;
+  /** Embedded PostgreSQL data and generated passwords live here. */
+  readonly stateDir: string;
+  readonly colour: boolean;
+  readonly readyTimeoutMs?: number;
+}
+
+function appMain(app: NodeApp): string {
+  try {
+    return require.resolve(`@keygate/app-${app}`);
+  } catch {
+    throw new ClusterError(`apps/${app} is not built; run npm run build first`);
+  }
+}
+
+async function migrate(pgOverrides: Record<string, string>, conf: string | undefined, out: Output): Promise<void> {
+  const overrides = Object.fromEntries(Object.entries(pgOverrides).map(([k, v]) => [k.replace(/^KONG_/, '').toLowerCase(), v]));
+  const { config } = await loadConfig({ ...(conf ? { file: conf } : {}), overrides });
+  const logger = createLogger({ level: 'warn', stderr: true });
+  const db = new Database({ settings: connectionSettings(config, 'rw')!, logger, app: 'migrations', statementTimeoutMs: 0 });
+  try {
+    await waitForDatabase(db, logger, { attempts: 5 });
+    const migrator = createMigrator({ logger }, db);
+    const state = await migrator.state();
+    const executed = state.needsBootstrap ? (await migrator.bootstrap()).executed : (await migrator.up()).executed;
+    out.log(executed.length > 0 ? `migrations: executed ${executed.join(', ')}` : 'migrations: database is up-to-date');
+  } finally {
+    await db.close();
+  }
+}
+
+/**
+ * `keygate cluster up`: PostgreSQL (found or embedded), Redis (found or started), migrations,
+ * then admin, keyring-broker, vault-resolver and N proxies as child processes sharing one
+ * generated cluster secret. Runs until SIGINT/SIGTERM, then stops everything it started.
+ */
+export async function clusterUp(options: ClusterOptions, out: Output): Promise<number> {
+  let postgres: PostgresHandle | undefined;
+  let redis: RedisHandle | undefined;
+  const children: ClusterChild[] = [];
+  const say = (line: string) => out.log(`keygate: ${line}`);
+  // Registered first, so Ctrl-C during start-up also stops what was started.
+  const stopRequested = new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  const abortable = <T>(work: Promise<T>): Promise<T> =>
+    Promise.race([work, stopRequested.then((signal) => Promise.reject(new ClusterError(`${signal} during start-up; stopped`)))]);
+  const shutdown = async () => {
+    await Promise.all(children.map((c) => c.stop()));
+    await redis?.stop();
+    await postgres?.stop();
+  };
+  try {
+    const { config } = await loadConfig(options.conf ? { file: options.conf } : {});
+    postgres = await abortable(ensurePostgres(config, options.stateDir, say));
+    redis = await abortable(ensureRedis(config.redis_url, say));
+    await abortable(migrate(postgres.env, options.conf, out));
+
+    const plan = planCluster(config, options.proxies);
+    for (const node of plan) {
+      for (const { host, port } of node.ports) {
+        if (!(await isPortFree(host, port))) throw new ClusterError(`${node.name}: port ${host}:${port} is already in use (another Keygate or Kong running?)`);
+      }
+    }
+    const secret = config.keyring_cluster_secret ? {} : { KONG_KEYRING_CLUSTER_SECRET: randomBytes(32).toString('base64url') };
+    const baseEnv = { ...processEnv(), ...postgres.env, ...secret };
+    const args = options.conf ? ['-c', options.conf] : [];
+    let alive = plan.length;
+    let allDied: () => void = () => undefined;
+    const allGone = new Promise<void>((resolve) => {
+      allDied = resolve;
+    });
+    for (const node of plan) {
+      const child = new ClusterChild(
+        { name: node.name, main: appMain(node.app), args, env: { ...baseEnv, ...node.env }, statusUrl: node.statusUrl },
+        (line) => out.log(line),
+        (c, code) => {
+          say(`${c.spec.name} exited unexpectedly (code ${code}); the other nodes keep running`);
+          if (--alive === 0) allDied();
+        },
+      );
+      child.start(options.colour);
+      children.push(child);
+    }
+    await abortable(Promise.all(children.map((c) => c.waitReady(options.readyTimeoutMs ?? 60_000))));
+
+    out.log('');
+    out.log('Keygate local cluster is up:');
+    for (const node of plan) out.log(`  ${node.name.padEnd(15)} ${(node.serves ?? '-').padEnd(26)} status ${node.statusUrl}`);
+    out.log(`  ${'postgres'.padEnd(15)} ${postgres.description}`);
+    out.log(`  ${'redis'.padEnd(15)} ${redis.description}`);
+    out.log('Press Ctrl-C to stop.');
+
+    const signal = await Promise.race([stopRequested, allGone.then(() => 'all nodes exited')]);
+    say(`${signal}: stopping the cluster`);
+    await shutdown();
+    say('stopped');
+    return signal === 'all nodes exited' ? 1 : 0;
+  } catch (err) {
+    await shutdown().catch(() => undefined);
+    if (err instanceof ClusterError || err instanceof ConfigError) {
+      out.err(`Error: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+export function defaultStateDir(cwd: string): string {
+  return join(cwd, '.keygate');
+}

@@ -1,0 +1,141 @@
+import { createInterface } from 'node:readline/promises';
+import { loadConfig } from '@keygate/config';
+import { Database, NEEDS_BOOTSTRAP_MESSAGE, connectionSettings, waitForDatabase } from '@keygate/db';
+import { createLogger, type Logger } from '@keygate/logging';
+import { createMigrator } from '@keygate/runtime';
+import type { Output } from '../output';
+
+export interface MigrationsOptions {
+  readonly conf?: string;
+  readonly yes?: boolean;
+  /** Seconds to wait for another node's migrations to finish. */
+  readonly lockTimeout?: number;
+}
+
+/** Exit codes of `kong migrations list`, kept for scripts that check them. */
+export const LIST_EXIT = { upToDate: 0, needsBootstrap: 3, newMigrations: 5 } as const;
+
+async function withMigrator<T>(options: MigrationsOptions, fn: (m: ReturnType<typeof createMigrator>, db: Database, logger: Logger) => Promise<T>): Promise<T> {
+  const loaded = await loadConfig(options.conf ? { file: options.conf } : {});
+  // The command's own output goes to stdout; the log (warnings, or more with log_level) to stderr.
+  const level = loaded.config.log_level === 'notice' || loaded.config.log_level === 'info' ? 'warn' : loaded.config.log_level;
+  const logger = createLogger({ level, bindings: { app: 'cli' }, stderr: true });
+  // Migrations may run longer than pg_timeout (index builds): no statement timeout here.
+  const db = new Database({ settings: connectionSettings(loaded.config, 'rw')!, logger, app: 'migrations', statementTimeoutMs: 0 });
+  try {
+    await waitForDatabase(db, logger, { attempts: 5 });
+    const migrator = createMigrator({ logger }, db);
+    return await fn(migrator, db, logger);
+  } finally {
+    await db.close();
+  }
+}
+
+function databaseName(db: Database): string {
+  return db.options.settings.database;
+}
+
+export async function migrationsBootstrap(options: MigrationsOptions, out: Output): Promise<number> {
+  return withMigrator(options, async (migrator, db) => {
+    const state = await migrator.state();
+    if (!state.needsBootstrap) {
+      out.log('Database already bootstrapped');
+      return 0;
+    }
+    out.log('Bootstrapping database...');
+    out.log(`migrating core on database '${databaseName(db)}'...`);
+    const result = await migrator.bootstrap();
+    if (result.alreadyBootstrapped) {
+      out.log('Database already bootstrapped');
+      return 0;
+    }
+    reportExecuted(result.executed, out);
+    out.log('Database is up-to-date');
+    return 0;
+  });
+}
+
+export async function migrationsUp(options: MigrationsOptions, out: Output): Promise<number> {
+  return withMigrator(options, async (migrator, db) => {
+    const state = await migrator.state();
+    if (state.needsBootstrap) {
+      out.err(`Cannot run migrations: ${NEEDS_BOOTSTRAP_MESSAGE}`);
+      return 1;
+    }
+    if (state.pending.length === 0) {
+      out.log('Database is already up-to-date');
+      return 0;
+    }
+    out.log(`migrating core on database '${databaseName(db)}'...`);
+    const result = await migrator.up();
+    reportExecuted(result.executed, out);
+    out.log('Database is up-to-date');
+    return 0;
+  });
+}
+
+/** Keygate's migrations are single-phase; `finish` exists so Kong's upgrade scripts run unchanged. */
+export async function migrationsFinish(options: MigrationsOptions, out: Output): Promise<number> {
+  return withMigrator(options, async (migrator) => {
+    const state = await migrator.state();
+    if (state.needsBootstrap) {
+      out.err(`Cannot run migrations: ${NEEDS_BOOTSTRAP_MESSAGE}`);
+      return 1;
+    }
+    out.log('No pending migrations to finish');
+    if (state.pending.length > 0) out.log("\nNew migrations available; run 'keygate migrations up' to proceed");
+    return 0;
+  });
+}
+
+export async function migrationsList(options: MigrationsOptions, out: Output): Promise<number> {
+  return withMigrator(options, async (migrator) => {
+    const state = await migrator.state();
+    if (state.needsBootstrap) {
+      out.log(NEEDS_BOOTSTRAP_MESSAGE);
+      return LIST_EXIT.needsBootstrap;
+    }
+    out.log('Executed migrations:');
+    out.log(`core: ${state.executed.map((m) => m.name).join(', ')}`);
+    if (state.unknown.length > 0) out.log(`\nUnknown to this version (database is newer): ${state.unknown.join(', ')}`);
+    if (state.modified.length > 0) out.log(`\nChanged since executed: ${state.modified.join(', ')}`);
+    if (state.pending.length > 0) {
+      out.log('\nNew migrations available:');
+      out.log(`core: ${state.pending.map((m) => m.name).join(', ')}`);
+      out.log("\nRun 'keygate migrations up' to proceed");
+      return LIST_EXIT.newMigrations;
+    }
+    return LIST_EXIT.upToDate;
+  });
+}
+
+export async function migrationsReset(options: MigrationsOptions, out: Output): Promise<number> {
+  if (!options.yes) {
+    if (!process.stdin.isTTY) {
+      out.err("Error: not a tty: refusing to reset the database without confirmation; pass --yes");
+      return 1;
+    }
+    const rl = createInterface({ input: process.stdin, output: process.stdout });
+    const answer = await rl.question('Are you sure? This operation is irreversible. [y/N] ');
+    rl.close();
+    if (!/^y(es)?$/i.test(answer.trim())) {
+      out.log('Canceled');
+      return 0;
+    }
+  }
+  return withMigrator(options, async (migrator) => {
+    out.log('Resetting database...');
+    if (!(await migrator.reset())) {
+      out.log('Database not bootstrapped, nothing to reset');
+      return 1;
+    }
+    out.log('Database successfully reset');
+    return 0;
+  });
+}
+
+function reportExecuted(executed: readonly string[], out: Output): void {
+  if (executed.length > 0) out.log(`core migrated up to: ${executed[executed.length - 1]} (executed)`);
+  out.log(`${executed.length} migration${executed.length === 1 ? '' : 's'} processed`);
+  out.log(`${executed.length} executed`);
+}

@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { ConfigError } from '@keygate/config';
+import { DatabaseError, DatabaseSettingsError } from '@keygate/db';
+import { UsageError, VERSION } from '@keygate/runtime';
+import { configCheck } from './commands/config-check';
+import { migrationsBootstrap, migrationsFinish, migrationsList, migrationsReset, migrationsUp } from './commands/migrations';
+import { NODE_APPS, startNode } from './commands/start';
+import { clusterUp, defaultStateDir } from './cluster/up';
+import { consoleOutput } from './output';
+
+const confOption = () => new Option('-c, --conf <file>', 'configuration file (kong.conf syntax); default: KONG_CONF, /etc/kong/kong.conf, /etc/kong.conf');
+
+function exitWith(code: number): void {
+  process.exitCode = code;
+}
+
+/** Errors the operator can act on print their message; anything else is a bug with a stack. */
+function report(err: unknown): number {
+  if (err instanceof ConfigError || err instanceof UsageError || err instanceof DatabaseSettingsError) {
+    consoleOutput.err(`Error: ${err.message}`);
+    return 1;
+  }
+  if (err instanceof DatabaseError) {
+    consoleOutput.err(`Error: database: ${err.message}`);
+    return 1;
+  }
+  consoleOutput.err(`Error: ${(err as Error).stack ?? String(err)}`);
+  return 1;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('keygate').description('Keygate API gateway').version(VERSION, '-v, --version');
+  program.showHelpAfterError();
+
+  program
+    .command('start')
+    .description(`start one node: ${NODE_APPS.join(' | ')}`)
+    .argument('<app>', NODE_APPS.join(' | '))
+    .addOption(confOption())
+    .action(async (app: string, opts: { conf?: string }) => startNode(app, opts.conf));
+
+  const migrations = program.command('migrations').description("database schema (Kong's verbs)");
+  const verbs = {
+    bootstrap: ['create the schema on an empty database', migrationsBootstrap],
+    up: ['run pending migrations', migrationsUp],
+    finish: ['finish pending migrations (Keygate migrations are single-phase)', migrationsFinish],
+    list: ['list executed and pending migrations (exit 3: needs bootstrap, 5: new migrations)', migrationsList],
+    reset: ['drop every Keygate table (asks, or --yes)', migrationsReset],
+  } as const;
+  for (const [verb, [description, run]] of Object.entries(verbs)) {
+    const cmd = migrations.command(verb).description(description).addOption(confOption());
+    if (verb === 'reset') cmd.option('-y, --yes', 'do not ask for confirmation');
+    cmd.action(async (opts: { conf?: string; yes?: boolean }) => exitWith(await run(opts, consoleOutput)));
+  }
+
+  const cluster = program.command('cluster').description('local cluster as processes');
+  cluster
+    .command('up')
+    .description('start PostgreSQL/Redis if needed, migrate, and run admin, keyring-broker, vault-resolver and N proxies')
+    .addOption(confOption())
+    .option('--proxies <n>', 'number of proxy nodes', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 64) throw new UsageError('--proxies expects an integer from 0 to 64');
+      return n;
+    }, 2)
+    .option('--state-dir <dir>', 'where the embedded PostgreSQL keeps its data', defaultStateDir(process.cwd()))
+    .action(async (opts: { conf?: string; proxies: number; stateDir: string }) =>
+      exitWith(await clusterUp({ ...opts, colour: Boolean(process.stdout.isTTY) }, consoleOutput)),
+    );
+
+  program
+    .command('config')
+    .description('configuration')
+    .command('check')
+    .description('print the effective configuration (secrets redacted) or every error')
+    .addOption(confOption())
+    .action(async (opts: { conf?: string }) => exitWith(await configCheck(opts, consoleOutput)));
+
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync([...argv], { from: 'user' });
+  } catch (err) {
+    exitWith(report(err));
+  }
+}
+
+if (require.main === module) void main(process.argv.slice(2));

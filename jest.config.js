@@ -1,0 +1,10 @@
+// One jest run over every project (what `npm test` runs after building).
+const { getJestProjectsAsync } = require('@nx/jest');
+
+module.exports = async () => ({
+  projects: await getJestProjectsAsync(),
+  // Integration suites mostly wait on child processes and sockets, so more workers than cores
+  // pays off; each file isolates itself (own database, own ports, own Redis prefix).
+  maxWorkers: 3,
+  testTimeout: 60_000,
+});

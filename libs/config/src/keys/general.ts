@@ -1,0 +1,60 @@
+import { key } from '../spec';
+import { list, oneOf, redisUrl, secretString } from '../types';
+import { listen } from '../listen';
+
+export const GENERAL_KEYS = {
+  log_level: key({
+    type: oneOf('debug', 'info', 'notice', 'warn', 'error', 'crit', 'alert', 'emerg'),
+    default: 'notice',
+    origin: 'kong',
+    doc: 'Log verbosity. `notice` logs as `info`; `crit`, `alert` and `emerg` log as `fatal`.',
+  }),
+  database: key({
+    type: oneOf('postgres'),
+    default: 'postgres',
+    origin: 'kong',
+    doc: "Datastore. Keygate needs PostgreSQL; Kong's DB-less mode (`off`) is not supported.",
+  }),
+  plugins: key({
+    type: list(),
+    default: 'bundled',
+    origin: 'kong',
+    doc: 'Plugins to load: `bundled` (key-auth, basic-auth) and/or plugin names.',
+  }),
+  vaults: key({
+    type: list(),
+    default: 'bundled',
+    origin: 'kong',
+    doc: 'Vault backends to load: `bundled` (env, aws, hcv, gcp, azure) and/or backend names.',
+  }),
+  proxy_listen: key({
+    type: listen(),
+    default: '0.0.0.0:8000 reuseport backlog=16384, 0.0.0.0:8443 http2 ssl reuseport backlog=16384',
+    origin: 'kong',
+    doc: 'Where the proxy accepts client traffic. `ssl` entries need certificates and are skipped with a warning until TLS termination lands.',
+  }),
+  admin_listen: key({
+    type: listen(),
+    default: '127.0.0.1:8001 reuseport backlog=16384, 127.0.0.1:8444 http2 ssl reuseport backlog=16384',
+    origin: 'kong',
+    doc: 'Where the Admin API listens. Keep it on a private address: it can change every credential.',
+  }),
+  status_listen: key({
+    type: listen(),
+    default: '127.0.0.1:8007 reuseport backlog=16384',
+    origin: 'kong',
+    doc: 'Per-node status endpoint (`GET /status`, `GET /status/ready`) of whichever app is started. Give each app on one host its own port.',
+  }),
+  redis_url: key({
+    type: redisUrl(),
+    default: 'redis://127.0.0.1:6379',
+    origin: 'keygate',
+    doc: 'Redis for background jobs (BullMQ). The password, if any, is never printed.',
+  }),
+  keyring_cluster_secret: key({
+    type: secretString(),
+    origin: 'keygate',
+    secret: true,
+    doc: 'Shared secret that admits a node to the keyring exchange (HMAC over node id and public key). May be a `{vault://...}` reference. `keygate cluster up` generates one for its local cluster.',
+  }),
+};

@@ -1,0 +1,202 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inspect } from 'node:util';
+import { ConfigError } from './errors';
+import { KEYS } from './keys';
+import { loadConfig, type LoadConfigOptions } from './load';
+import { displaySettings, redactedConfig } from './display';
+
+const dir = mkdtempSync(join(tmpdir(), 'keygate-config-'));
+let fileCount = 0;
+function confFile(text: string): string {
+  const path = join(dir, `kong-${++fileCount}.conf`);
+  writeFileSync(path, text);
+  return path;
+}
+const load = (options: LoadConfigOptions = {}) => loadConfig({ env: {}, defaultPaths: [], ...options });
+
+async function configError(options: LoadConfigOptions): Promise<ConfigError> {
+  const error = await load(options).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(error).toBeInstanceOf(ConfigError);
+  return error as ConfigError;
+}
+
+describe('loadConfig', () => {
+  it("applies Kong's defaults", async () => {
+    const { config, warnings } = await load();
+    expect(config.pg_host).toBe('127.0.0.1');
+    expect(config.pg_port).toBe(5432);
+    expect(config.pg_user).toBe('kong');
+    expect(config.pg_database).toBe('kong');
+    expect(config.pg_timeout).toBe(5000);
+    expect(config.pg_ssl).toBe(false);
+    expect(config.pg_password).toBeUndefined();
+    expect(config.pg_ro_host).toBeUndefined();
+    expect(config.log_level).toBe('notice');
+    expect(config.keyring_strategy).toBe('cluster');
+    expect(config.keyring_vault_kube_role).toBe('default');
+    expect(config.admin_listen.map((l) => [l.host, l.port, l.ssl])).toEqual([
+      ['127.0.0.1', 8001, false],
+      ['127.0.0.1', 8444, true],
+    ]);
+    expect(config.status_listen[0]).toMatchObject({ host: '127.0.0.1', port: 8007, reuseport: true, backlog: 16384 });
+    expect(warnings).toEqual([]);
+  });
+
+  it('gives every key with a default a valid default', async () => {
+    const { config } = await load();
+    for (const [key, spec] of Object.entries(KEYS)) {
+      if ('default' in spec && spec.default !== undefined) expect(config[key as keyof typeof config]).toBeDefined();
+    }
+  });
+
+  it('reads the file, and KONG_* env wins over it', async () => {
+    const file = confFile('pg_host = file-host\npg_port = 6000\nlog_level = debug\n');
+    const { config, sources } = await load({ file, env: { KONG_PG_PORT: '7000' } });
+    expect(config.pg_host).toBe('file-host');
+    expect(config.pg_port).toBe(7000);
+    expect(config.log_level).toBe('debug');
+    expect(sources.get('pg_host')).toEqual({ kind: 'file', file, line: 1 });
+    expect(sources.get('pg_port')).toEqual({ kind: 'env', name: 'KONG_PG_PORT' });
+  });
+
+  it('finds the file through KONG_CONF', async () => {
+    const file = confFile('pg_database = from_kong_conf\n');
+    const { config, file: used } = await load({ env: { KONG_CONF: file } });
+    expect(used).toBe(file);
+    expect(config.pg_database).toBe('from_kong_conf');
+  });
+
+  it('fails clearly when the named file does not exist', async () => {
+    const error = await configError({ file: join(dir, 'missing.conf') });
+    expect(error.message).toContain('configuration file not found');
+  });
+
+  it('treats an empty value as unset', async () => {
+    const file = confFile('pg_database = other\n');
+    const { config } = await load({ file, env: { KONG_PG_DATABASE: '' } });
+    expect(config.pg_database).toBe('kong');
+  });
+
+  it('names the key, the env var and the expected form for a bad value', async () => {
+    const error = await configError({ env: { KONG_PG_PORT: 'notaport' } });
+    expect(error.issues).toHaveLength(1);
+    expect(error.message).toContain('pg_port');
+    expect(error.message).toContain('KONG_PG_PORT');
+    expect(error.message).toContain('expected an integer between 1 and 65535, got "notaport"');
+  });
+
+  it('names the file and line for a bad value in the file', async () => {
+    const file = confFile('# header\npg_timeout = soon\n');
+    const error = await configError({ file });
+    expect(error.message).toContain(`pg_timeout (${file}:2): expected an integer of at least 1, got "soon"`);
+  });
+
+  it('reports every error at once', async () => {
+    const error = await configError({ env: { KONG_PG_PORT: '0', KONG_PG_SSL: 'maybe', KONG_LOG_LEVEL: 'loud' } });
+    expect(error.issues.map((i) => i.key).sort()).toEqual(['log_level', 'pg_port', 'pg_ssl']);
+    expect(error.message).toContain('pg_ssl (env KONG_PG_SSL): expected on or off');
+  });
+
+  it('accepts on/off and true/false but rejects other boolean words', async () => {
+    expect((await load({ env: { KONG_PG_SSL: 'on' } })).config.pg_ssl).toBe(true);
+    expect((await load({ env: { KONG_PG_SSL: 'TRUE' } })).config.pg_ssl).toBe(true);
+    expect((await load({ env: { KONG_PG_SSL: 'off' } })).config.pg_ssl).toBe(false);
+    await configError({ env: { KONG_PG_SSL: 'onn' } });
+  });
+
+  it('never prints a secret value, even when it is invalid or shown', async () => {
+    const planted = 'planted-secret-4f1c';
+    const { config } = await load({ env: { KONG_PG_PASSWORD: planted, KONG_KEYRING_CLUSTER_SECRET: planted } });
+    expect(config.pg_password?.reveal()).toBe(planted);
+    const loaded = await load({ env: { KONG_PG_PASSWORD: planted } });
+    expect(JSON.stringify(redactedConfig(loaded))).not.toContain(planted);
+    expect(inspect(loaded, { depth: 20 })).not.toContain(planted);
+    expect(JSON.stringify(displaySettings(loaded))).not.toContain(planted);
+    const error = await configError({ env: { KONG_REDIS_URL: `ftp://user:${planted}@host` } });
+    expect(error.message).toContain('redis_url');
+    expect(error.message).not.toContain(planted);
+  });
+
+  it('masks the password of redis_url', async () => {
+    const loaded = await load({ env: { KONG_REDIS_URL: 'redis://user:pw-9932@cache:6380/2' } });
+    expect(loaded.config.redis_url.reveal()).toBe('redis://user:pw-9932@cache:6380/2');
+    expect(redactedConfig(loaded).redis_url).toBe('redis://user:REDACTED@cache:6380/2');
+  });
+
+  it('warns about unknown keys instead of failing', async () => {
+    const file = confFile('nginx_worker_processes = 2\n');
+    const { warnings } = await load({ file, env: { KONG_NOT_A_KEY: 'x' } });
+    expect(warnings).toEqual([
+      `unknown configuration key 'nginx_worker_processes' in ${file}:1 (ignored)`,
+      'unknown configuration variable KONG_NOT_A_KEY (ignored)',
+    ]);
+  });
+
+  it("accepts Kong's dynamic vault_<name>_<field> keys", async () => {
+    const { config, warnings } = await load({ env: { KONG_VAULT_AWS_REGION: 'eu-west-1', KONG_VAULT_HCV_TOKEN: 'tok' } });
+    expect(warnings).toEqual([]);
+    expect(config.vault_options).toEqual({ vault_aws_region: 'eu-west-1', vault_hcv_token: 'tok' });
+  });
+
+  it('keeps vault references out of validation when asked to', async () => {
+    const env = { KONG_PG_USER: '{vault://aws/kong-gateway-database/pg_user}', KONG_PG_PORT: '{vault://env/pg-port}' };
+    const loaded = await load({ env, allowUnresolved: true });
+    expect(loaded.unresolved).toEqual(new Set(['pg_user', 'pg_port']));
+    expect(redactedConfig(loaded).pg_user).toBe('{vault://aws/kong-gateway-database/pg_user}');
+  });
+
+  it('refuses an unresolved reference when there is no resolver', async () => {
+    const error = await configError({ env: { KONG_PG_USER: '{vault://aws/db/pg_user}' } });
+    expect(error.message).toContain('pg_user (env KONG_PG_USER): {vault://aws/db/pg_user} is a vault reference');
+  });
+
+  it('validates resolved values and keeps them out of messages', async () => {
+    const resolve = async (ref: { reference: string }) => (ref.reference.includes('port') ? 'not-a-port-77' : 'svc_user');
+    const ok = await load({ env: { KONG_PG_USER: '{vault://env/user}' }, resolve });
+    expect(ok.config.pg_user).toBe('svc_user');
+    expect(redactedConfig(ok).pg_user).toBe('{vault://env/user}');
+    const error = await configError({ env: { KONG_PG_PORT: '{vault://env/port}' }, resolve });
+    expect(error.message).toContain('pg_port');
+    expect(error.message).not.toContain('not-a-port-77');
+  });
+
+  it('reports a reference that cannot be resolved with its key and cause', async () => {
+    const resolve = async () => {
+      throw new Error('secret not found');
+    };
+    const error = await configError({ env: { KONG_PG_PASSWORD: '{vault://aws/db/pg_password}' }, resolve });
+    expect(error.message).toContain('pg_password (env KONG_PG_PASSWORD): cannot resolve {vault://aws/db/pg_password}: secret not found');
+  });
+
+  it('parses listen values, including off and IPv6', async () => {
+    const { config } = await load({
+      env: { KONG_PROXY_LISTEN: '[::1]:9000 http2, 0.0.0.0:0', KONG_ADMIN_LISTEN: 'off' },
+    });
+    expect(config.proxy_listen.map((l) => [l.host, l.port, l.http2])).toEqual([
+      ['::1', 9000, true],
+      ['0.0.0.0', 0, false],
+    ]);
+    expect(config.admin_listen).toEqual([]);
+    const error = await configError({ env: { KONG_ADMIN_LISTEN: '127.0.0.1:8001 turbo' } });
+    expect(error.message).toContain("unknown flag 'turbo'");
+  });
+
+  it('requires both halves of a client certificate', async () => {
+    const error = await configError({ env: { KONG_PG_SSL_CERT: '/etc/pg.crt' } });
+    expect(error.message).toContain('pg_ssl_cert_key');
+    expect(error.message).toContain('must be set together with pg_ssl_cert');
+  });
+
+  it('returns a frozen object', async () => {
+    const { config } = await load();
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(() => {
+      (config as { pg_host: string }).pg_host = 'x';
+    }).toThrow();
+  });
+});

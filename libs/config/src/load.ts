@@ -1,0 +1,157 @@
+import { z } from 'zod';
+import { processEnv, type Env } from './env';
+import { ConfigError, type ConfigIssue } from './errors';
+import { KEYS, VAULT_KEY_PATTERN, type ConfigKey, type ConfigValues } from './keys';
+import { collectSettings, DEFAULT_CONF_PATHS, findConfFile, type RawSettings } from './layers';
+import { isReference, type ConfigReference, type ReferenceResolver } from './reference';
+import { CONFIG_CHECKS } from './checks';
+import type { KeySpec } from './spec';
+import type { ValueSource } from './source';
+
+export interface Config extends ConfigValues {
+  /** Kong's `vault_<name>_<field>` settings, keyed by the full key name. */
+  readonly vault_options: Readonly<Record<string, string>>;
+}
+
+export interface LoadConfigOptions {
+  /** Configuration file (`-c`); otherwise `KONG_CONF`, then Kong's default paths. */
+  readonly file?: string;
+  /** Environment to read `KONG_*` from; defaults to the process environment. */
+  readonly env?: Env;
+  /** Settings that win over file and environment (tests, the cluster launcher). */
+  readonly overrides?: Readonly<Record<string, string>>;
+  /** Resolves `{vault://...}` values. Without it, a reference is a configuration error... */
+  readonly resolve?: ReferenceResolver;
+  /** ...unless this is set: then references stay unresolved and skip validation (`config check`). */
+  readonly allowUnresolved?: boolean;
+  readonly defaultPaths?: readonly string[];
+}
+
+export interface LoadedConfig {
+  readonly config: Config;
+  readonly file: string | undefined;
+  /** Where each explicitly set key came from; keys absent here have their default. */
+  readonly sources: ReadonlyMap<string, ValueSource>;
+  /** Keys whose value is (or was) a vault reference. */
+  readonly references: readonly ConfigReference[];
+  /** References left unresolved (only with `allowUnresolved`). */
+  readonly unresolved: ReadonlySet<string>;
+  readonly warnings: readonly string[];
+}
+
+/** Reads the file and `KONG_*` env, resolves references, validates once, and freezes. */
+export async function loadConfig(options: LoadConfigOptions = {}): Promise<LoadedConfig> {
+  const env = options.env ?? processEnv();
+  const warnings: string[] = [];
+  const file = findConfFile(options.file, env, options.defaultPaths ?? DEFAULT_CONF_PATHS);
+  const settings = collectSettings(file, env, options.overrides ?? {}, warnings);
+  const issues: ConfigIssue[] = [];
+
+  const references = [...settings]
+    .filter(([, s]) => isReference(s.value))
+    .map(([key, s]) => ({ key, reference: s.value.trim() }));
+  const resolved = new Set<string>();
+  const unresolved = new Set<string>();
+  await resolveReferences(references, settings, options, { resolved, unresolved, issues });
+
+  const config = validate(settings, { resolved, unresolved }, issues);
+  if (config) {
+    for (const check of CONFIG_CHECKS) issues.push(...check(config, settings));
+  }
+  if (!config || issues.length > 0) throw new ConfigError(issues);
+
+  const sources = new Map([...settings].map(([key, s]) => [key, s.source]));
+  return Object.freeze({
+    config,
+    file,
+    sources,
+    references: Object.freeze(references),
+    unresolved,
+    warnings: Object.freeze(warnings),
+  });
+}
+
+interface ReferenceState {
+  readonly resolved: Set<string>;
+  readonly unresolved: Set<string>;
+  readonly issues: ConfigIssue[];
+}
+
+async function resolveReferences(
+  references: readonly ConfigReference[],
+  settings: RawSettings,
+  options: LoadConfigOptions,
+  state: ReferenceState,
+): Promise<void> {
+  const { resolve } = options;
+  if (!resolve) {
+    for (const ref of references) {
+      if (options.allowUnresolved) state.unresolved.add(ref.key);
+      else
+        state.issues.push({
+          key: ref.key,
+          source: settings.get(ref.key)?.source,
+          message: `${ref.reference} is a vault reference, and this process was started without a vault resolver`,
+        });
+    }
+    return;
+  }
+  const results = await Promise.allSettled(references.map((ref) => resolve(ref)));
+  results.forEach((result, i) => {
+    const ref = references[i] as ConfigReference;
+    const setting = settings.get(ref.key)!;
+    if (result.status === 'fulfilled') {
+      settings.set(ref.key, { value: result.value, source: setting.source });
+      state.resolved.add(ref.key);
+    } else {
+      const cause = result.reason instanceof Error ? result.reason.message : String(result.reason);
+      state.issues.push({ key: ref.key, source: setting.source, message: `cannot resolve ${ref.reference}: ${cause}` });
+    }
+  });
+}
+
+function validate(
+  settings: RawSettings,
+  refs: { resolved: ReadonlySet<string>; unresolved: ReadonlySet<string> },
+  issues: ConfigIssue[],
+): Config | undefined {
+  const shape: Record<string, z.ZodType> = {};
+  const input: Record<string, string> = {};
+  for (const [name, spec] of Object.entries(KEYS) as Array<[ConfigKey, KeySpec<unknown>]>) {
+    shape[name] = spec.type.schema.optional();
+    const raw = refs.unresolved.has(name) ? undefined : (settings.get(name)?.value ?? spec.default);
+    if (raw !== undefined) input[name] = raw;
+  }
+  const result = z.object(shape).safeParse(input);
+  if (!result.success) {
+    const seen = new Set<string>();
+    for (const issue of result.error.issues) {
+      const name = String(issue.path[0]);
+      if (seen.has(name)) continue;
+      seen.add(name);
+      issues.push(describeInvalid(name, input[name] ?? '', settings, refs.resolved.has(name), issue));
+    }
+    return undefined;
+  }
+  const vaultOptions = Object.fromEntries(
+    [...settings].filter(([key]) => VAULT_KEY_PATTERN.test(key)).map(([key, s]) => [key, s.value.trim()]),
+  );
+  return Object.freeze({ ...result.data, vault_options: Object.freeze(vaultOptions) }) as unknown as Config;
+}
+
+function describeInvalid(
+  name: string,
+  raw: string,
+  settings: RawSettings,
+  fromReference: boolean,
+  issue: z.core.$ZodIssue,
+): ConfigIssue {
+  const spec = KEYS[name as ConfigKey] as KeySpec<unknown>;
+  const shown =
+    spec.secret || fromReference
+      ? '[REDACTED]'
+      : JSON.stringify(spec.type.display ? spec.type.display(raw) : raw.length > 80 ? `${raw.slice(0, 77)}...` : raw);
+  const detail = issue.code === 'custom' && issue.message && issue.message !== 'Invalid input' ? ` (${issue.message})` : '';
+  const source = settings.get(name)?.source ?? { kind: 'default' as const };
+  return { key: name, source, message: `expected ${spec.type.expected}, got ${shown}${detail}` };
+}

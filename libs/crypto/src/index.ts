@@ -1,0 +1,1 @@
+export { Secret, REDACTED, revealIfSecret } from './secret';

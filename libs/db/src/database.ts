@@ -1,0 +1,186 @@
+import pg from 'pg';
+import type { Logger } from '@keygate/logging';
+import { DatabaseUnavailableError, mapPgError } from './errors';
+import { QuerySemaphore } from './semaphore';
+import { describeTarget, type ConnectionSettings } from './settings';
+
+export type Row = Record<string, unknown>;
+
+/** What both a pool and a transaction can do. */
+export interface Queryable {
+  query<R extends Row = Row>(text: string, values?: readonly unknown[]): Promise<pg.QueryResult<R>>;
+}
+
+export interface DatabaseOptions {
+  readonly settings: ConnectionSettings;
+  readonly logger: Logger;
+  /** Shown in `pg_stat_activity` as `keygate-<app>`. */
+  readonly app: string;
+  /** Server-side statement timeout; defaults to `pg_timeout`. 0 disables it (migrations). */
+  readonly statementTimeoutMs?: number;
+}
+
+export interface DatabaseStats {
+  readonly role: string;
+  readonly total: number;
+  readonly idle: number;
+  readonly waiting: number;
+  readonly queries: number;
+}
+
+/**
+ * A pg pool with Kong's limits, timeouts on everything, errors mapped to typed values, and a
+ * query counter (the proxy proves with it that no request touches the database).
+ */
+export class Database implements Queryable {
+  readonly #pool: pg.Pool;
+  readonly #semaphore: QuerySemaphore;
+  readonly #logger: Logger;
+  #queries = 0;
+  #closed: Promise<void> | undefined;
+
+  constructor(readonly options: DatabaseOptions) {
+    const { settings } = options;
+    this.#logger = options.logger.child({ db: settings.role });
+    const statementTimeout = options.statementTimeoutMs ?? settings.timeoutMs;
+    this.#pool = new pg.Pool({
+      ...this.#clientConfig(),
+      password: async () => (await settings.password())?.reveal() ?? '',
+      max: settings.poolSize,
+      idleTimeoutMillis: settings.idleTimeoutMs,
+      // The server cancels a statement after pg_timeout; the client gives up a little later in
+      // case the server is unreachable and cannot even cancel.
+      ...(statementTimeout > 0 ? { statement_timeout: statementTimeout, query_timeout: statementTimeout + 1000 } : {}),
+    });
+    // An idle client whose server went away emits here; without a listener it would crash the
+    // process. The pool drops that client and opens a new one on the next query.
+    this.#pool.on('error', (err) => {
+      this.#logger.warn({ err: mapPgError(err) }, 'idle database connection lost');
+    });
+    this.#semaphore = new QuerySemaphore(settings.poolSize, settings.semaphoreTimeoutMs, settings.backlog);
+  }
+
+  get target(): string {
+    return describeTarget(this.options.settings);
+  }
+
+  async query<R extends Row = Row>(text: string, values?: readonly unknown[]): Promise<pg.QueryResult<R>> {
+    this.#assertOpen();
+    const release = await this.#semaphore.acquire();
+    this.#queries++;
+    try {
+      return await this.#pool.query<R>(text, values as unknown[]);
+    } catch (err) {
+      throw mapPgError(err);
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * Runs `fn` in one transaction on one connection: COMMIT when it resolves, ROLLBACK when it
+   * throws. Nothing is half-written.
+   */
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    this.#assertOpen();
+    const release = await this.#semaphore.acquire();
+    let client: pg.PoolClient | undefined;
+    let broken = false;
+    try {
+      client = await this.#pool.connect().catch((err: unknown) => {
+        throw mapPgError(err);
+      });
+      const tx: Queryable = {
+        query: async <R extends Row = Row>(text: string, values?: readonly unknown[]) => {
+          this.#queries++;
+          try {
+            return await client!.query<R>(text, values as unknown[]);
+          } catch (err) {
+            throw mapPgError(err);
+          }
+        },
+      };
+      await tx.query('BEGIN');
+      try {
+        const result = await fn(tx);
+        await tx.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {
+          broken = true;
+        });
+        throw err;
+      }
+    } finally {
+      client?.release(broken);
+      release();
+    }
+  }
+
+  /**
+   * A connection of its own, outside the pool and its limits (advisory locks, LISTEN). The
+   * caller ends it. Connecting is bounded by `pg_timeout`.
+   */
+  async newClient(): Promise<pg.Client> {
+    this.#assertOpen();
+    const { settings } = this.options;
+    const client = new pg.Client({
+      ...this.#clientConfig(),
+      password: (await settings.password())?.reveal() ?? '',
+    });
+    client.on('error', (err) => this.#logger.warn({ err: mapPgError(err) }, 'dedicated database connection lost'));
+    try {
+      await client.connect();
+      return client;
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      throw mapPgError(err);
+    }
+  }
+
+  #clientConfig(): pg.ClientConfig {
+    const { settings } = this.options;
+    return {
+      host: settings.host,
+      port: settings.port,
+      user: settings.user,
+      database: settings.database,
+      ssl: settings.ssl === false ? false : settings.ssl,
+      connectionTimeoutMillis: settings.timeoutMs,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      application_name: `keygate-${this.options.app}`,
+      ...(settings.schema ? { options: `-c search_path=${quoteIdent(settings.schema)}` } : {}),
+    };
+  }
+
+  async ping(): Promise<void> {
+    await this.query('SELECT 1');
+  }
+
+  stats(): DatabaseStats {
+    return {
+      role: this.options.settings.role,
+      total: this.#pool.totalCount,
+      idle: this.#pool.idleCount,
+      waiting: this.#semaphore.waiting,
+      queries: this.#queries,
+    };
+  }
+
+  /** Closes every connection; safe to call twice. */
+  close(): Promise<void> {
+    this.#closed ??= this.#pool.end().catch((err: unknown) => {
+      this.#logger.warn({ err: mapPgError(err) }, 'error while closing the database pool');
+    });
+    return this.#closed;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new DatabaseUnavailableError('database pool is closed');
+  }
+}
+
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}

@@ -1,0 +1,33 @@
+export { Database, quoteIdent, type DatabaseOptions, type DatabaseStats, type Queryable, type Row } from './database';
+export {
+  DatabaseError,
+  UniqueViolationError,
+  ForeignKeyViolationError,
+  DatabaseUnavailableError,
+  DatabaseTimeoutError,
+  DatabaseBusyError,
+  DatabaseAuthError,
+  DatabaseMissingError,
+  mapPgError,
+} from './errors';
+export {
+  Migrator,
+  SchemaNotReadyError,
+  assertUpToDate,
+  checksum,
+  NEEDS_BOOTSTRAP_MESSAGE,
+  type Migration,
+  type MigratorOptions,
+  type SchemaState,
+  type ExecutedMigration,
+} from './migrator';
+export { MIGRATIONS, TABLES } from './migrations';
+export {
+  connectionSettings,
+  describeTarget,
+  DatabaseSettingsError,
+  type ConnectionSettings,
+  type PasswordProvider,
+  type PoolRole,
+} from './settings';
+export { waitForDatabase, type WaitOptions } from './wait';

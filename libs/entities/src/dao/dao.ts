@@ -1,0 +1,238 @@
+import { randomUUID } from 'node:crypto';
+import { quoteIdent, type Database, type Queryable } from '@keygate/db';
+import type { Entity, EntityDefinition } from '../definition';
+import { EntityError, luaPretty } from '../schema/errors';
+import { inferForm, validateEntity } from '../schema/validate';
+import { deleteError, writeError } from './db-errors';
+import { decodeOffset, encodeOffset, parseSize, parseTags } from './pagination';
+import { fromRow, nowSeconds, toRow, type Row } from './rows';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export const isUuid = (value: string): boolean => UUID.test(value);
+
+/** Restricts an operation to the children of one parent (`/services/{s}/routes`). */
+export interface Scope {
+  readonly field: string;
+  readonly id: string;
+}
+
+export interface PageQuery {
+  readonly size?: unknown;
+  readonly offset?: unknown;
+  readonly tags?: unknown;
+  readonly scope?: Scope;
+}
+
+export interface Page {
+  readonly data: Entity[];
+  readonly offset?: string;
+}
+
+export interface WriteOptions {
+  /** The body came form-encoded: infer types from the schema first. */
+  readonly form?: boolean;
+  readonly scope?: Scope;
+}
+
+/** Looks up another entity's DAO, to resolve foreign keys given by name. */
+export type DaoLookup = (entity: string) => EntityDao | undefined;
+
+/**
+ * Kong's generic DAO over one table: select by id or endpoint key, keyset pagination, insert,
+ * PATCH (read, merge, validate, write in one transaction), PUT (upsert), delete.
+ */
+export class EntityDao {
+  readonly #table: string;
+
+  constructor(
+    readonly def: EntityDefinition,
+    private readonly db: Database,
+    private readonly lookup: DaoLookup,
+  ) {
+    this.#table = quoteIdent(def.name);
+  }
+
+  /** By id (when it looks like one), else by the endpoint key, as Kong's Admin API does. */
+  async select(idOrKey: string, scope?: Scope, q: Queryable = this.db, lock = false): Promise<Entity | undefined> {
+    const suffix = lock ? ' FOR UPDATE' : '';
+    let row: Row | undefined;
+    if (isUuid(idOrKey)) {
+      row = (await q.query(`SELECT * FROM ${this.#table} WHERE id = $1${suffix}`, [idOrKey])).rows[0];
+    }
+    if (!row && this.def.endpointKey) {
+      const column = quoteIdent(this.def.endpointKey);
+      row = (await q.query(`SELECT * FROM ${this.#table} WHERE ${column} = $1${suffix}`, [idOrKey])).rows[0];
+    }
+    if (!row) return undefined;
+    const entity = fromRow(this.def, row);
+    if (scope && (entity[scope.field] as { id?: string } | null)?.id !== scope.id) return undefined;
+    return entity;
+  }
+
+  async page(query: PageQuery = {}): Promise<Page> {
+    const size = parseSize(query.size);
+    const after = decodeOffset(query.offset);
+    const tags = parseTags(query.tags);
+    const where: string[] = [];
+    const values: unknown[] = [];
+    if (query.scope) {
+      values.push(query.scope.id);
+      where.push(`${quoteIdent(this.#column(query.scope.field))} = $${values.length}`);
+    }
+    if (tags) {
+      values.push(tags.tags);
+      where.push(`tags ${tags.mode === 'and' ? '@>' : '&&'} $${values.length}::text[]`);
+    }
+    if (after) {
+      values.push(after);
+      where.push(`id > $${values.length}`);
+    }
+    values.push(size + 1);
+    const sql = `SELECT * FROM ${this.#table}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT $${values.length}`;
+    const rows = (await this.db.query(sql, values)).rows;
+    const data = rows.slice(0, size).map((row) => fromRow(this.def, row));
+    const last = data[data.length - 1];
+    return rows.length > size && last ? { data, offset: encodeOffset(last.id) } : { data };
+  }
+
+  async insert(body: Record<string, unknown>, options: WriteOptions = {}): Promise<Entity> {
+    const input = await this.#prepareInput(body, options);
+    const now = nowSeconds();
+    const candidate = {
+      ...input,
+      id: input.id ?? randomUUID(),
+      created_at: input.created_at ?? now,
+      ...(this.def.hasUpdatedAt ? { updated_at: now } : {}),
+    };
+    const entity = validateEntity(this.def, candidate, { operation: 'insert' });
+    return this.#write(this.db, entity, 'insert');
+  }
+
+  /** PATCH: merges the body onto the stored entity, validates the whole, writes. */
+  async update(idOrKey: string, body: Record<string, unknown>, options: WriteOptions = {}): Promise<Entity | undefined> {
+    return this.db.transaction(async (tx) => {
+      const existing = await this.select(idOrKey, options.scope, tx, true);
+      if (!existing) return undefined;
+      const input = await this.#prepareInput(body, options, existing);
+      const merged = deepMerge(existing, input);
+      const candidate = {
+        ...merged,
+        id: existing.id,
+        created_at: existing.created_at,
+        ...(this.def.hasUpdatedAt ? { updated_at: nowSeconds() } : {}),
+      };
+      const entity = validateEntity(this.def, candidate, { operation: 'update' });
+      return this.#write(tx, entity, 'update');
+    });
+  }
+
+  /**
+   * PUT: creates or replaces the entity named in the URL. Fields absent from the body get
+   * their defaults; an endpoint key in the URL (`PUT /consumers/alice`) sets that field.
+   */
+  async upsert(idOrKey: string, body: Record<string, unknown>, options: WriteOptions = {}): Promise<Entity> {
+    const byId = isUuid(idOrKey);
+    const keyField = this.def.endpointKey;
+    if (!byId && !keyField) throw new EntityError('INVALID_PRIMARY_KEY', `invalid primary key: '${luaPretty({ id: idOrKey })}'`);
+    return this.db.transaction(async (tx) => {
+      const existing = await this.select(idOrKey, undefined, tx, true);
+      const input = await this.#prepareInput(body, options);
+      const now = nowSeconds();
+      const candidate: Record<string, unknown> = {
+        ...input,
+        id: existing?.id ?? (byId ? idOrKey : randomUUID()),
+        created_at: existing?.created_at ?? input.created_at ?? now,
+        ...(this.def.hasUpdatedAt ? { updated_at: now } : {}),
+      };
+      if (!byId && keyField) candidate[keyField] = idOrKey;
+      let entity: Entity;
+      try {
+        entity = validateEntity(this.def, candidate, { operation: 'upsert' });
+      } catch (err) {
+        throw !byId && keyField ? uniqueKeyError(err, keyField) : err;
+      }
+      return this.#write(tx, entity, existing ? 'update' : 'insert');
+    });
+  }
+
+  /** Returns false when there was nothing to delete. */
+  async delete(idOrKey: string, scope?: Scope): Promise<boolean> {
+    const entity = await this.select(idOrKey, scope);
+    if (!entity) return false;
+    try {
+      const result = await this.db.query(`DELETE FROM ${this.#table} WHERE id = $1`, [entity.id]);
+      return (result.rowCount ?? 0) > 0;
+    } catch (err) {
+      throw deleteError(this.def, err);
+    }
+  }
+
+  async #write(q: Queryable, entity: Entity, mode: 'insert' | 'update'): Promise<Entity> {
+    const row = toRow(this.def, entity);
+    const columns = Object.keys(row);
+    const values = Object.values(row);
+    const sql =
+      mode === 'insert'
+        ? `INSERT INTO ${this.#table} (${columns.map(quoteIdent).join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING *`
+        : `UPDATE ${this.#table} SET ${columns.filter((c) => c !== 'id').map((c) => `${quoteIdent(c)} = $${columns.indexOf(c) + 1}`).join(', ')} WHERE id = $${columns.indexOf('id') + 1} RETURNING *`;
+    try {
+      return fromRow(this.def, (await q.query(sql, values)).rows[0] as Row);
+    } catch (err) {
+      throw writeError(this.def, err, entity);
+    }
+  }
+
+  async #prepareInput(body: Record<string, unknown>, options: WriteOptions, existing?: Entity): Promise<Record<string, unknown>> {
+    const input = options.form ? inferForm(this.def, body, existing) : { ...body };
+    if (options.scope) input[options.scope.field] = { id: options.scope.id };
+    await this.#resolveForeignKeys(input);
+    return input;
+  }
+
+  /** `{"service": {"name": "x"}}` -> `{"service": {"id": ...}}`, or Kong's code 13. */
+  async #resolveForeignKeys(input: Record<string, unknown>): Promise<void> {
+    for (const fk of this.def.foreignKeys) {
+      const ref = input[fk.field];
+      if (ref === null || typeof ref !== 'object' || Array.isArray(ref) || 'id' in ref) continue;
+      const parent = this.lookup(fk.entity);
+      const key = parent?.def.endpointKey;
+      const value = key ? (ref as Record<string, unknown>)[key] : undefined;
+      if (!parent || !key || typeof value !== 'string' || Object.keys(ref).length !== 1) continue;
+      const found = await parent.select(value);
+      if (!found) {
+        const message = `the foreign key cannot be resolved with '${luaPretty({ [key]: value })}' for an existing '${fk.entity}' entity`;
+        throw new EntityError('FOREIGN_KEYS_UNRESOLVED', `foreign key unresolved (${fk.field}.${key}: ${message})`, {
+          [fk.field]: { [key]: message },
+        });
+      }
+      input[fk.field] = { id: found.id };
+    }
+  }
+
+  #column(field: string): string {
+    return this.def.foreignKeys.find((fk) => fk.field === field)?.column ?? field;
+  }
+}
+
+/** Kong's PATCH merge: records merge field by field; arrays and scalars are replaced. */
+export function deepMerge(base: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(patch)) {
+    const current = out[key];
+    out[key] = isRecord(value) && isRecord(current) ? deepMerge(current, value) : value;
+  }
+  return out;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A bad endpoint key in a PUT URL is Kong's code 10, "invalid unique <field>". */
+function uniqueKeyError(err: unknown, field: string): unknown {
+  if (!(err instanceof EntityError) || err.kind !== 'SCHEMA_VIOLATION') return err;
+  const fieldError = err.fields?.[field];
+  if (typeof fieldError !== 'string') return err;
+  return new EntityError('INVALID_UNIQUE', fieldError, undefined, `invalid unique ${field}`);
+}

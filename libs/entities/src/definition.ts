@@ -1,0 +1,49 @@
+import type { z } from 'zod';
+import type { FieldErrors } from './schema/errors';
+
+export interface ForeignKey {
+  /** Field in the entity (`service`), shown as `{"id": ...}`. */
+  readonly field: string;
+  /** Referenced entity (`services`). */
+  readonly entity: string;
+  /** Column holding the id (`service_id`). */
+  readonly column: string;
+}
+
+export type Entity = Record<string, unknown> & { id: string };
+
+export type Expanded = { readonly ok: true; readonly value: Record<string, unknown> } | { readonly ok: false; readonly errors: FieldErrors };
+
+/** Context a definition may need to validate (which plugins are enabled, ...). */
+export interface ValidationContext {
+  readonly operation: 'insert' | 'update' | 'upsert';
+}
+
+/**
+ * Everything the generic DAO and Admin API need to know about one Kong entity. Schemas are
+ * zod objects with Kong's defaults; `check` adds Kong's whole-entity rules (`@entity`).
+ */
+export interface EntityDefinition {
+  /** Kong's entity name = table name = Admin API collection (`services`). */
+  readonly name: string;
+  readonly schema: z.ZodObject;
+  /** Alternative key in URLs (`/services/{name}`). */
+  readonly endpointKey?: string;
+  readonly foreignKeys: readonly ForeignKey[];
+  /** Columns stored as JSONB. */
+  readonly jsonColumns: readonly string[];
+  readonly hasUpdatedAt: boolean;
+  /** Rewrites shorthand input (a service's `url`) before validation. */
+  readonly expand?: (input: Record<string, unknown>) => Expanded;
+  /**
+   * Kong's entity checks, run after field validation; may complete the entity (a plugin's
+   * config defaults). Returns field errors, if any.
+   */
+  readonly finalize?: (entity: Entity, ctx: ValidationContext) => FieldErrors | undefined;
+  /** Infers types of a form-encoded body when the schema alone cannot (a plugin's config). */
+  readonly inferForm?: (input: Record<string, unknown>, existing?: Entity) => Record<string, unknown>;
+  /** Columns computed from the entity (a plugin's `cache_key`). */
+  readonly derived?: (entity: Entity) => Record<string, unknown>;
+  /** The key shown in Kong's UNIQUE message for a derived unique column (`cache_key`). */
+  readonly derivedUniqueFields?: Readonly<Record<string, readonly string[]>>;
+}

@@ -1,0 +1,14 @@
+export type { Entity, EntityDefinition, ForeignKey, ValidationContext, Expanded } from './definition';
+export { EntityError, ERRORS, luaPretty, schemaViolation, type ErrorKind, type FieldErrors } from './schema/errors';
+export { issuesToFields } from './schema/zod-errors';
+export { inferFormValue } from './schema/introspect';
+export { validateEntity, inferForm } from './schema/validate';
+export { EntityDao, deepMerge, isUuid, type Page, type PageQuery, type Scope, type WriteOptions } from './dao/dao';
+export { encodeOffset, decodeOffset, parseSize, parseTags, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './dao/pagination';
+export { EntityStore, coreDefinitions, type Relation } from './store';
+export { PluginRegistry, BUNDLED_PLUGINS, type PluginSchema } from './plugins/registry';
+export { consumers } from './definitions/consumers';
+export { services } from './definitions/services';
+export { routes } from './definitions/routes';
+export { pluginsDefinition, pluginCacheKey } from './definitions/plugins';
+export * as fields from './schema/fields';

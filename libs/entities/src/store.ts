@@ -1,0 +1,57 @@
+import type { Database } from '@keygate/db';
+import type { EntityDefinition, ForeignKey } from './definition';
+import { EntityDao } from './dao/dao';
+import { consumers } from './definitions/consumers';
+import { pluginsDefinition } from './definitions/plugins';
+import { routes } from './definitions/routes';
+import { services } from './definitions/services';
+import { PluginRegistry } from './plugins/registry';
+
+/** A parent -> children relation the Admin API nests (`/services/{s}/routes`). */
+export interface Relation {
+  readonly parent: EntityDefinition;
+  readonly child: EntityDefinition;
+  readonly foreignKey: ForeignKey;
+}
+
+export function coreDefinitions(plugins: PluginRegistry): EntityDefinition[] {
+  return [services, routes, consumers, pluginsDefinition(plugins)];
+}
+
+/** All entity DAOs of a node, over one database. */
+export class EntityStore {
+  readonly #daos = new Map<string, EntityDao>();
+
+  constructor(
+    readonly db: Database,
+    readonly plugins: PluginRegistry,
+    definitions: readonly EntityDefinition[] = coreDefinitions(plugins),
+  ) {
+    for (const def of definitions) {
+      this.#daos.set(def.name, new EntityDao(def, db, (name) => this.#daos.get(name)));
+    }
+  }
+
+  dao(name: string): EntityDao {
+    const dao = this.#daos.get(name);
+    if (!dao) throw new Error(`no entity named ${name}`);
+    return dao;
+  }
+
+  has(name: string): boolean {
+    return this.#daos.has(name);
+  }
+
+  definitions(): EntityDefinition[] {
+    return [...this.#daos.values()].map((dao) => dao.def);
+  }
+
+  /** Every foreign key whose parent entity is also in this store. */
+  relations(): Relation[] {
+    return this.definitions().flatMap((child) =>
+      child.foreignKeys
+        .filter((fk) => this.#daos.has(fk.entity))
+        .map((foreignKey) => ({ parent: this.dao(foreignKey.entity).def, child, foreignKey })),
+    );
+  }
+}

@@ -1,0 +1,54 @@
+import type { NextFunction, Request, Response } from 'express';
+import { DatabaseBusyError, DatabaseTimeoutError, DatabaseUnavailableError } from '@keygate/db';
+import { EntityError } from '@keygate/entities';
+import type { Logger } from '@keygate/logging';
+import { HttpError } from './errors';
+
+/** HTTP status for each of Kong's DAO error codes. */
+const ENTITY_STATUS: Record<number, number> = {
+  1: 400, 2: 400, 3: 409, 4: 400, 5: 409, 6: 404, 7: 400, 8: 500, 9: 400, 10: 400, 11: 400, 12: 405, 13: 400,
+};
+
+export interface ErrorResponse {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+  /** True for failures inside (logged with the request id); false for the client's mistakes. */
+  readonly internal: boolean;
+}
+
+/**
+ * The one place where errors become HTTP responses. Client mistakes get Kong's bodies; a
+ * failure inside gets a generic message and the request id, and the details go to the log.
+ */
+export function toErrorResponse(err: unknown, requestId: string): ErrorResponse {
+  if (err instanceof HttpError) return { status: err.status, body: err.body, internal: false };
+  if (err instanceof EntityError) {
+    const status = ENTITY_STATUS[err.kongCode] ?? 400;
+    return { status, body: err.toBody(), internal: status >= 500 };
+  }
+  if (err instanceof DatabaseUnavailableError || err instanceof DatabaseTimeoutError || err instanceof DatabaseBusyError) {
+    return { status: 503, body: { message: 'The database is currently unavailable', request_id: requestId }, internal: true };
+  }
+  if (isBodyParserError(err)) return { status: err.status, body: { message: err.message }, internal: false };
+  return { status: 500, body: { message: 'An unexpected error occurred', request_id: requestId }, internal: true };
+}
+
+function isBodyParserError(err: unknown): err is { status: number; message: string; expose: true } {
+  return typeof err === 'object' && err !== null && (err as { expose?: unknown }).expose === true && typeof (err as { status?: unknown }).status === 'number';
+}
+
+export function errorHandler(logger: Logger) {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    const response = toErrorResponse(err, req.requestId);
+    if (response.internal) {
+      logger.error({ err, request_id: req.requestId, method: req.method, path: req.path, status: response.status }, 'request failed');
+    } else {
+      logger.debug({ request_id: req.requestId, status: response.status, message: (err as Error).message }, 'request rejected');
+    }
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.status(response.status).json(response.body);
+  };
+}

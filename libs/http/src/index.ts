@@ -1,0 +1,5 @@
+export { HttpError } from './errors';
+export { parseBody, type BodyKind, type BodyOptions } from './body';
+export { errorHandler, toErrorResponse, type ErrorResponse } from './error-handler';
+export { requestContext } from './request-context';
+export { pageBody } from './pagination';

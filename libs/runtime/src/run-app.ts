@@ -1,0 +1,119 @@
+import { ConfigError, loadConfig, type Config, type LoadedConfig, type ReferenceResolver } from '@keygate/config';
+import { createLogger, type Logger } from '@keygate/logging';
+import { parseAppArgs, UsageError } from './argv';
+import { createNodeInfo, type AppName, type NodeInfo } from './node-info';
+import { StatusServer } from './status-server';
+
+export interface AppContext {
+  readonly loaded: LoadedConfig;
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly node: NodeInfo;
+  readonly status: StatusServer;
+}
+
+export interface StartedApp {
+  /** Stops accepting work, drains, closes connections. Called once, on SIGTERM/SIGINT. */
+  stop(): Promise<void>;
+}
+
+export interface RunAppOptions {
+  readonly app: Exclude<AppName, 'cli'>;
+  readonly argv: readonly string[];
+  readonly start: (ctx: AppContext) => Promise<StartedApp>;
+  /** Resolves `{vault://...}` settings before validation (wired by the secrets layer). */
+  readonly resolveReference?: ReferenceResolver;
+  /** How long `stop()` may take before the process exits anyway. */
+  readonly stopTimeoutMs?: number;
+}
+
+const USAGE = (app: string) => `Usage: keygate start ${app} [-c FILE]
+
+Starts the ${app} node. Settings come from FILE (kong.conf syntax; default: KONG_CONF, then
+/etc/kong/kong.conf, /etc/kong.conf) and KONG_* environment variables.`;
+
+/**
+ * The composition root's harness: parse `-c`, load and validate the config (exit 1 naming
+ * every bad key), make the logger and node identity, start the status server and the app,
+ * and stop cleanly once on SIGTERM/SIGINT (exit 0). A second signal exits at once.
+ */
+export async function runApp(options: RunAppOptions): Promise<void> {
+  const { app } = options;
+  let args;
+  try {
+    args = parseAppArgs(options.argv);
+  } catch (err) {
+    return fail(err instanceof UsageError ? `${err.message}\n\n${USAGE(app)}` : String(err));
+  }
+  if (args.help) {
+    process.stdout.write(`${USAGE(app)}\n`);
+    return;
+  }
+
+  let loaded: LoadedConfig;
+  try {
+    loaded = await loadConfig({ ...(args.conf ? { file: args.conf } : {}), ...(options.resolveReference ? { resolve: options.resolveReference } : {}) });
+  } catch (err) {
+    return fail(err instanceof ConfigError ? err.message : `cannot load configuration: ${(err as Error).message}`);
+  }
+
+  const node = createNodeInfo(app);
+  const logger = createLogger({ level: loaded.config.log_level, bindings: { app, node_id: node.nodeId } });
+  for (const warning of loaded.warnings) logger.warn(warning);
+  const status = new StatusServer({ node, listen: loaded.config.status_listen, logger });
+
+  let started: StartedApp | undefined;
+  let stopping: Promise<void> | undefined;
+  const stop = (reason: string, exitCode: number) => {
+    if (stopping) {
+      logger.warn(`${reason} again; exiting immediately`);
+      process.exit(exitCode || 1);
+    }
+    logger.info({ reason }, `stopping ${app}`);
+    status.markStopping();
+    const timer = setTimeout(() => {
+      logger.error(`${app} did not stop within ${options.stopTimeoutMs ?? 15_000} ms; exiting`);
+      process.exit(1);
+    }, options.stopTimeoutMs ?? 15_000);
+    timer.unref();
+    stopping = (async () => {
+      await started?.stop().catch((err: unknown) => logger.error({ err }, 'error while stopping'));
+      await status.stop();
+      logger.info(`${app} stopped`);
+      logger.flush();
+      process.exitCode = exitCode;
+      // Give stdout a moment to drain, then leave even if a handle lingers.
+      setTimeout(() => process.exit(exitCode), 50).unref();
+    })();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM', 0));
+  process.on('SIGINT', () => stop('SIGINT', 0));
+  process.on('unhandledRejection', (err) => {
+    logger.fatal({ err }, 'unhandled promise rejection');
+    stop('fatal error', 1);
+  });
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err }, 'uncaught exception');
+    stop('fatal error', 1);
+  });
+
+  try {
+    await status.start();
+    started = await options.start({ loaded, config: loaded.config, logger, node, status });
+    status.markStarted();
+    logger.info({ version: node.version }, `${app} started`);
+  } catch (err) {
+    logger.fatal({ err }, `${app} failed to start`);
+    logger.flush();
+    await started?.stop().catch(() => undefined);
+    await status.stop();
+    fail(`${app} failed to start: ${(err as Error).message}`);
+    // Whatever start() opened before failing must not keep the process alive.
+    setTimeout(() => process.exit(1), 100).unref();
+  }
+}
+
+function fail(message: string): void {
+  process.stderr.write(`Error: ${message}\n`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,100 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { loadConfig } from '@keygate/config';
+import { Database, MIGRATIONS, Migrator, TABLES, connectionSettings, quoteIdent } from '@keygate/db';
+import { silentLogger } from '@keygate/logging';
+import { testServices } from './services';
+
+async function adminQuery(sql: string): Promise<void> {
+  const { pg: server } = testServices();
+  const client = new pg.Client({ ...server, database: 'postgres', connectionTimeoutMillis: 5000 });
+  try {
+    await client.connect();
+  } catch (err) {
+    throw new Error(`PostgreSQL at ${server.host}:${server.port} is not reachable as ${server.user} (${(err as Error).message}); start it (see DEVELOPERS.md)`);
+  }
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * A database of its own for one test file: created empty (optionally migrated), dropped at the
+ * end, so test files run in parallel without seeing each other's rows.
+ */
+export class TestDatabase {
+  #pool: Database | undefined;
+
+  private constructor(readonly name: string) {}
+
+  static async create(options: { migrate?: boolean } = {}): Promise<TestDatabase> {
+    const name = `kgtest_${randomBytes(6).toString('hex')}`;
+    await adminQuery(`CREATE DATABASE ${quoteIdent(name)}`);
+    const database = new TestDatabase(name);
+    if (options.migrate ?? true) await database.migrate();
+    return database;
+  }
+
+  /** Settings (kong.conf keys) that point a node at this database. */
+  settings(): Record<string, string> {
+    const { pg: server } = testServices();
+    return {
+      pg_host: server.host,
+      pg_port: String(server.port),
+      pg_user: server.user,
+      pg_database: this.name,
+      ...(server.password ? { pg_password: server.password } : {}),
+    };
+  }
+
+  /** The same as `KONG_*` variables, for spawned processes. */
+  env(): Record<string, string> {
+    return Object.fromEntries(Object.entries(this.settings()).map(([k, v]) => [`KONG_${k.toUpperCase()}`, v]));
+  }
+
+  /** A pool on this database (created on first use, closed by `drop()`). */
+  async db(): Promise<Database> {
+    if (!this.#pool) {
+      const { config } = await loadConfig({ env: {}, defaultPaths: [], overrides: this.settings() });
+      this.#pool = new Database({ settings: connectionSettings(config, 'rw')!, logger: silentLogger(), app: 'test' });
+    }
+    return this.#pool;
+  }
+
+  async migrator(): Promise<Migrator> {
+    return new Migrator({ db: await this.db(), logger: silentLogger(), migrations: MIGRATIONS, tables: TABLES });
+  }
+
+  async migrate(): Promise<void> {
+    await (await this.migrator()).bootstrap();
+  }
+
+  async query<R extends Record<string, unknown> = Record<string, unknown>>(sql: string, values?: unknown[]): Promise<R[]> {
+    return (await (await this.db()).query<R>(sql, values)).rows;
+  }
+
+  async drop(): Promise<void> {
+    await this.#pool?.close();
+    this.#pool = undefined;
+    await adminQuery(`DROP DATABASE IF EXISTS ${quoteIdent(this.name)} WITH (FORCE)`);
+  }
+}
+
+/** Registers `beforeAll`/`afterAll` for a database of this test file; call `get()` in tests. */
+export function useTestDatabase(options: { migrate?: boolean } = {}): { get(): TestDatabase } {
+  let database: TestDatabase | undefined;
+  beforeAll(async () => {
+    database = await TestDatabase.create(options);
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+  return {
+    get() {
+      if (!database) throw new Error('the test database is created in beforeAll; use it inside tests');
+      return database;
+    },
+  };
+}

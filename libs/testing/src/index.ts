@@ -1,0 +1,5 @@
+export { REPO_ROOT, TEST_LOG_DIR, staleBuilds } from './paths';
+export { testServices, redisPrefix, assertRedisReachable, plantedSecret, freePort, freePortBlock, PLANTED_MARKER, type TestServices } from './services';
+export { TestDatabase, useTestDatabase } from './database';
+export { AppProcess, ManagedProcess, runCli, baseEnv, type AppName, type ExitResult, type StartAppOptions } from './processes';
+export { TcpProxy } from './tcp-proxy';

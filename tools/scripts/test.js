@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+// `npm test`: build, lint (including generated files being current), check that PostgreSQL and
+// Redis answer (a missing service fails loudly, never skips tests), run every jest project,
+// then scan the logs of every process the tests started for planted secrets.
+// Extra arguments go to jest: `npm test -- apps/admin`.
+const { spawnSync } = require('node:child_process');
+const { existsSync, readdirSync, readFileSync, rmSync } = require('node:fs');
+const { connect } = require('node:net');
+const { join } = require('node:path');
+
+const ROOT = join(__dirname, '..', '..');
+const LOG_DIR = join(ROOT, 'tmp', 'test-logs');
+const MARKER = 'PLANTED-SECRET';
+
+function step(what, command, args) {
+  const started = Date.now();
+  console.log(`\n== ${what}`);
+  const result = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit' });
+  if (result.status !== 0) {
+    console.error(`\n== ${what} failed (exit ${result.status ?? result.signal})`);
+    process.exit(result.status || 1);
+  }
+  console.log(`== ${what}: ok (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+}
+
+function reachable(host, port) {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    socket.setTimeout(2000, () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function main() {
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  step('build', npm, ['run', '--silent', 'build']);
+  step('lint', npm, ['run', '--silent', 'lint']);
+
+  const pgHost = process.env.KEYGATE_TEST_PG_HOST ?? '127.0.0.1';
+  const pgPort = Number(process.env.KEYGATE_TEST_PG_PORT ?? 5432);
+  const redis = new URL(process.env.KEYGATE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
+  const missing = [];
+  if (!(await reachable(pgHost, pgPort))) missing.push(`PostgreSQL at ${pgHost}:${pgPort}`);
+  if (!(await reachable(redis.hostname, Number(redis.port || 6379)))) missing.push(`Redis at ${redis.host}`);
+  if (missing.length > 0) {
+    console.error(`\n== services missing: ${missing.join(', ')}\nStart them (DEVELOPERS.md, "Services") and run npm test again.`);
+    process.exit(1);
+  }
+
+  rmSync(LOG_DIR, { recursive: true, force: true });
+  step('jest', process.execPath, [join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js'), ...process.argv.slice(2)]);
+
+  const leaks = existsSync(LOG_DIR)
+    ? readdirSync(LOG_DIR).filter((file) => readFileSync(join(LOG_DIR, file), 'utf8').includes(MARKER))
+    : [];
+  if (leaks.length > 0) {
+    console.error(`\n== secret scan failed: a planted secret appears in ${leaks.join(', ')} (tmp/test-logs)`);
+    process.exit(1);
+  }
+  const scanned = existsSync(LOG_DIR) ? readdirSync(LOG_DIR).length : 0;
+  console.log(`\n== secret scan: no planted secret in the logs of ${scanned} processes`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
