@@ -88,6 +88,8 @@ export async function runApp(options: RunAppOptions): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM', 0));
   process.on('SIGINT', () => stop('SIGINT', 0));
+  // Started by `keygate cluster up` (with an IPC channel): stop when the launcher goes away.
+  if (process.connected) process.once('disconnect', () => stop('launcher exited', 0));
   process.on('unhandledRejection', (err) => {
     logger.fatal({ err }, 'unhandled promise rejection');
     stop('fatal error', 1);

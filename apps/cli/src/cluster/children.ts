@@ -47,13 +47,16 @@ export class ClusterChild {
   }
 
   start(colour: boolean): void {
+    // Own process group: Ctrl-C reaches the launcher only, which stops the nodes in order. The
+    // IPC channel lets a node notice when the launcher is gone (even after SIGKILL) and stop.
     const child = spawn(process.execPath, [this.spec.main, ...this.spec.args], {
       env: this.spec.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      detached: true,
     });
     this.#process = child;
     for (const stream of [child.stdout, child.stderr]) {
-      createInterface({ input: stream }).on('line', (line) => this.print(formatLogLine(this.spec.name, line, colour)));
+      if (stream) createInterface({ input: stream }).on('line', (line) => this.print(formatLogLine(this.spec.name, line, colour)));
     }
     this.#exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {

@@ -119,6 +119,22 @@ describe('keygate cluster up', () => {
     }
   }, 180_000);
 
+  it('stops every node when the launcher itself is killed (no orphans)', async () => {
+    const [admin, status, proxy] = [await portBase(), await portBase(), await portBase()];
+    const conf = writeConf({ ...dbSettings(), admin_listen: `127.0.0.1:${admin}`, proxy_listen: `127.0.0.1:${proxy}`, status_listen: `127.0.0.1:${status}` });
+    const started = await clusterUp(conf, ['--proxies', '1']);
+    try {
+      started.cli.signal('SIGKILL');
+      await started.cli.exited;
+      const deadline = Date.now() + 15_000;
+      const open = async () => (await Promise.all(started.statusUrls.map((url) => canConnect(new URL(url).hostname, Number(new URL(url).port), 300)))).some(Boolean);
+      while ((await open()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(await open()).toBe(false);
+    } finally {
+      await started.cli.stop();
+    }
+  });
+
   it('says how to get Redis when none answers and redis-server is not installed', async () => {
     const conf = writeConf({ redis_url: `redis://127.0.0.1:${await freePort()}`, ...dbSettings() });
     const cli = new ManagedProcess('cluster', join(REPO_ROOT, 'bin', 'keygate'), ['cluster', 'up', '-c', conf], { ...baseEnv(), PATH: '/nonexistent' });

@@ -67,7 +67,8 @@ export async function ensureRedis(redisUrl: Secret<string>, log: (line: string) 
   const child: ChildProcess = spawn(
     'redis-server',
     ['--port', String(url.port || 6379), '--bind', url.hostname === 'localhost' ? '127.0.0.1' : url.hostname, '--save', '', '--appendonly', 'no'],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    // Own process group, so Ctrl-C does not stop Redis before the nodes that use it.
+    { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
   );
   let exited = false;
   child.once('exit', () => {
