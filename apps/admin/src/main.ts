@@ -1,36 +1,21 @@
 import { createServer } from 'node:http';
 import { EntityStore, PluginRegistry } from '@keygate/entities';
-import { closeServers, listenAll, openDatabases, runApp, type AppContext } from '@keygate/runtime';
+import { openDatabases, runApp, serveHttp, type AppContext } from '@keygate/runtime';
 import { createAdminApi } from './app';
 import { ServerStats } from './server-stats';
 
 /** Composition root of the Admin API node. */
-export async function startAdmin(ctx: AppContext) {
-  const { config, logger } = ctx;
-  const plugins = new PluginRegistry(config.plugins);
+export async function startAdmin(ctx: AppContext): Promise<void> {
+  const plugins = new PluginRegistry(ctx.config.plugins);
   const databases = await openDatabases(ctx);
   const store = new EntityStore(databases.rw, plugins);
   const stats = new ServerStats();
-  const api = createAdminApi({ loaded: ctx.loaded, node: ctx.node, db: databases.rw, store, logger, stats });
-  const { servers } = await listenAll(
-    'admin',
-    config.admin_listen,
-    () => {
-      const server = createServer(api);
-      stats.attach(server);
-      return server;
-    },
-    logger,
-  ).catch(async (err: unknown) => {
-    await databases.close();
-    throw err;
+  const api = createAdminApi({ loaded: ctx.loaded, node: ctx.node, db: databases.rw, store, logger: ctx.logger, stats });
+  await serveHttp(ctx, 'admin', ctx.config.admin_listen, () => {
+    const server = createServer(api);
+    stats.attach(server);
+    return server;
   });
-  return {
-    async stop() {
-      await closeServers(servers);
-      await databases.close();
-    },
-  };
 }
 
 export function main(argv: readonly string[]): Promise<void> {

@@ -77,6 +77,20 @@ describe('keygate CLI', () => {
     expect((await runCli(['migrations', 'list'], { env })).code).toBe(3);
   });
 
+  it('start fails clearly, exit 1, when its port is taken', async () => {
+    const { createServer } = await import('node:net');
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    await runCli(['migrations', 'bootstrap'], { env: database.get().env() });
+    const res = await runCli(['start', 'admin'], {
+      env: { ...database.get().env(), KONG_ADMIN_LISTEN: `127.0.0.1:${port}`, KONG_STATUS_LISTEN: '127.0.0.1:0' },
+    });
+    blocker.close();
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain(`admin failed to start: admin: cannot listen on 127.0.0.1:${port}: EADDRINUSE`);
+  });
+
   it('reports a database it cannot reach clearly, without a stack trace', async () => {
     const res = await runCli(['migrations', 'list'], { env: { ...database.get().env(), KONG_PG_DATABASE: 'kgtest_does_not_exist' } });
     expect(res.code).toBe(1);

@@ -1,12 +1,11 @@
-import { openDatabases, runApp, type AppContext, type StartedApp } from '@keygate/runtime';
+import { openDatabases, runApp, type AppContext } from '@keygate/runtime';
 
 /**
  * Composition root of the vault resolver: the cluster's cache for `{vault://...}` references
  * found in entities (its backends and internal API are added by the secrets issue).
  */
-export async function startVaultResolver(ctx: AppContext): Promise<StartedApp> {
-  const databases = await openDatabases(ctx);
-  return { stop: () => databases.close() };
+export async function startVaultResolver(ctx: AppContext): Promise<void> {
+  await openDatabases(ctx);
 }
 
 export function main(argv: readonly string[]): Promise<void> {

@@ -6,7 +6,6 @@ export interface Databases {
   readonly rw: Database;
   /** Read-only pool (`pg_ro_*`) when `pg_ro_host` is set, otherwise the read-write pool. */
   readonly ro: Database;
-  close(): Promise<void>;
 }
 
 export function createMigrator(ctx: Pick<AppContext, 'logger'>, db: Database): Migrator {
@@ -16,7 +15,7 @@ export function createMigrator(ctx: Pick<AppContext, 'logger'>, db: Database): M
 /**
  * Opens the pools, waits for PostgreSQL with bounded retries, refuses to run on a schema that
  * does not match this build (saying which migration command to run), and adds the database to
- * `GET /status` and to readiness.
+ * `GET /status` and to readiness. The pools close when the node stops.
  */
 export async function openDatabases(ctx: AppContext): Promise<Databases> {
   const { config, logger, node } = ctx;
@@ -35,6 +34,7 @@ export async function openDatabases(ctx: AppContext): Promise<Databases> {
     if (err instanceof DatabaseError) throw new Error(`database ${rw.target}: ${err.message}`, { cause: err });
     throw err;
   }
+  ctx.defer(close);
   logger.info({ target: rw.target, read_only: ro === rw ? undefined : ro.target }, 'database connected');
 
   const reachable = async (db: Database) => db.ping().then(() => true, () => false);
@@ -44,5 +44,5 @@ export async function openDatabases(ctx: AppContext): Promise<Databases> {
     pool: rw.stats(),
   }));
   ctx.status.addReadinessCheck(async () => ((await reachable(rw)) ? undefined : 'database is not reachable'));
-  return { rw, ro, close };
+  return { rw, ro };
 }

@@ -1,6 +1,6 @@
 export { parseAppArgs, UsageError, type AppArgs } from './argv';
 export { openDatabases, createMigrator, type Databases } from './database';
-export { listenAll, closeServers, type BoundAddress } from './listen';
+export { listenAll, closeServers, serveHttp, type BoundAddress } from './listen';
 export { createNodeInfo, uptimeSeconds, VERSION, type AppName, type NodeInfo } from './node-info';
-export { runApp, type AppContext, type RunAppOptions, type StartedApp } from './run-app';
+export { runApp, type AppContext, type RunAppOptions } from './run-app';
 export { StatusServer, type ReadinessCheck, type StatusSection } from './status-server';

@@ -33,7 +33,8 @@ export async function listenAll(
         server.off('error', reject);
         resolve();
       });
-    }).catch((err: NodeJS.ErrnoException) => {
+    }).catch(async (err: NodeJS.ErrnoException) => {
+      await closeServers(servers, 0);
       throw new Error(`${name}: cannot listen on ${address.host}:${address.port}: ${err.code ?? err.message}`);
     });
     const info = server.address() as AddressInfo;
@@ -42,6 +43,21 @@ export async function listenAll(
     logger.info({ listener: name, address: address.host, port: info.port }, `${name} listening on ${address.host}:${info.port}`);
   }
   return { servers, bound };
+}
+
+/**
+ * `listenAll` for an app: the servers are closed (draining in-flight requests) when the node
+ * stops, or when a later step of start-up fails.
+ */
+export async function serveHttp(
+  ctx: { readonly logger: Logger; defer(cleanup: () => Promise<void>): void },
+  name: string,
+  addresses: readonly ListenAddress[],
+  createServer: () => Server,
+): Promise<BoundAddress[]> {
+  const { servers, bound } = await listenAll(name, addresses, createServer, ctx.logger);
+  ctx.defer(() => closeServers(servers));
+  return bound;
 }
 
 /** Stops accepting, lets in-flight requests finish for `graceMs`, then closes what is left. */

@@ -10,17 +10,18 @@ export interface AppContext {
   readonly logger: Logger;
   readonly node: NodeInfo;
   readonly status: StatusServer;
-}
-
-export interface StartedApp {
-  /** Stops accepting work, drains, closes connections. Called once, on SIGTERM/SIGINT. */
-  stop(): Promise<void>;
+  /**
+   * Registers a cleanup (close a pool, a listener...). Cleanups run once, last registered
+   * first, when the node stops, and also when start-up fails half way.
+   */
+  defer(cleanup: () => Promise<void> | void): void;
 }
 
 export interface RunAppOptions {
   readonly app: Exclude<AppName, 'cli'>;
   readonly argv: readonly string[];
-  readonly start: (ctx: AppContext) => Promise<StartedApp>;
+  /** Builds the node; everything it opens is registered with `ctx.defer`. */
+  readonly start: (ctx: AppContext) => Promise<void>;
   /** Resolves `{vault://...}` settings before validation (wired by the secrets layer). */
   readonly resolveReference?: ReferenceResolver;
   /** How long `stop()` may take before the process exits anyway. */
@@ -61,8 +62,17 @@ export async function runApp(options: RunAppOptions): Promise<void> {
   const logger = createLogger({ level: loaded.config.log_level, bindings: { app, node_id: node.nodeId } });
   for (const warning of loaded.warnings) logger.warn(warning);
   const status = new StatusServer({ node, listen: loaded.config.status_listen, logger });
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const cleanUp = async () => {
+    while (cleanups.length > 0) {
+      const cleanup = cleanups.pop()!;
+      await Promise.resolve()
+        .then(cleanup)
+        .catch((err: unknown) => logger.error({ err }, 'error while stopping'));
+    }
+    await status.stop();
+  };
 
-  let started: StartedApp | undefined;
   let stopping: Promise<void> | undefined;
   const stop = (reason: string, exitCode: number) => {
     if (stopping) {
@@ -77,8 +87,7 @@ export async function runApp(options: RunAppOptions): Promise<void> {
     }, options.stopTimeoutMs ?? 15_000);
     timer.unref();
     stopping = (async () => {
-      await started?.stop().catch((err: unknown) => logger.error({ err }, 'error while stopping'));
-      await status.stop();
+      await cleanUp();
       logger.info(`${app} stopped`);
       logger.flush();
       process.exitCode = exitCode;
@@ -101,14 +110,13 @@ export async function runApp(options: RunAppOptions): Promise<void> {
 
   try {
     await status.start();
-    started = await options.start({ loaded, config: loaded.config, logger, node, status });
+    await options.start({ loaded, config: loaded.config, logger, node, status, defer: (cleanup) => cleanups.push(cleanup) });
     status.markStarted();
     logger.info({ version: node.version }, `${app} started`);
   } catch (err) {
     logger.fatal({ err }, `${app} failed to start`);
     logger.flush();
-    await started?.stop().catch(() => undefined);
-    await status.stop();
+    await cleanUp();
     fail(`${app} failed to start: ${(err as Error).message}`);
     // Whatever start() opened before failing must not keep the process alive.
     setTimeout(() => process.exit(1), 100).unref();
