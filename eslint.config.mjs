@@ -10,7 +10,7 @@ export default [
   ...nx.configs['flat/typescript'],
   ...nx.configs['flat/javascript'],
   {
-    ignores: ['**/dist', '**/node_modules', 'tmp', '.keygate', '.nx', 'coverage'],
+    ignores: ['**/dist', '**/out-tsc', '**/node_modules', 'tmp', '.keygate', '.nx', 'coverage'],
   },
   {
     files: ['**/*.ts'],
@@ -23,12 +23,13 @@ export default [
           banTransitiveDependencies: false,
           checkDynamicDependenciesExceptions: [],
           depConstraints: [
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:feature', 'type:core', 'type:testing'] },
-            { sourceTag: 'type:feature', onlyDependOnLibsWithTags: ['type:feature', 'type:core', 'type:testing'] },
+            // type:tool (emulators) and type:testing are allowed for tests only (rule below).
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:feature', 'type:core', 'type:testing', 'type:tool'] },
+            { sourceTag: 'type:feature', onlyDependOnLibsWithTags: ['type:feature', 'type:core', 'type:testing', 'type:tool'] },
             { sourceTag: 'type:core', onlyDependOnLibsWithTags: ['type:core', 'type:testing'] },
             { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:feature', 'type:core'] },
-            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:feature', 'type:core', 'type:testing'] },
-            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:feature', 'type:core', 'type:testing'] },
+            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:feature', 'type:core', 'type:testing', 'type:tool'] },
+            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:feature', 'type:core', 'type:testing', 'type:tool'] },
           ],
         },
       ],
@@ -52,7 +53,13 @@ export default [
     files: ['apps/*/src/**/*.ts', 'libs/*/src/**/*.ts'],
     ignores: ['**/*.spec.ts', 'libs/testing/**'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: '@keygate/testing', message: '@keygate/testing is for tests only.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: '@keygate/testing', message: '@keygate/testing is for tests only.' }],
+          patterns: [{ group: ['@keygate/tool-*'], message: 'Tools (emulators, benchmarks) are for tests only.' }],
+        },
+      ],
     },
   },
 ];

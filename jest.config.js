@@ -7,4 +7,5 @@ module.exports = async () => ({
   // pays off; each file isolates itself (own database, own ports, own Redis prefix).
   maxWorkers: 3,
   testTimeout: 60_000,
+  passWithNoTests: true,
 });

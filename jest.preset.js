@@ -17,10 +17,10 @@ module.exports = {
   },
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: {
+    '^@keygate/tool-([a-z-]+)$': path.join(__dirname, 'tools/$1/src/index.ts'),
     '^@keygate/([a-z-]+)$': path.join(__dirname, 'libs/$1/src/index.ts'),
   },
   testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
-  passWithNoTests: true,
   coveragePathIgnorePatterns: ['/node_modules/', '/dist/'],
 };

@@ -33,10 +33,9 @@ const child = spawn(process.execPath, [join(ROOT, 'bin', 'keygate'), 'cluster', 
   cwd: ROOT,
   stdio: 'inherit',
 });
-// Ctrl-C reaches the whole process group; the cluster launcher handles it and stops every node.
+// Ctrl-C reaches the whole process group; a signal sent to this process alone (kill -INT <pid>)
+// is passed on. The launcher stops every node on the first one and ignores repeats.
 for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => {
-    if (signal === 'SIGTERM') child.kill('SIGTERM');
-  });
+  process.on(signal, () => child.kill('SIGTERM'));
 }
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -9,7 +9,7 @@ const { join, relative } = require('node:path');
 const ROOT = join(__dirname, '..', '..');
 const check = process.argv.includes('--check');
 
-const projects = ['apps', 'libs', 'tests']
+const projects = ['apps', 'libs', 'tests', 'tools']
   .flatMap((group) => readdirSync(join(ROOT, group)).map((name) => join(group, name)))
   .filter((dir) => existsSync(join(ROOT, dir, 'tsconfig.json')));
 

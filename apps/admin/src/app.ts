@@ -2,11 +2,13 @@ import express, { type Express } from 'express';
 import type { LoadedConfig } from '@keygate/config';
 import type { Database } from '@keygate/db';
 import type { EntityStore } from '@keygate/entities';
+import type { KeyringService } from '@keygate/keyring';
 import { errorHandler, HttpError, parseBody, requestContext } from '@keygate/http';
 import type { Logger } from '@keygate/logging';
 import type { NodeInfo } from '@keygate/runtime';
 import { entityRoutes } from './routes/entities';
 import { infoRoutes } from './routes/info';
+import { keyringRoutes } from './routes/keyring';
 import type { ServerStats } from './server-stats';
 
 export interface AdminApiDeps {
@@ -14,6 +16,7 @@ export interface AdminApiDeps {
   readonly node: NodeInfo;
   readonly db: Database;
   readonly store: EntityStore;
+  readonly keyring: KeyringService;
   readonly logger: Logger;
   readonly stats: ServerStats;
 }
@@ -38,6 +41,7 @@ export function createAdminApi(deps: AdminApiDeps): Express {
 
   const router = express.Router({ strict: false });
   infoRoutes(router, deps);
+  keyringRoutes(router, deps.keyring);
   entityRoutes(router, deps.store);
   app.use(router);
   app.use((_req, _res, next) => next(HttpError.notFound()));

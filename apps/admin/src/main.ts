@@ -1,6 +1,9 @@
 import { createServer } from 'node:http';
-import { EntityStore, PluginRegistry } from '@keygate/entities';
-import { openDatabases, runApp, serveHttp, type AppContext } from '@keygate/runtime';
+import { notify } from '@keygate/bus';
+import { ENTITY_CHANGES, EntityStore, PluginRegistry } from '@keygate/entities';
+import { startKeyring } from '@keygate/keyring';
+import { createBus, openDatabases, runApp, serveHttp, type AppContext } from '@keygate/runtime';
+import { vaultReferences } from '@keygate/vaults';
 import { createAdminApi } from './app';
 import { ServerStats } from './server-stats';
 
@@ -8,9 +11,12 @@ import { ServerStats } from './server-stats';
 export async function startAdmin(ctx: AppContext): Promise<void> {
   const plugins = new PluginRegistry(ctx.config.plugins);
   const databases = await openDatabases(ctx);
-  const store = new EntityStore(databases.rw, plugins);
+  const bus = createBus(ctx, databases.rw);
+  const keyring = await startKeyring(ctx, databases.rw, { bus });
+  // Every committed write is announced on the bus, so proxies apply it within milliseconds.
+  const store = new EntityStore(databases.rw, plugins, keyring.protector, (tx, change) => notify(tx, ENTITY_CHANGES, change));
   const stats = new ServerStats();
-  const api = createAdminApi({ loaded: ctx.loaded, node: ctx.node, db: databases.rw, store, logger: ctx.logger, stats });
+  const api = createAdminApi({ loaded: ctx.loaded, node: ctx.node, db: databases.rw, store, keyring, logger: ctx.logger, stats });
   await serveHttp(ctx, 'admin', ctx.config.admin_listen, () => {
     const server = createServer(api);
     stats.attach(server);
@@ -19,7 +25,7 @@ export async function startAdmin(ctx: AppContext): Promise<void> {
 }
 
 export function main(argv: readonly string[]): Promise<void> {
-  return runApp({ app: 'admin', argv, start: startAdmin });
+  return runApp({ app: 'admin', argv, start: startAdmin, resolveReference: vaultReferences() });
 }
 
 if (require.main === module) void main(process.argv.slice(2));

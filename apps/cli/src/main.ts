@@ -6,6 +6,7 @@ import { UsageError, VERSION } from '@keygate/runtime';
 import { configCheck } from './commands/config-check';
 import { migrationsBootstrap, migrationsFinish, migrationsList, migrationsReset, migrationsUp } from './commands/migrations';
 import { NODE_APPS, startNode } from './commands/start';
+import { keyringRecover, keyringReencrypt, keyringStatus } from './commands/keyring';
 import { clusterUp, defaultStateDir } from './cluster/up';
 import { consoleOutput } from './output';
 
@@ -68,6 +69,31 @@ export function buildProgram(): Command {
     .action(async (opts: { conf?: string; proxies: number; stateDir: string }) =>
       exitWith(await clusterUp({ ...opts, colour: Boolean(process.stdout.isTTY) }, consoleOutput)),
     );
+
+  const keyring = program.command('keyring').description('keyring helpers (call the Admin API)');
+  const adminUrlOption = () => new Option('--admin-url <url>', 'Admin API base URL (default: from admin_listen)');
+  keyring
+    .command('status')
+    .description('keys held by the admin node, the active one, and the ones it lacks')
+    .addOption(confOption())
+    .addOption(adminUrlOption())
+    .action(async (opts: { conf?: string; adminUrl?: string }) => exitWith(await keyringStatus(opts, consoleOutput)));
+  keyring
+    .command('recover')
+    .description('recover the keyring from the database with the recovery private key (POST /keyring/recover)')
+    .requiredOption('--key <file>', 'the recovery private key (PEM)')
+    .addOption(confOption())
+    .addOption(adminUrlOption())
+    .action(async (opts: { key: string; conf?: string; adminUrl?: string }) => exitWith(await keyringRecover(opts, consoleOutput)));
+
+  keyring
+    .command('reencrypt')
+    .description('show the latest re-encryption run (after each activation); --start a new one; --watch it to the end')
+    .option('--start', 'start a re-encryption to the active key now (POST /keyring/reencrypt)')
+    .option('--watch', 'follow the run with a progress bar until it ends')
+    .addOption(confOption())
+    .addOption(adminUrlOption())
+    .action(async (opts: { start?: boolean; watch?: boolean; conf?: string; adminUrl?: string }) => exitWith(await keyringReencrypt(opts, consoleOutput)));
 
   program
     .command('config')

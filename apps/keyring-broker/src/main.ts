@@ -1,15 +1,22 @@
-import { openDatabases, runApp, type AppContext } from '@keygate/runtime';
+import { startKeyring, startKeyringJobs } from '@keygate/keyring';
+import { createBus, openDatabases, runApp, type AppContext } from '@keygate/runtime';
+import { vaultReferences } from '@keygate/vaults';
 
 /**
- * Composition root of the keyring broker: the long-lived keyring member that holds and
- * distributes the data-encryption keys and runs the rotation jobs (added by the keyring issues).
+ * Composition root of the keyring broker: a long-lived keyring member whose job is to hold the
+ * keyring and answer other members' requests, so proxies can come and go. Its status shows the
+ * keyring (ids only). It also runs the keyring's jobs: re-encryption after each activation, and
+ * scheduled rotation (`keyring_rotation_interval`).
  */
 export async function startKeyringBroker(ctx: AppContext): Promise<void> {
-  await openDatabases(ctx);
+  const databases = await openDatabases(ctx);
+  const bus = createBus(ctx, databases.rw);
+  const keyring = await startKeyring(ctx, databases.rw, { bus });
+  await startKeyringJobs(ctx, keyring, databases.rw, bus);
 }
 
 export function main(argv: readonly string[]): Promise<void> {
-  return runApp({ app: 'keyring-broker', argv, start: startKeyringBroker });
+  return runApp({ app: 'keyring-broker', argv, start: startKeyringBroker, resolveReference: vaultReferences() });
 }
 
 if (require.main === module) void main(process.argv.slice(2));

@@ -1,25 +1,45 @@
-import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
-import { openDatabases, runApp, serveHttp, type AppContext } from '@keygate/runtime';
+import { join } from 'node:path';
+import { KeyringService } from '@keygate/keyring';
+import { ProxyNode } from '@keygate/proxy';
+import { createBus, openDatabases, runApp, type AppContext } from '@keygate/runtime';
+import { vaultReferences } from '@keygate/vaults';
 
 /**
- * Composition root of the proxy (data plane). Until routing lands, its router is empty and
- * every request gets Kong's answer for an unmatched request.
+ * Composition root of a proxy node: the database and bus (state and its changes), the keyring
+ * (to decrypt credentials once, at load), and the worker processes that serve traffic from
+ * memory. The node's own process only supervises them, keeps their state current and serves
+ * `status_listen` (`/status`, `/status/ready`, `/metrics`).
  */
 export async function startProxy(ctx: AppContext): Promise<void> {
-  await openDatabases(ctx);
-  await serveHttp(ctx, 'proxy', ctx.config.proxy_listen, () =>
-    createServer((req, res) => {
-      const body = JSON.stringify({ message: 'no Route matched with those values', request_id: randomUUID() });
-      res.writeHead(404, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-      res.end(body);
-      req.resume();
-    }),
-  );
+  // Serving from memory does not need the database: its outage does not make the proxy unready.
+  const databases = await openDatabases(ctx, { readiness: false });
+  const bus = createBus(ctx, databases.rw);
+  const keyring = new KeyringService({ config: ctx.config, db: databases.rw, logger: ctx.logger, bus, node: ctx.node });
+  const proxy = new ProxyNode({ config: ctx.config, logger: ctx.logger, node: ctx.node, db: databases.rw, bus, keyring, workerScript: join(__dirname, 'worker.js') });
+  // Subscribed before the bus connects, so no change between LISTEN and the first load is lost.
+  proxy.attach();
+  ctx.defer(() => keyring.stop());
+  await keyring.start();
+  ctx.status.addSection('keyring', () => keyring.status());
+  await bus.start();
+
+  ctx.defer(() => proxy.stop());
+  for (const entry of ctx.config.proxy_listen.filter((l) => l.ssl)) ctx.logger.warn({ entry: entry.text }, 'proxy: TLS listeners are not supported yet; skipping this entry');
+  const bound = await proxy.start();
+  for (const { host, port } of bound) {
+    ctx.logger.info({ listener: 'proxy', address: host, port, workers: ctx.config.proxy_workers }, `proxy listening on ${host}:${port} (${ctx.config.proxy_workers} workers)`);
+  }
+  ctx.status.addSection('proxy', () => proxy.status());
+  ctx.status.addRoute('/metrics', async (_req, res) => {
+    const text = await proxy.metricsText();
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+    res.end(text);
+  });
+  ctx.status.addReadinessCheck(async () => proxy.notReadyReason());
 }
 
 export function main(argv: readonly string[]): Promise<void> {
-  return runApp({ app: 'proxy', argv, start: startProxy });
+  return runApp({ app: 'proxy', argv, start: startProxy, resolveReference: vaultReferences() });
 }
 
 if (require.main === module) void main(process.argv.slice(2));

@@ -1,15 +1,27 @@
-import { openDatabases, runApp, type AppContext } from '@keygate/runtime';
+import { createServer } from 'node:http';
+import { EntityStore, PluginRegistry } from '@keygate/entities';
+import { startKeyring } from '@keygate/keyring';
+import { createBus, openDatabases, runApp, serveHttp, type AppContext } from '@keygate/runtime';
+import { startVaultResolverService, vaultReferences } from '@keygate/vaults';
 
 /**
  * Composition root of the vault resolver: the cluster's cache for `{vault://...}` references
- * found in entities (its backends and internal API are added by the secrets issue).
+ * found in entities. Other nodes ask it over an internal API on `vault_resolver_listen`
+ * (signed with `keyring_cluster_secret`); it is a keyring member so it can read the encrypted
+ * secrets of `/vaults` entities; it refreshes references with a TTL as BullMQ jobs and
+ * announces new values on the bus. `GET /status` shows what it caches (never values).
  */
 export async function startVaultResolver(ctx: AppContext): Promise<void> {
-  await openDatabases(ctx);
+  const databases = await openDatabases(ctx);
+  const bus = createBus(ctx, databases.rw);
+  const keyring = await startKeyring(ctx, databases.rw, { bus });
+  const store = new EntityStore(databases.ro, new PluginRegistry(ctx.config.plugins), keyring.protector);
+  const service = await startVaultResolverService(ctx, { bus, vaults: store.dao('vaults') });
+  await serveHttp(ctx, 'vault-resolver', ctx.config.vault_resolver_listen, () => createServer(service.handler));
 }
 
 export function main(argv: readonly string[]): Promise<void> {
-  return runApp({ app: 'vault-resolver', argv, start: startVaultResolver });
+  return runApp({ app: 'vault-resolver', argv, start: startVaultResolver, resolveReference: vaultReferences() });
 }
 
 if (require.main === module) void main(process.argv.slice(2));

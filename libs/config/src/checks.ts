@@ -1,3 +1,4 @@
+import { loadRsaKey } from '@keygate/crypto';
 import type { ConfigIssue } from './errors';
 import type { RawSettings } from './layers';
 import type { Config } from './load';
@@ -16,4 +17,70 @@ const mtlsPair =
     return [{ key: missing, source: settings.get(present)?.source, message: `must be set together with ${present}` }];
   };
 
-export const CONFIG_CHECKS: readonly ConfigCheck[] = [mtlsPair('pg'), mtlsPair('pg_ro')];
+/** With the keyring on, each RSA key setting must hold a readable RSA key of the right kind. */
+const keyringKeys: ConfigCheck = (config, settings) => {
+  if (!config.keyring_enabled) return [];
+  const checks = [
+    ['keyring_public_key', config.keyring_public_key, 'public'],
+    ['keyring_recovery_public_key', config.keyring_recovery_public_key, 'public'],
+    ['keyring_private_key', config.keyring_private_key?.reveal(), 'private'],
+  ] as const;
+  const issues: ConfigIssue[] = [];
+  for (const [key, value, kind] of checks) {
+    if (value === undefined) continue;
+    try {
+      loadRsaKey(key, value, kind);
+    } catch (err) {
+      // The message names the file (never the key itself).
+      issues.push({ key, source: settings.get(key)?.source, message: (err as Error).message.replace(`${key}: `, '') });
+    }
+  }
+  return issues;
+};
+
+/** The vault strategy needs an address, a KV v2 mount and path, and a way to authenticate. */
+const vaultStrategy: ConfigCheck = (config, settings) => {
+  if (!config.keyring_enabled || config.keyring_strategy !== 'vault') return [];
+  const source = settings.get('keyring_strategy')?.source;
+  const required = ['keyring_vault_host', 'keyring_vault_mount', 'keyring_vault_path'] as const;
+  const issues: ConfigIssue[] = required
+    .filter((key) => config[key] === undefined)
+    .map((key) => ({ key, source, message: 'required when keyring_strategy = vault' }));
+  if (config.keyring_vault_auth_method === 'token' && config.keyring_vault_token === undefined) {
+    issues.push({ key: 'keyring_vault_token', source, message: 'required when keyring_strategy = vault and keyring_vault_auth_method = token' });
+  }
+  return issues;
+};
+
+/**
+ * RDS IAM authentication needs TLS and cannot use a client certificate. Kong turns `pg_ssl` on
+ * silently; Keygate does too when it is unset, but an explicit `pg_ssl = off` contradicts
+ * `pg_iam_auth = on` and is refused. `pg_ro_iam_auth` inherits `pg_iam_auth` when unset, as
+ * Kong's documentation says (Kong's source does not).
+ */
+const iamAuth: ConfigCheck = (config, settings) => {
+  const issues: ConfigIssue[] = [];
+  for (const prefix of ['pg', 'pg_ro'] as const) {
+    if (prefix === 'pg_ro' && config.pg_ro_host === undefined) continue;
+    const iam = prefix === 'pg' ? config.pg_iam_auth : (config.pg_ro_iam_auth ?? config.pg_iam_auth);
+    if (!iam) continue;
+    const iamKey = prefix === 'pg_ro' && config.pg_ro_iam_auth !== undefined ? 'pg_ro_iam_auth' : 'pg_iam_auth';
+    const sslKey = prefix === 'pg_ro' && settings.has('pg_ro_ssl') ? 'pg_ro_ssl' : 'pg_ssl';
+    const ssl = sslKey === 'pg_ro_ssl' ? config.pg_ro_ssl : config.pg_ssl;
+    if (settings.has(sslKey) && ssl === false) {
+      issues.push({ key: sslKey, source: settings.get(sslKey)?.source, message: `must not be off with ${iamKey} = on: RDS IAM authentication works only over TLS` });
+    }
+    const cert = prefix === 'pg' ? config.pg_ssl_cert : (config.pg_ro_ssl_cert ?? config.pg_ssl_cert);
+    const certKey = prefix === 'pg' ? config.pg_ssl_cert_key : (config.pg_ro_ssl_cert_key ?? config.pg_ssl_cert_key);
+    if (cert !== undefined || certKey !== undefined) {
+      issues.push({
+        key: `${prefix}_ssl_cert`,
+        source: settings.get(`${prefix}_ssl_cert`)?.source ?? settings.get('pg_ssl_cert')?.source,
+        message: `mTLS connection to postgres cannot be used when ${iamKey} is enabled, so ${prefix}_ssl_cert and ${prefix}_ssl_cert_key must not be specified`,
+      });
+    }
+  }
+  return issues;
+};
+
+export const CONFIG_CHECKS: readonly ConfigCheck[] = [mtlsPair('pg'), mtlsPair('pg_ro'), keyringKeys, vaultStrategy, iamAuth];

@@ -192,6 +192,26 @@ describe('loadConfig', () => {
     expect(error.message).toContain('must be set together with pg_ssl_cert');
   });
 
+  it('refuses unreadable or wrong-kind keyring RSA keys, naming the setting and the file', async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const pair = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+    const privatePath = confFile(pair.privateKey);
+    const missing = await configError({ env: { KONG_KEYRING_ENABLED: 'on', KONG_KEYRING_RECOVERY_PUBLIC_KEY: '/nonexistent/cert.pem' } });
+    expect(missing.message).toContain('keyring_recovery_public_key (env KONG_KEYRING_RECOVERY_PUBLIC_KEY): failed to read file /nonexistent/cert.pem');
+    const wrongKind = await configError({ env: { KONG_KEYRING_ENABLED: 'on', KONG_KEYRING_PUBLIC_KEY: privatePath } });
+    expect(wrongKind.message).toContain(`keyring_public_key (env KONG_KEYRING_PUBLIC_KEY): ${privatePath} must be a public key`);
+    expect(wrongKind.message).not.toContain('PRIVATE KEY');
+    const ok = await load({ env: { KONG_KEYRING_ENABLED: 'on', KONG_KEYRING_PRIVATE_KEY: privatePath, KONG_KEYRING_PUBLIC_KEY: Buffer.from(pair.publicKey).toString('base64') } });
+    expect(ok.config.keyring_enabled).toBe(true);
+    // With the keyring off, the keys are not read.
+    await load({ env: { KONG_KEYRING_RECOVERY_PUBLIC_KEY: '/nonexistent/cert.pem' } });
+  });
+
+  it('needs the Vault address, mount, path and token for the vault strategy', async () => {
+    const error = await configError({ env: { KONG_KEYRING_ENABLED: 'on', KONG_KEYRING_STRATEGY: 'vault' } });
+    expect(error.issues.map((i) => i.key).sort()).toEqual(['keyring_vault_host', 'keyring_vault_mount', 'keyring_vault_path', 'keyring_vault_token']);
+  });
+
   it('returns a frozen object', async () => {
     const { config } = await load();
     expect(Object.isFrozen(config)).toBe(true);

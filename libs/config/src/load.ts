@@ -1,9 +1,11 @@
 import { z } from 'zod';
+import { Secret } from '@keygate/crypto';
+import { awsEnvironment, type AwsEnvironment } from './aws';
 import { processEnv, type Env } from './env';
 import { ConfigError, type ConfigIssue } from './errors';
 import { KEYS, VAULT_KEY_PATTERN, type ConfigKey, type ConfigValues } from './keys';
 import { collectSettings, DEFAULT_CONF_PATHS, findConfFile, type RawSettings } from './layers';
-import { isReference, type ConfigReference, type ReferenceResolver } from './reference';
+import { isReference, type ConfigReference, type ReferenceResolver, type ResolveContext } from './reference';
 import { CONFIG_CHECKS } from './checks';
 import type { KeySpec } from './spec';
 import type { ValueSource } from './source';
@@ -11,6 +13,8 @@ import type { ValueSource } from './source';
 export interface Config extends ConfigValues {
   /** Kong's `vault_<name>_<field>` settings, keyed by the full key name. */
   readonly vault_options: Readonly<Record<string, string>>;
+  /** The standard `AWS_*` variables, read with the rest (libs/aws takes them from here). */
+  readonly aws: AwsEnvironment;
 }
 
 export interface LoadConfigOptions {
@@ -37,6 +41,13 @@ export interface LoadedConfig {
   /** References left unresolved (only with `allowUnresolved`). */
   readonly unresolved: ReadonlySet<string>;
   readonly warnings: readonly string[];
+  /**
+   * For a key loaded from a reference with a TTL (e.g. `pg_password`): a function giving its
+   * current value, so new database connections use a rotated password. Undefined otherwise.
+   */
+  readonly live: (key: string, logger?: unknown) => (() => Promise<string>) | undefined;
+  /** The values settings got from references, to mask in logs (never shown anywhere). */
+  readonly referenceValues: () => string[];
 }
 
 /** Reads the file and `KONG_*` env, resolves references, validates once, and freezes. */
@@ -54,13 +65,17 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   const unresolved = new Set<string>();
   await resolveReferences(references, settings, options, { resolved, unresolved, issues });
 
-  const config = validate(settings, { resolved, unresolved }, issues);
+  const config = validate(settings, { resolved, unresolved }, issues, awsEnvironment(env));
   if (config) {
     for (const check of CONFIG_CHECKS) issues.push(...check(config, settings));
   }
   if (!config || issues.length > 0) throw new ConfigError(issues);
 
   const sources = new Map([...settings].map(([key, s]) => [key, s.source]));
+  const live = (key: string, logger?: unknown) => {
+    const ref = references.find((r) => r.key === key);
+    return ref && resolved.has(key) ? options.resolve?.live?.(ref, logger) : undefined;
+  };
   return Object.freeze({
     config,
     file,
@@ -68,6 +83,15 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     references: Object.freeze(references),
     unresolved,
     warnings: Object.freeze(warnings),
+    live,
+    referenceValues: () =>
+      references
+        .filter((r) => resolved.has(r.key))
+        .map((r) => {
+          const value: unknown = (config as unknown as Record<string, unknown>)[r.key] ?? config.vault_options[r.key];
+          return value instanceof Secret ? value.reveal() : value;
+        })
+        .filter((v): v is string => typeof v === 'string'),
   });
 }
 
@@ -96,24 +120,45 @@ async function resolveReferences(
     }
     return;
   }
-  const results = await Promise.allSettled(references.map((ref) => resolve(ref)));
-  results.forEach((result, i) => {
-    const ref = references[i] as ConfigReference;
-    const setting = settings.get(ref.key)!;
-    if (result.status === 'fulfilled') {
-      settings.set(ref.key, { value: result.value, source: setting.source });
-      state.resolved.add(ref.key);
-    } else {
-      const cause = result.reason instanceof Error ? result.reason.message : String(result.reason);
-      state.issues.push({ key: ref.key, source: setting.source, message: `cannot resolve ${ref.reference}: ${cause}` });
-    }
-  });
+  // Vault settings first (e.g. `vault_hcv_token={vault://env/vault-token}`), so the other
+  // references see their values.
+  const vaultRefs = references.filter((ref) => VAULT_KEY_PATTERN.test(ref.key) && !Object.hasOwn(KEYS, ref.key));
+  const otherRefs = references.filter((ref) => !vaultRefs.includes(ref));
+  for (const batch of [vaultRefs, otherRefs]) {
+    const context = resolveContext(settings, options.env ?? processEnv());
+    const results = await Promise.allSettled(batch.map((ref) => resolve(ref, context)));
+    results.forEach((result, i) => {
+      const ref = batch[i] as ConfigReference;
+      const setting = settings.get(ref.key)!;
+      if (result.status === 'fulfilled') {
+        settings.set(ref.key, { value: result.value, source: setting.source });
+        state.resolved.add(ref.key);
+      } else {
+        const cause = result.reason instanceof Error ? result.reason.message : String(result.reason);
+        state.issues.push({ key: ref.key, source: setting.source, message: `cannot resolve ${ref.reference}: ${cause}` });
+      }
+    });
+  }
+}
+
+function resolveContext(settings: RawSettings, env: Env): ResolveContext {
+  const vaultOptions = Object.fromEntries(
+    [...settings].filter(([key, s]) => isVaultOption(key) && !isReference(s.value)).map(([key, s]) => [key, s.value.trim()]),
+  );
+  const vaults = settings.get('vaults')?.value;
+  return Object.freeze({ env, vaultOptions: Object.freeze(vaultOptions), ...(vaults !== undefined && !isReference(vaults) ? { vaults } : {}) });
+}
+
+/** A dynamic `vault_<name>_<field>` setting (not one of Keygate's own `vault_*` keys). */
+function isVaultOption(key: string): boolean {
+  return VAULT_KEY_PATTERN.test(key) && !Object.hasOwn(KEYS, key);
 }
 
 function validate(
   settings: RawSettings,
   refs: { resolved: ReadonlySet<string>; unresolved: ReadonlySet<string> },
   issues: ConfigIssue[],
+  aws: AwsEnvironment,
 ): Config | undefined {
   const shape: Record<string, z.ZodType> = {};
   const input: Record<string, string> = {};
@@ -133,10 +178,8 @@ function validate(
     }
     return undefined;
   }
-  const vaultOptions = Object.fromEntries(
-    [...settings].filter(([key]) => VAULT_KEY_PATTERN.test(key)).map(([key, s]) => [key, s.value.trim()]),
-  );
-  return Object.freeze({ ...result.data, vault_options: Object.freeze(vaultOptions) }) as unknown as Config;
+  const vaultOptions = Object.fromEntries([...settings].filter(([key]) => isVaultOption(key)).map(([key, s]) => [key, s.value.trim()]));
+  return Object.freeze({ ...result.data, vault_options: Object.freeze(vaultOptions), aws }) as unknown as Config;
 }
 
 function describeInvalid(

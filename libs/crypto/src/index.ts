@@ -1,1 +1,28 @@
 export { Secret, REDACTED, revealIfSecret } from './secret';
+export { CryptoError, FieldIntegrityError, KeyNotAvailableError, RsaKeyError } from './errors';
+export {
+  encryptField,
+  decryptField,
+  fieldFormat,
+  fieldKeyId,
+  MARKER_V1,
+  MARKER_V2,
+  NonceSource,
+  type DataKey,
+  type DecryptedField,
+  type FieldContext,
+  type FieldFormat,
+} from './field-cipher';
+export { randomAlphanumeric, newKeyId, newDataKey } from './random';
+export {
+  loadRsaKey,
+  parsePrivateKeyPem,
+  rsaOaepEncrypt,
+  rsaOaepDecrypt,
+  rsaPkcs1v15DecryptLegacy,
+  publicKeyFingerprint,
+  rsaSign,
+  rsaVerify,
+  type RsaKind,
+} from './rsa';
+export { hmacHex, constantTimeEqual } from './mac';

@@ -86,10 +86,20 @@ export class Database implements Queryable {
     const release = await this.#semaphore.acquire();
     let client: pg.PoolClient | undefined;
     let broken = false;
+    let releaseListener = () => undefined as void;
     try {
       client = await this.#pool.connect().catch((err: unknown) => {
         throw mapPgError(err);
       });
+      // A checked-out client whose connection dies between queries emits 'error'; the pool only
+      // listens on idle clients, so without this the process would crash. The next query fails.
+      const connection = client;
+      const onError = (err: Error) => {
+        broken = true;
+        this.#logger.warn({ err: mapPgError(err) }, 'database connection lost inside a transaction');
+      };
+      connection.on('error', onError);
+      releaseListener = () => connection.off('error', onError);
       const tx: Queryable = {
         query: async <R extends Row = Row>(text: string, values?: readonly unknown[]) => {
           this.#queries++;
@@ -112,6 +122,7 @@ export class Database implements Queryable {
         throw err;
       }
     } finally {
+      releaseListener();
       client?.release(broken);
       release();
     }

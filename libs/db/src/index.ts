@@ -29,5 +29,11 @@ export {
   type ConnectionSettings,
   type PasswordProvider,
   type PoolRole,
+  type SettingsOverrides,
 } from './settings';
 export { waitForDatabase, type WaitOptions } from './wait';
+export { createIamAuth, type IamAuth } from './iam/auth';
+export { IamTokenSource, TOKEN_LIFETIME_MS, type IamTokenOptions } from './iam/tokens';
+export { ConnectionRateLimiter } from './iam/rate-limit';
+export { regionFromRdsHost } from './iam/region';
+export { iamAuthEnabled } from './settings';

@@ -45,7 +45,15 @@ type PgField =
  * Settings for the read-write (`pg_*`) or read-only (`pg_ro_*`) connection. The read-only one
  * exists only when `pg_ro_host` is set, and each unset `pg_ro_*` key falls back to `pg_*`.
  */
-export function connectionSettings(config: Config, role: PoolRole): ConnectionSettings | undefined {
+export interface SettingsOverrides {
+  /**
+   * Supplies the password for each new connection instead of the static `pg_password`: a secret
+   * reference that rotates, or an RDS IAM token. Existing connections keep working.
+   */
+  readonly password?: PasswordProvider;
+}
+
+export function connectionSettings(config: Config, role: PoolRole, overrides: SettingsOverrides = {}): ConnectionSettings | undefined {
   if (role === 'ro' && config.pg_ro_host === undefined) return undefined;
   const get = <F extends PgField>(field: F): Config[`pg_${F}`] => {
     if (role === 'ro') {
@@ -63,16 +71,22 @@ export function connectionSettings(config: Config, role: PoolRole): ConnectionSe
     host: get('host'),
     port: get('port'),
     user: get('user'),
-    password: async () => password,
+    password: overrides.password ?? (async () => password),
     database: get('database'),
     schema: get('schema'),
-    ssl: get('ssl') ? tlsOptions(config, prefix, get) : false,
+    // RDS IAM auth needs TLS: turned on when unset (an explicit `pg_ssl = off` is refused at start).
+    ssl: get('ssl') || iamAuthEnabled(config, role) ? tlsOptions(config, prefix, get) : false,
     timeoutMs: get('timeout'),
     semaphoreTimeoutMs: get('semaphore_timeout'),
     idleTimeoutMs: get('keepalive_timeout') ?? DEFAULT_IDLE_MS,
     poolSize: maxConcurrent > 0 ? Math.min(maxConcurrent, poolSize) : poolSize,
     backlog: get('backlog'),
   };
+}
+
+/** `pg_iam_auth` for the read-write connection; `pg_ro_iam_auth`, inheriting it when unset, for read-only. */
+export function iamAuthEnabled(config: Config, role: PoolRole): boolean {
+  return role === 'rw' ? config.pg_iam_auth : (config.pg_ro_iam_auth ?? config.pg_iam_auth);
 }
 
 function tlsOptions(

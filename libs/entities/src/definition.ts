@@ -26,6 +26,10 @@ export interface ValidationContext {
 export interface EntityDefinition {
   /** Kong's entity name = table name = Admin API collection (`services`). */
   readonly name: string;
+  /** Admin API collection when it differs from the name (`basic-auths`). */
+  readonly collectionPath?: string;
+  /** Path under a parent (`/consumers/{c}/basic-auth`); default: `collectionPath`. */
+  readonly nestedPath?: string;
   readonly schema: z.ZodObject;
   /** Alternative key in URLs (`/services/{name}`). */
   readonly endpointKey?: string;
@@ -42,6 +46,21 @@ export interface EntityDefinition {
   readonly finalize?: (entity: Entity, ctx: ValidationContext) => FieldErrors | undefined;
   /** Infers types of a form-encoded body when the schema alone cannot (a plugin's config). */
   readonly inferForm?: (input: Record<string, unknown>, existing?: Entity) => Record<string, unknown>;
+  /**
+   * Rewrites input before validation, with the stored entity on PATCH (basic-auth hashes a new
+   * password; an unchanged one is left alone).
+   */
+  readonly transform?: (input: Record<string, unknown>, existing?: Entity) => Record<string, unknown>;
+  /**
+   * Fields stored encrypted when the keyring is on (dotted paths reach into JSON columns:
+   * `config.token`). The Admin API shows them decrypted; only the table holds ciphertext.
+   */
+  readonly encryptedFields?: readonly string[] | ((entity: Entity) => readonly string[]);
+  /**
+   * Columns that may hold encrypted values, for scans that cannot evaluate `encryptedFields` per
+   * row (key usage counts). Default: the first segment of each static encrypted field.
+   */
+  readonly encryptedColumns?: readonly string[];
   /** Columns computed from the entity (a plugin's `cache_key`). */
   readonly derived?: (entity: Entity) => Record<string, unknown>;
   /** The key shown in Kong's UNIQUE message for a derived unique column (`cache_key`). */

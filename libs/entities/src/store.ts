@@ -1,11 +1,16 @@
 import type { Database } from '@keygate/db';
 import type { EntityDefinition, ForeignKey } from './definition';
 import { EntityDao } from './dao/dao';
+import { certificates } from './definitions/certificates';
 import { consumers } from './definitions/consumers';
+import { basicAuthCredentials, keyAuthCredentials } from './definitions/credentials';
 import { pluginsDefinition } from './definitions/plugins';
 import { routes } from './definitions/routes';
 import { services } from './definitions/services';
+import { vaultsDefinition } from './definitions/vaults';
 import { PluginRegistry } from './plugins/registry';
+import { plainFields, type FieldProtector } from './protector';
+import type { ChangeSink } from './changes';
 
 /** A parent -> children relation the Admin API nests (`/services/{s}/routes`). */
 export interface Relation {
@@ -15,7 +20,12 @@ export interface Relation {
 }
 
 export function coreDefinitions(plugins: PluginRegistry): EntityDefinition[] {
-  return [services, routes, consumers, pluginsDefinition(plugins)];
+  return [services, routes, consumers, pluginsDefinition(plugins), basicAuthCredentials, keyAuthCredentials, certificates, vaultsDefinition()];
+}
+
+/** The Admin API path of an entity's collection (`basic-auths` for basicauth_credentials). */
+export function collectionPath(def: EntityDefinition): string {
+  return def.collectionPath ?? def.name;
 }
 
 /** All entity DAOs of a node, over one database. */
@@ -25,10 +35,14 @@ export class EntityStore {
   constructor(
     readonly db: Database,
     readonly plugins: PluginRegistry,
+    /** Encrypts the fields entities declare as encrypted (the keyring), or stores them as they are. */
+    readonly protector: FieldProtector = plainFields,
+    /** Announces each committed write (the bus), so proxies apply it within milliseconds. */
+    announce?: ChangeSink,
     definitions: readonly EntityDefinition[] = coreDefinitions(plugins),
   ) {
     for (const def of definitions) {
-      this.#daos.set(def.name, new EntityDao(def, db, (name) => this.#daos.get(name)));
+      this.#daos.set(def.name, new EntityDao(def, db, (name) => this.#daos.get(name), protector, announce));
     }
   }
 

@@ -9,6 +9,25 @@ const ENTITY_STATUS: Record<number, number> = {
   1: 400, 2: 400, 3: 409, 4: 400, 5: 409, 6: 404, 7: 400, 8: 500, 9: 400, 10: 400, 11: 400, 12: 405, 13: 400,
 };
 
+/**
+ * Errors from other layers that carry a stable `code`: their status, and whether their message
+ * is meant for the client (else the body is generic and the details go to the log).
+ */
+const CODE_STATUS: Record<string, { status: number; expose: boolean }> = {
+  KEYRING_DISABLED: { status: 400, expose: true },
+  KEYRING_STRATEGY: { status: 400, expose: true },
+  KEYRING_BAD_REQUEST: { status: 400, expose: true },
+  KEYRING_UNKNOWN_KEY: { status: 404, expose: true },
+  KEYRING_ACTIVE_KEY: { status: 409, expose: true },
+  KEYRING_KEY_IN_USE: { status: 409, expose: true },
+  KEYRING_NOT_READY: { status: 503, expose: true },
+  KEYRING_VAULT: { status: 502, expose: true },
+  KEY_NOT_AVAILABLE: { status: 503, expose: true },
+  FIELD_INTEGRITY: { status: 500, expose: false },
+};
+
+const KEY_HINT = 'recover it (POST /keyring/recover) or import it (POST /keyring/import)';
+
 export interface ErrorResponse {
   readonly status: number;
   readonly body: Record<string, unknown>;
@@ -30,6 +49,19 @@ export function toErrorResponse(err: unknown, requestId: string): ErrorResponse 
     return { status: 503, body: { message: 'The database is currently unavailable', request_id: requestId }, internal: true };
   }
   if (isBodyParserError(err)) return { status: err.status, body: { message: err.message }, internal: false };
+  const coded = typeof (err as { code?: unknown })?.code === 'string' ? CODE_STATUS[(err as { code: string }).code] : undefined;
+  if (coded && coded.expose) {
+    const code = (err as { code: string }).code;
+    const message = code === 'KEY_NOT_AVAILABLE' ? `${(err as Error).message}; ${KEY_HINT}` : (err as Error).message;
+    // Structured details a client can act on (e.g. rows per table still using a key).
+    const details = (err as { details?: unknown }).details;
+    const extra = details && typeof details === 'object' ? (details as Record<string, unknown>) : {};
+    return {
+      status: coded.status,
+      body: coded.status >= 500 ? { message, ...extra, request_id: requestId } : { message, ...extra },
+      internal: coded.status >= 500,
+    };
+  }
   return { status: 500, body: { message: 'An unexpected error occurred', request_id: requestId }, internal: true };
 }
 

@@ -52,6 +52,12 @@ export interface LoggerOptions {
   readonly destination?: DestinationStream;
   /** Write to stderr instead of stdout (command-line tools, whose stdout is their output). */
   readonly stderr?: boolean;
+  /**
+   * Values masked wherever they appear in a line: settings read from `{vault://...}` references
+   * (a `pg_user` is not a `Secret`, but came from a vault). Values shorter than 3 characters are
+   * left alone, so a log stays readable.
+   */
+  readonly redactValues?: readonly string[];
 }
 
 export function createLogger(options: LoggerOptions): Logger {
@@ -62,9 +68,38 @@ export function createLogger(options: LoggerOptions): Logger {
       redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
+      ...maskValues(options.redactValues ?? []),
     },
     options.destination ?? pino.destination({ dest: options.stderr ? 2 : 1, sync: Boolean(options.stderr) }),
   );
+}
+
+/** Fields tools match on (`"listener":"admin"`); never masked. */
+const STRUCTURAL_FIELDS = new Set(['level', 'time', 'pid', 'hostname', 'app', 'node_id', 'listener', 'component']);
+
+function maskValues(values: readonly string[]): { hooks?: { streamWrite: (line: string) => string } } {
+  const masked = [...new Set(values.filter((v) => v.length >= 3))].sort((a, b) => b.length - a.length);
+  if (masked.length === 0) return {};
+  const mask = (text: string) => masked.reduce((out, value) => out.split(value).join('[REDACTED]'), text);
+  // Only inside string values, so keys and the JSON itself stay intact.
+  const walk = (node: unknown): unknown => {
+    if (typeof node === 'string') return mask(node);
+    if (Array.isArray(node)) return node.map(walk);
+    if (node && typeof node === 'object') return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, STRUCTURAL_FIELDS.has(k) ? v : walk(v)]));
+    return node;
+  };
+  return {
+    hooks: {
+      streamWrite: (line) => {
+        if (!masked.some((value) => line.includes(JSON.stringify(value).slice(1, -1)))) return line;
+        try {
+          return `${JSON.stringify(walk(JSON.parse(line)))}\n`;
+        } catch {
+          return mask(line);
+        }
+      },
+    },
+  };
 }
 
 /** A logger that drops everything (for library defaults and CLI paths that print instead). */

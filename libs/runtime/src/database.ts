@@ -1,4 +1,5 @@
-import { Database, DatabaseError, Migrator, MIGRATIONS, TABLES, assertUpToDate, connectionSettings, waitForDatabase } from '@keygate/db';
+import { Database, DatabaseError, Migrator, MIGRATIONS, TABLES, assertUpToDate, connectionSettings, createIamAuth, waitForDatabase, type PasswordProvider, type PoolRole } from '@keygate/db';
+import { livePassword } from './live-password';
 import type { AppContext } from './run-app';
 
 export interface Databases {
@@ -15,12 +16,25 @@ export function createMigrator(ctx: Pick<AppContext, 'logger'>, db: Database): M
 /**
  * Opens the pools, waits for PostgreSQL with bounded retries, refuses to run on a schema that
  * does not match this build (saying which migration command to run), and adds the database to
- * `GET /status` and to readiness. The pools close when the node stops.
+ * `GET /status` and (unless `readiness: false`) to readiness. The pools close when the node stops.
  */
-export async function openDatabases(ctx: AppContext): Promise<Databases> {
+export interface OpenDatabasesOptions {
+  /** A proxy serves from memory while the database is away: it opts out of database readiness. */
+  readonly readiness?: boolean;
+  /** A password per new connection for a role (rotating secret reference, RDS IAM token). */
+  readonly password?: (role: PoolRole) => PasswordProvider | undefined;
+}
+
+export async function openDatabases(ctx: AppContext, options: OpenDatabasesOptions = {}): Promise<Databases> {
   const { config, logger, node } = ctx;
-  const rw = new Database({ settings: connectionSettings(config, 'rw')!, logger, app: node.app });
-  const roSettings = connectionSettings(config, 'ro');
+  // RDS IAM tokens (pg_iam_auth) win over any other password source.
+  const iam = createIamAuth(config, logger);
+  const overrides = (role: PoolRole) => {
+    const password = iam.password(role) ?? options.password?.(role) ?? livePassword(ctx, role);
+    return password ? { password } : {};
+  };
+  const rw = new Database({ settings: connectionSettings(config, 'rw', overrides('rw'))!, logger, app: node.app });
+  const roSettings = connectionSettings(config, 'ro', overrides('ro'));
   const ro = roSettings ? new Database({ settings: roSettings, logger, app: node.app }) : rw;
   const close = async () => {
     await Promise.all([rw.close(), ro.close()]);
@@ -43,6 +57,7 @@ export async function openDatabases(ctx: AppContext): Promise<Databases> {
     ...(ro === rw ? {} : { read_only_reachable: await reachable(ro) }),
     pool: rw.stats(),
   }));
-  ctx.status.addReadinessCheck(async () => ((await reachable(rw)) ? undefined : 'database is not reachable'));
+  // A proxy serves from memory while the database is away: it opts out (`readiness: false`).
+  if (options.readiness ?? true) ctx.status.addReadinessCheck(async () => ((await reachable(rw)) ? undefined : 'database is not reachable'));
   return { rw, ro };
 }

@@ -59,7 +59,7 @@ export async function runApp(options: RunAppOptions): Promise<void> {
   }
 
   const node = createNodeInfo(app);
-  const logger = createLogger({ level: loaded.config.log_level, bindings: { app, node_id: node.nodeId } });
+  const logger = createLogger({ level: loaded.config.log_level, bindings: { app, node_id: node.nodeId }, redactValues: loaded.referenceValues() });
   for (const warning of loaded.warnings) logger.warn(warning);
   const status = new StatusServer({ node, listen: loaded.config.status_listen, logger });
   const cleanups: Array<() => Promise<void> | void> = [];

@@ -3,3 +3,5 @@ export { testServices, redisPrefix, assertRedisReachable, plantedSecret, freePor
 export { TestDatabase, useTestDatabase } from './database';
 export { AppProcess, ManagedProcess, runCli, baseEnv, type AppName, type ExitResult, type StartAppOptions } from './processes';
 export { TcpProxy } from './tcp-proxy';
+export { httpClient, type HttpClient, type HttpResult, type Body } from './http-client';
+export { rsaKeyFiles, selfSignedCertificate, type RsaFiles } from './rsa-fixtures';

@@ -12,15 +12,15 @@ export interface ExitResult {
   readonly signal: NodeJS.Signals | null;
 }
 
-let checkedBuild = false;
+const checkedBuilds = new Set<string>();
 
-function assertBuildFresh(): void {
-  if (checkedBuild) return;
-  const stale = staleBuilds();
+function assertBuildFresh(app: string): void {
+  if (checkedBuilds.has(app)) return;
+  const stale = staleBuilds(app);
   if (stale.length > 0) {
     throw new Error(`the build is older than its sources (${stale.join(', ')}); run \`npm run build\` (npm test does)`);
   }
-  checkedBuild = true;
+  checkedBuilds.add(app);
 }
 
 /** A clean environment: nothing from the developer's shell (KONG_*, AWS_*) leaks into tests. */
@@ -130,7 +130,7 @@ export class AppProcess extends ManagedProcess {
   }
 
   static async start(app: AppName, options: StartAppOptions = {}): Promise<AppProcess> {
-    assertBuildFresh();
+    assertBuildFresh(app);
     const env = baseEnv({
       KONG_ADMIN_LISTEN: '127.0.0.1:0',
       KONG_PROXY_LISTEN: '127.0.0.1:0',
@@ -139,7 +139,13 @@ export class AppProcess extends ManagedProcess {
       ...options.env,
     });
     const proc = new AppProcess(app, env, options.args ?? []);
-    if (options.waitReady ?? true) await proc.ready(options.timeoutMs);
+    if (options.waitReady ?? true) {
+      // A node that never gets ready must not outlive the test that started it.
+      await proc.ready(options.timeoutMs).catch(async (err: unknown) => {
+        await proc.stop(2_000);
+        throw err;
+      });
+    }
     return proc;
   }
 
@@ -150,7 +156,11 @@ export class AppProcess extends ManagedProcess {
     for (;;) {
       try {
         const res = await fetch(`${this.url('status')}/status/ready`, { signal: AbortSignal.timeout(2000) });
-        if (res.status === 200) return;
+        if (res.status === 200) {
+          // Output arrives after the HTTP answer may: the "started" line follows every listener line.
+          await this.waitForLine((line) => line.includes(`"msg":"${this.app} started"`), Math.max(1000, deadline - Date.now()), 'the started line');
+          return;
+        }
       } catch {
         // not yet
       }
@@ -173,7 +183,7 @@ export async function runCli(
   args: readonly string[],
   options: { env?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  assertBuildFresh();
+  assertBuildFresh('cli');
   const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'keygate'), ...args], {
     cwd: REPO_ROOT,
     env: baseEnv(options.env),

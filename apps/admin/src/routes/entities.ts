@@ -1,5 +1,5 @@
 import type { Request, Response, Router } from 'express';
-import type { EntityDao, EntityStore, Relation, Scope } from '@keygate/entities';
+import { collectionPath, type EntityDao, type EntityStore, type Relation, type Scope } from '@keygate/entities';
 import { HttpError, pageBody } from '@keygate/http';
 import { param, route } from './route';
 
@@ -11,7 +11,7 @@ function body(req: Request): Record<string, unknown> {
 
 /** `/services`, `/services/{id or name}` and the same for every entity. */
 function collectionRoutes(router: Router, dao: EntityDao): void {
-  const name = dao.def.name;
+  const name = collectionPath(dao.def);
   route(router, `/${name}`, {
     get: async (req, res) => {
       res.json(pageBody(await dao.page(req.query), `/${name}`, req.query));
@@ -63,7 +63,10 @@ function relationRoutes(router: Router, store: EntityStore, relation: Relation):
   const parent = store.dao(relation.parent.name);
   const child = store.dao(relation.child.name);
   const field = relation.foreignKey.field;
-  const base = `/${relation.parent.name}/:parent/${relation.child.name}`;
+  const parentPath = collectionPath(relation.parent);
+  const childPath = collectionPath(relation.child);
+  const nested = relation.child.nestedPath ?? childPath;
+  const base = `/${parentPath}/:parent/${nested}`;
   const scope = async (req: Request): Promise<Scope> => {
     const found = await parent.select(param(req, 'parent'));
     if (!found) throw HttpError.notFound();
@@ -72,7 +75,7 @@ function relationRoutes(router: Router, store: EntityStore, relation: Relation):
   route(router, base, {
     get: async (req, res) => {
       const page = await child.page({ ...req.query, scope: await scope(req) });
-      res.json(pageBody(page, `/${relation.parent.name}/${param(req, 'parent')}/${relation.child.name}`, req.query));
+      res.json(pageBody(page, `/${parentPath}/${param(req, 'parent')}/${nested}`, req.query));
     },
     post: async (req, res) => {
       res.status(201).json(await child.insert(body(req), writeOptions(req, await scope(req))));
@@ -86,7 +89,7 @@ function relationRoutes(router: Router, store: EntityStore, relation: Relation):
     if (!ref?.id) throw HttpError.notFound();
     return ref.id;
   };
-  route(router, `/${relation.child.name}/:child/${field}`, {
+  route(router, `/${childPath}/:child/${field}`, {
     get: async (req, res) => {
       const entity = await parent.select(await parentOfChild(req));
       if (!entity) throw HttpError.notFound();

@@ -3,8 +3,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { baseEnv, freePort, freePortBlock, ManagedProcess, REPO_ROOT, testServices } from '@keygate/testing';
+import { baseEnv, freePort, freePortBlock, ManagedProcess, REPO_ROOT, testServices, useTestDatabase } from '@keygate/testing';
 import { canConnect } from './net';
+
+const database = useTestDatabase({ migrate: false });
 
 /** Base ports with room for the cluster's steps of 10 above them. */
 const portBase = () => freePortBlock(6);
@@ -61,8 +63,9 @@ describe('keygate cluster up', () => {
       status_listen: `127.0.0.1:${status}`,
     });
     let started: Started | undefined;
+    const stateDir = mkdtempSync(join(tmpdir(), 'keygate-state-'));
     try {
-      started = await clusterUp(conf, ['--proxies', '2']);
+      started = await clusterUp(conf, ['--proxies', '2', '--state-dir', stateDir]);
       const { cli, statusUrls, adminUrl, proxyUrls } = started;
       expect(cli.output).toContain(`created role '${role}' and database '${db}'`);
       expect(statusUrls).toHaveLength(5);
@@ -76,6 +79,12 @@ describe('keygate cluster up', () => {
       expect(apps.sort()).toEqual(['admin', 'keyring-broker', 'proxy', 'proxy', 'vault-resolver']);
       const created = await fetch(`${adminUrl}/consumers`, { method: 'POST', body: 'username=alice', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
       expect(created.status).toBe(201);
+      const credential = await fetch(`${adminUrl}/consumers/alice/basic-auth`, {
+        method: 'POST',
+        body: 'username=alice&password=s3cret-local',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
+      expect(credential.status).toBe(201);
       const unmatched = await fetch(`${proxyUrls[0]}/anything`);
       expect(unmatched.status).toBe(404);
 
@@ -86,10 +95,19 @@ describe('keygate cluster up', () => {
         const { hostname, port } = new URL(url);
         expect(await canConnect(hostname, Number(port), 500)).toBe(false);
       }
+
+      // A second run of the same cluster gets its keys back from the database.
+      started = await clusterUp(conf, ['--proxies', '1', '--state-dir', stateDir]);
+      expect(started.cli.output).toContain('keyring: successfully recovered 1 keys from the database');
+      const id = ((await (await fetch(`${started.adminUrl}/consumers/alice/basic-auth`)).json()) as { data: Array<{ id: string }> }).data[0]!.id;
+      expect((await fetch(`${started.adminUrl}/basic-auths/${id}`)).status).toBe(200);
+      started.cli.signal('SIGINT');
+      expect((await started.cli.exited).code).toBe(0);
     } finally {
       await started?.cli.stop();
       await adminSql(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
       await adminSql(`DROP ROLE IF EXISTS ${role}`);
+      rmSync(stateDir, { recursive: true, force: true });
     }
   });
 
@@ -122,7 +140,7 @@ describe('keygate cluster up', () => {
   it('stops every node when the launcher itself is killed (no orphans)', async () => {
     const [admin, status, proxy] = [await portBase(), await portBase(), await portBase()];
     const conf = writeConf({ ...dbSettings(), admin_listen: `127.0.0.1:${admin}`, proxy_listen: `127.0.0.1:${proxy}`, status_listen: `127.0.0.1:${status}` });
-    const started = await clusterUp(conf, ['--proxies', '1']);
+    const started = await clusterUp(conf, ['--proxies', '1', '--state-dir', mkdtempSync(join(tmpdir(), 'keygate-state-'))]);
     try {
       started.cli.signal('SIGKILL');
       await started.cli.exited;
@@ -137,7 +155,10 @@ describe('keygate cluster up', () => {
 
   it('says how to get Redis when none answers and redis-server is not installed', async () => {
     const conf = writeConf({ redis_url: `redis://127.0.0.1:${await freePort()}`, ...dbSettings() });
-    const cli = new ManagedProcess('cluster', join(REPO_ROOT, 'bin', 'keygate'), ['cluster', 'up', '-c', conf], { ...baseEnv(), PATH: '/nonexistent' });
+    const cli = new ManagedProcess('cluster', join(REPO_ROOT, 'bin', 'keygate'), ['cluster', 'up', '-c', conf, '--state-dir', mkdtempSync(join(tmpdir(), 'keygate-state-'))], {
+      ...baseEnv(),
+      PATH: '/nonexistent',
+    });
     const result = await cli.exited;
     expect(result.code).toBe(1);
     expect(cli.output).toContain('redis-server is not installed');
@@ -146,6 +167,5 @@ describe('keygate cluster up', () => {
 });
 
 function dbSettings(): Record<string, string | number> {
-  const { pg: server } = testServices();
-  return { pg_host: server.host, pg_port: server.port, pg_user: server.user, pg_database: 'postgres' };
+  return database.get().settings();
 }

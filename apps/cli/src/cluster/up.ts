@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, loadConfig, processEnv } from '@keygate/config';
+import { ConfigError, loadConfig, processEnv, type Env } from '@keygate/config';
 import { Database, connectionSettings, waitForDatabase } from '@keygate/db';
 import { createLogger } from '@keygate/logging';
 import { createMigrator } from '@keygate/runtime';
@@ -11,6 +12,9 @@ import { isPortFree } from './net';
 import { planCluster, type NodeApp } from './plan';
 import { ensurePostgres, type PostgresHandle } from './postgres';
 import { ensureRedis, type RedisHandle } from './redis';
+import { localKeyring } from './keyring';
+import { startEmulators, withVaultResolverAddress, type Emulators } from './emulators';
+import { vaultReferences } from '@keygate/vaults';
 
 export interface ClusterOptions {
   readonly conf?: string;
@@ -29,9 +33,9 @@ function appMain(app: NodeApp): string {
   }
 }
 
-async function migrate(pgOverrides: Record<string, string>, conf: string | undefined, out: Output): Promise<void> {
+async function migrate(pgOverrides: Record<string, string>, conf: string | undefined, out: Output, env: Env): Promise<void> {
   const overrides = Object.fromEntries(Object.entries(pgOverrides).map(([k, v]) => [k.replace(/^KONG_/, '').toLowerCase(), v]));
-  const { config } = await loadConfig({ ...(conf ? { file: conf } : {}), overrides });
+  const { config } = await loadConfig({ ...(conf ? { file: conf } : {}), overrides, env, resolve: vaultReferences() });
   const logger = createLogger({ level: 'warn', stderr: true });
   const db = new Database({ settings: connectionSettings(config, 'rw')!, logger, app: 'migrations', statementTimeoutMs: 0 });
   try {
@@ -53,12 +57,13 @@ async function migrate(pgOverrides: Record<string, string>, conf: string | undef
 export async function clusterUp(options: ClusterOptions, out: Output): Promise<number> {
   let postgres: PostgresHandle | undefined;
   let redis: RedisHandle | undefined;
+  let emulators: Emulators | undefined;
   const children: ClusterChild[] = [];
   const say = (line: string) => out.log(`keygate: ${line}`);
   // Registered first, so Ctrl-C during start-up also stops what was started.
   const stopRequested = new Promise<string>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.on('SIGINT', () => resolve('SIGINT'));
+    process.on('SIGTERM', () => resolve('SIGTERM'));
   });
   const abortable = <T>(work: Promise<T>): Promise<T> =>
     Promise.race([work, stopRequested.then((signal) => Promise.reject(new ClusterError(`${signal} during start-up; stopped`)))]);
@@ -66,21 +71,29 @@ export async function clusterUp(options: ClusterOptions, out: Output): Promise<n
     await Promise.all(children.map((c) => c.stop()));
     await redis?.stop();
     await postgres?.stop();
+    await emulators?.stop();
   };
   try {
-    const { config } = await loadConfig(options.conf ? { file: options.conf } : {});
+    // The emulators come first: settings may be {vault://...} references read through them.
+    mkdirSync(options.stateDir, { recursive: true });
+    emulators = await abortable(startEmulators(processEnv(), options.stateDir, say));
+    const env = { ...processEnv(), ...emulators.env };
+    const loaded = await loadConfig({ ...(options.conf ? { file: options.conf } : {}), env, resolve: vaultReferences() });
+    const { config } = loaded;
     postgres = await abortable(ensurePostgres(config, options.stateDir, say));
     redis = await abortable(ensureRedis(config.redis_url, say));
-    await abortable(migrate(postgres.env, options.conf, out));
+    await abortable(migrate(postgres.env, options.conf, out, env));
 
-    const plan = planCluster(config, options.proxies);
+    const plan = withVaultResolverAddress(planCluster(config, options.proxies));
     for (const node of plan) {
       for (const { host, port } of node.ports) {
         if (!(await isPortFree(host, port))) throw new ClusterError(`${node.name}: port ${host}:${port} is already in use (another Keygate or Kong running?)`);
       }
     }
     const secret = config.keyring_cluster_secret ? {} : { KONG_KEYRING_CLUSTER_SECRET: randomBytes(32).toString('base64url') };
-    const baseEnv = { ...processEnv(), ...postgres.env, ...secret };
+    mkdirSync(options.stateDir, { recursive: true });
+    const keyring = localKeyring(loaded, options.stateDir);
+    const baseEnv = { ...env, ...postgres.env, ...secret, ...keyring.env };
     const args = options.conf ? ['-c', options.conf] : [];
     let alive = plan.length;
     let allDied: () => void = () => undefined;
@@ -100,12 +113,14 @@ export async function clusterUp(options: ClusterOptions, out: Output): Promise<n
       children.push(child);
     }
     await abortable(Promise.all(children.map((c) => c.waitReady(options.readyTimeoutMs ?? 60_000))));
+    await keyring.recoverIfNeeded(plan.find((n) => n.app === 'admin')?.serves, say);
 
     out.log('');
     out.log('Keygate local cluster is up:');
     for (const node of plan) out.log(`  ${node.name.padEnd(15)} ${(node.serves ?? '-').padEnd(26)} status ${node.statusUrl}`);
     out.log(`  ${'postgres'.padEnd(15)} ${postgres.description}`);
     out.log(`  ${'redis'.padEnd(15)} ${redis.description}`);
+    for (const line of emulators.summary) out.log(`  ${line}`);
     out.log('Press Ctrl-C to stop.');
 
     const signal = await Promise.race([stopRequested, allGone.then(() => 'all nodes exited')]);

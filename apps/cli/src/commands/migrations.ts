@@ -1,8 +1,9 @@
 import { createInterface } from 'node:readline/promises';
 import { loadConfig } from '@keygate/config';
-import { Database, NEEDS_BOOTSTRAP_MESSAGE, connectionSettings, waitForDatabase } from '@keygate/db';
+import { Database, NEEDS_BOOTSTRAP_MESSAGE, connectionSettings, createIamAuth, waitForDatabase } from '@keygate/db';
 import { createLogger, type Logger } from '@keygate/logging';
 import { createMigrator } from '@keygate/runtime';
+import { vaultReferences } from '@keygate/vaults';
 import type { Output } from '../output';
 
 export interface MigrationsOptions {
@@ -16,12 +17,15 @@ export interface MigrationsOptions {
 export const LIST_EXIT = { upToDate: 0, needsBootstrap: 3, newMigrations: 5 } as const;
 
 async function withMigrator<T>(options: MigrationsOptions, fn: (m: ReturnType<typeof createMigrator>, db: Database, logger: Logger) => Promise<T>): Promise<T> {
-  const loaded = await loadConfig(options.conf ? { file: options.conf } : {});
+  // References (`KONG_PG_PASSWORD={vault://aws/...}`) are resolved here too; Kong cannot.
+  const loaded = await loadConfig({ ...(options.conf ? { file: options.conf } : {}), resolve: vaultReferences() });
   // The command's own output goes to stdout; the log (warnings, or more with log_level) to stderr.
   const level = loaded.config.log_level === 'notice' || loaded.config.log_level === 'info' ? 'warn' : loaded.config.log_level;
-  const logger = createLogger({ level, bindings: { app: 'cli' }, stderr: true });
+  const logger = createLogger({ level, bindings: { app: 'cli' }, stderr: true, redactValues: loaded.referenceValues() });
   // Migrations may run longer than pg_timeout (index builds): no statement timeout here.
-  const db = new Database({ settings: connectionSettings(loaded.config, 'rw')!, logger, app: 'migrations', statementTimeoutMs: 0 });
+  // Migrations sign RDS IAM tokens like the nodes do (pg_iam_auth), so `-c kong.conf` is enough.
+  const iam = createIamAuth(loaded.config, logger).password('rw');
+  const db = new Database({ settings: connectionSettings(loaded.config, 'rw', iam ? { password: iam } : {})!, logger, app: 'migrations', statementTimeoutMs: 0 });
   try {
     await waitForDatabase(db, logger, { attempts: 5 });
     const migrator = createMigrator({ logger }, db);

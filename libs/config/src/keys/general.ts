@@ -1,5 +1,5 @@
 import { key } from '../spec';
-import { list, oneOf, redisUrl, secretString } from '../types';
+import { list, oneOf, redisUrl } from '../types';
 import { listen } from '../listen';
 
 export const GENERAL_KEYS = {
@@ -25,7 +25,7 @@ export const GENERAL_KEYS = {
     type: list(),
     default: 'bundled',
     origin: 'kong',
-    doc: 'Vault backends to load: `bundled` (env, aws, hcv, gcp, azure) and/or backend names.',
+    doc: 'Vault backends `{vault://...}` references and `/vaults` entities may use: `bundled` (env, aws, hcv; gcp and azure are not in this version) and/or backend names.',
   }),
   proxy_listen: key({
     type: listen(),
@@ -50,11 +50,5 @@ export const GENERAL_KEYS = {
     default: 'redis://127.0.0.1:6379',
     origin: 'keygate',
     doc: 'Redis for background jobs (BullMQ). The password, if any, is never printed.',
-  }),
-  keyring_cluster_secret: key({
-    type: secretString(),
-    origin: 'keygate',
-    secret: true,
-    doc: 'Shared secret that admits a node to the keyring exchange (HMAC over node id and public key). May be a `{vault://...}` reference. `keygate cluster up` generates one for its local cluster.',
   }),
 };

@@ -1,15 +1,22 @@
 import type { KeySpec, ValueOfSpec } from '../spec';
 import { GENERAL_KEYS } from './general';
 import { KEYRING_KEYS } from './keyring';
-import { POSTGRES_KEYS, POSTGRES_RO_KEYS, TLS_KEYS } from './postgres';
+import { JOB_KEYS } from './jobs';
+import { PROXY_KEYS } from './proxy';
+import { VAULT_KEYS } from './vaults';
+import { IAM_KEYS, POSTGRES_KEYS, POSTGRES_RO_KEYS, TLS_KEYS } from './postgres';
 
 /** Every configuration key Keygate knows, with its type, default and documentation. */
 export const KEYS = {
   ...GENERAL_KEYS,
   ...POSTGRES_KEYS,
   ...POSTGRES_RO_KEYS,
+  ...IAM_KEYS,
   ...TLS_KEYS,
   ...KEYRING_KEYS,
+  ...JOB_KEYS,
+  ...PROXY_KEYS,
+  ...VAULT_KEYS,
 };
 
 export type ConfigKey = keyof typeof KEYS;
@@ -19,8 +26,12 @@ export const KEY_GROUPS: ReadonlyArray<{ readonly title: string; readonly keys: 
   { title: 'General', keys: GENERAL_KEYS },
   { title: 'PostgreSQL', keys: POSTGRES_KEYS },
   { title: 'PostgreSQL read-only connection', keys: POSTGRES_RO_KEYS },
+  { title: 'Amazon RDS IAM authentication', keys: IAM_KEYS },
   { title: 'TLS', keys: TLS_KEYS },
   { title: 'Keyring and data encryption', keys: KEYRING_KEYS },
+  { title: 'Background jobs', keys: JOB_KEYS },
+  { title: 'Proxy', keys: PROXY_KEYS },
+  { title: 'Secrets management', keys: VAULT_KEYS },
 ];
 
 export type ConfigValues = { readonly [K in ConfigKey]: ValueOfSpec<(typeof KEYS)[K]> };

@@ -1,5 +1,5 @@
 import { key } from '../spec';
-import { boolean, oneOf, secretString, string } from '../types';
+import { boolean, duration, oneOf, secretString, string } from '../types';
 
 /**
  * Keyring settings as in Kong Enterprise's kong.conf. RSA keys may be a file path, PEM text or
@@ -12,6 +12,18 @@ export const KEYRING_KEYS = {
   keyring_private_key: key({ type: secretString(), origin: 'kong-ee', secret: true, doc: 'RSA private key used by `POST /keyring/import` and to read `keyring_blob_path`. Never printed.' }),
   keyring_recovery_public_key: key({ type: string('a file path, PEM text or base64 PEM'), origin: 'kong-ee', doc: 'RSA public key every data key is also encrypted to in the database, for `POST /keyring/recover`.' }),
   keyring_blob_path: key({ type: string('a file path'), origin: 'kong-ee', doc: 'File where this node keeps its keyring, encrypted to `keyring_public_key`, to survive restarts.' }),
+  keyring_cluster_secret: key({
+    type: secretString(),
+    origin: 'keygate',
+    secret: true,
+    doc: 'Shared secret that admits a node to the keyring exchange (HMAC over node id and public key). May be a `{vault://...}` reference. `keygate cluster up` generates one for its local cluster.',
+  }),
+  keyring_fetch_timeout: key({
+    type: duration(),
+    default: '2s',
+    origin: 'keygate',
+    doc: 'How long a node waits for its peers to send a key it lacks before failing that request (503) with a clear message.',
+  }),
   keyring_encrypt_license: key({ type: boolean(), default: 'off', origin: 'kong-ee', acceptedOnly: true, doc: 'Accepted for compatibility; Keygate has no license to encrypt.' }),
   keyring_vault_host: key({ type: string('a URL such as https://vault.example.com:8200'), origin: 'kong-ee', doc: 'Vault address for the `vault` strategy.' }),
   keyring_vault_mount: key({ type: string(), origin: 'kong-ee', doc: 'KV v2 mount holding the keyring (`vault` strategy).' }),

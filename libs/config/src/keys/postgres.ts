@@ -23,6 +23,10 @@ const PG_FIELDS = {
   keepalive_timeout: key({ type: integer(1, MAX), origin: 'kong', doc: 'Milliseconds an idle connection is kept open; unset: 60000.' }),
   pool_size: key({ type: integer(1, 10_000), origin: 'kong', doc: 'Connections per process; unset: 10 (Kong: 256 per nginx worker).' }),
   backlog: key({ type: integer(1, MAX), origin: 'kong', doc: 'Queries allowed to wait for a connection; unset: no limit.' }),
+  iam_auth: key({ type: boolean(), default: 'off', origin: 'kong-ee', doc: 'Authenticate to Amazon RDS with short-lived AWS IAM tokens instead of a password (TLS is then required; `pg_password` is ignored).' }),
+  iam_auth_assume_role_arn: key({ type: string('an IAM role ARN'), origin: 'kong-ee', doc: 'Role to assume (through STS) before signing IAM tokens.' }),
+  iam_auth_role_session_name: key({ type: string(), default: 'KongPostgres', origin: 'kong-ee', doc: 'Session name of the assumed role.' }),
+  iam_auth_sts_endpoint_url: key({ type: string('a URL such as https://sts.eu-west-1.amazonaws.com'), origin: 'kong-ee', doc: 'STS endpoint for the assume-role call (private VPC endpoints); unset: `vault_aws_sts_endpoint_url`, else the regional STS endpoint.' }),
 };
 
 type Fields = typeof PG_FIELDS;
@@ -51,6 +55,15 @@ export const POSTGRES_RO_KEYS = prefixed('pg_ro', readOnlyFields());
 
 /** The suffixes shared by `pg_*` and `pg_ro_*` (for the read-only fallback). */
 export const PG_FIELD_NAMES = Object.keys(PG_FIELDS) as ReadonlyArray<keyof Fields>;
+
+export const IAM_KEYS = {
+  pg_iam_auth_max_connections_per_second: key({
+    type: integer(1, 10_000),
+    default: '100',
+    origin: 'keygate',
+    doc: 'New IAM-authenticated connections this process opens per second at most (RDS throttles around 200 new IAM authentications per second per instance).',
+  }),
+};
 
 export const TLS_KEYS = {
   lua_ssl_trusted_certificate: key({

@@ -1,14 +1,22 @@
 import type { Migration } from '../migrator';
 import { base } from './000_base';
+import { keyring } from './001_keyring';
+import { clusterKeyring } from './002_cluster_keyring';
+import { jobs } from './003_jobs';
 
 /** Every migration, in order. Append only: an executed migration is never edited. */
-export const MIGRATIONS: readonly Migration[] = [base];
+export const MIGRATIONS: readonly Migration[] = [base, keyring, clusterKeyring, jobs];
 
 /**
  * Every table the migrations create, children before parents, for `migrations reset`.
  * A test bootstraps, resets and checks that no table is left, so this list cannot go stale.
  */
 export const TABLES: readonly string[] = [
+  'keyring_reencrypt_runs',
+  'job_outbox',
+  'keyring_envelopes',
+  'keyring_keys',
+  'keyring_meta',
   'cluster_nodes',
   'vaults',
   'keyauth_credentials',

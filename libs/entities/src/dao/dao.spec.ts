@@ -1,4 +1,6 @@
+import { notify } from '@keygate/bus';
 import { useTestDatabase } from '@keygate/testing';
+import { ENTITY_CHANGES } from '../changes';
 import { EntityError } from '../schema/errors';
 import { PluginRegistry } from '../plugins/registry';
 import { EntityStore } from '../store';
@@ -110,6 +112,26 @@ describe('EntityDao', () => {
     await store.dao('plugins').insert({ name: 'basic-auth', route: { id: route.id } });
     const err = await rejection(store.dao('plugins').insert({ name: 'basic-auth', route: { id: route.id } }));
     expect(err.message).toBe(`UNIQUE violation detected on '{consumer=null,name="basic-auth",route={id="${route.id}"},service=null}'`);
+  });
+
+  it('announces each committed write in its transaction, and nothing for a refused one', async () => {
+    const db = await database.get().db();
+    const client = await db.newClient();
+    const heard: string[] = [];
+    client.on('notification', (msg) => heard.push(msg.payload ?? ''));
+    await client.query(`LISTEN ${ENTITY_CHANGES.name}`);
+    const announcing = new EntityStore(db, new PluginRegistry(['bundled']), undefined, (tx, change) => notify(tx, ENTITY_CHANGES, change));
+    const created = await announcing.dao('consumers').insert({ username: 'announced' });
+    await announcing.dao('consumers').update(created.id, { custom_id: 'c' });
+    await rejection(announcing.dao('consumers').insert({ username: 'announced' }));
+    await announcing.dao('consumers').delete(created.id);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await client.end();
+    expect(heard.map((p) => JSON.parse(p) as object)).toEqual([
+      { entity: 'consumers', op: 'create', id: created.id },
+      { entity: 'consumers', op: 'update', id: created.id },
+      { entity: 'consumers', op: 'delete', id: created.id },
+    ]);
   });
 
   it('scopes nested operations to their parent', async () => {

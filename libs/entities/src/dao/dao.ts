@@ -6,6 +6,9 @@ import { inferForm, validateEntity } from '../schema/validate';
 import { deleteError, writeError } from './db-errors';
 import { decodeOffset, encodeOffset, parseSize, parseTags } from './pagination';
 import { fromRow, nowSeconds, toRow, type Row } from './rows';
+import { protectEntity, revealEntity } from './encrypted';
+import { plainFields, type FieldProtector } from '../protector';
+import type { ChangeSink } from '../changes';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -49,6 +52,8 @@ export class EntityDao {
     readonly def: EntityDefinition,
     private readonly db: Database,
     private readonly lookup: DaoLookup,
+    private readonly protector: FieldProtector = plainFields,
+    private readonly announce: ChangeSink = async () => undefined,
   ) {
     this.#table = quoteIdent(def.name);
   }
@@ -67,7 +72,7 @@ export class EntityDao {
     if (!row) return undefined;
     const entity = fromRow(this.def, row);
     if (scope && (entity[scope.field] as { id?: string } | null)?.id !== scope.id) return undefined;
-    return entity;
+    return revealEntity(this.def, entity, this.protector);
   }
 
   async page(query: PageQuery = {}): Promise<Page> {
@@ -91,7 +96,7 @@ export class EntityDao {
     values.push(size + 1);
     const sql = `SELECT * FROM ${this.#table}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT $${values.length}`;
     const rows = (await this.db.query(sql, values)).rows;
-    const data = rows.slice(0, size).map((row) => fromRow(this.def, row));
+    const data = await Promise.all(rows.slice(0, size).map((row) => revealEntity(this.def, fromRow(this.def, row), this.protector)));
     const last = data[data.length - 1];
     return rows.length > size && last ? { data, offset: encodeOffset(last.id) } : { data };
   }
@@ -106,7 +111,7 @@ export class EntityDao {
       ...(this.def.hasUpdatedAt ? { updated_at: now } : {}),
     };
     const entity = validateEntity(this.def, candidate, { operation: 'insert' });
-    return this.#write(this.db, entity, 'insert');
+    return this.db.transaction((tx) => this.#write(tx, entity, 'insert'));
   }
 
   /** PATCH: merges the body onto the stored entity, validates the whole, writes. */
@@ -161,33 +166,40 @@ export class EntityDao {
     const entity = await this.select(idOrKey, scope);
     if (!entity) return false;
     try {
-      const result = await this.db.query(`DELETE FROM ${this.#table} WHERE id = $1`, [entity.id]);
-      return (result.rowCount ?? 0) > 0;
+      return await this.db.transaction(async (tx) => {
+        const result = await tx.query(`DELETE FROM ${this.#table} WHERE id = $1`, [entity.id]);
+        if ((result.rowCount ?? 0) === 0) return false;
+        await this.announce(tx, { entity: this.def.name, op: 'delete', id: entity.id });
+        return true;
+      });
     } catch (err) {
       throw deleteError(this.def, err);
     }
   }
 
   async #write(q: Queryable, entity: Entity, mode: 'insert' | 'update'): Promise<Entity> {
-    const row = toRow(this.def, entity);
+    const row = toRow(this.def, await protectEntity(this.def, entity, this.protector), entity);
     const columns = Object.keys(row);
     const values = Object.values(row);
     const sql =
       mode === 'insert'
         ? `INSERT INTO ${this.#table} (${columns.map(quoteIdent).join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING *`
         : `UPDATE ${this.#table} SET ${columns.filter((c) => c !== 'id').map((c) => `${quoteIdent(c)} = $${columns.indexOf(c) + 1}`).join(', ')} WHERE id = $${columns.indexOf('id') + 1} RETURNING *`;
+    let stored: Row;
     try {
-      return fromRow(this.def, (await q.query(sql, values)).rows[0] as Row);
+      stored = (await q.query(sql, values)).rows[0] as Row;
     } catch (err) {
       throw writeError(this.def, err, entity);
     }
+    await this.announce(q, { entity: this.def.name, op: mode === 'insert' ? 'create' : 'update', id: entity.id });
+    return revealEntity(this.def, fromRow(this.def, stored), this.protector);
   }
 
   async #prepareInput(body: Record<string, unknown>, options: WriteOptions, existing?: Entity): Promise<Record<string, unknown>> {
     const input = options.form ? inferForm(this.def, body, existing) : { ...body };
     if (options.scope) input[options.scope.field] = { id: options.scope.id };
     await this.#resolveForeignKeys(input);
-    return input;
+    return this.def.transform ? this.def.transform(input, existing) : input;
   }
 
   /** `{"service": {"name": "x"}}` -> `{"service": {"id": ...}}`, or Kong's code 13. */

@@ -5,8 +5,12 @@ export type Row = Record<string, unknown>;
 
 const TIMESTAMPS = new Set(['created_at', 'updated_at']);
 
-/** Entity (Kong's JSON shape) to table columns: foreign keys to `<field>_id`, JSON to text. */
-export function toRow(def: EntityDefinition, entity: Entity): Row {
+/**
+ * Entity (Kong's JSON shape) to table columns: foreign keys to `<field>_id`, JSON to text.
+ * `plain` is the entity before its encrypted fields were encrypted: derived columns (a digest)
+ * are computed from it.
+ */
+export function toRow(def: EntityDefinition, entity: Entity, plain: Entity = entity): Row {
   const row: Row = {};
   const foreign = new Map(def.foreignKeys.map((fk) => [fk.field, fk]));
   for (const key of Object.keys(def.schema.shape)) {
@@ -17,7 +21,7 @@ export function toRow(def: EntityDefinition, entity: Entity): Row {
     else if (def.jsonColumns.includes(key)) row[key] = value == null ? null : JSON.stringify(value);
     else row[key] = value ?? null;
   }
-  return { ...row, ...def.derived?.(entity) };
+  return { ...row, ...def.derived?.(plain) };
 }
 
 /** Table row back to Kong's JSON shape: `{"id": ...}` for foreign keys, epoch seconds. */

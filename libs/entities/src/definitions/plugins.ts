@@ -66,6 +66,8 @@ export function pluginsDefinition(registry: PluginRegistry): EntityDefinition {
       }
       return inferred;
     },
+    encryptedColumns: ['config'],
+    encryptedFields: (entity) => (registry.get(String(entity.name))?.encryptedFields ?? []).map((field) => `config.${field}`),
     derived: (entity) => ({ cache_key: pluginCacheKey(entity) }),
     derivedUniqueFields: { cache_key: ['name', ...SCOPES] },
   };

@@ -14,6 +14,8 @@ export interface PluginSchema {
   readonly protocols: readonly string[];
   /** Authentication plugins cannot be scoped to a consumer (Kong's `no_consumer`). */
   readonly noConsumer?: boolean;
+  /** Config fields stored encrypted when the keyring is on (Kong's `encrypted = true`). */
+  readonly encryptedFields?: readonly string[];
 }
 
 export const BUNDLED_PLUGINS: readonly PluginSchema[] = [keyAuth, basicAuth];

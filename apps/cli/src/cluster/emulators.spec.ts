@@ -1,0 +1,47 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { freePort } from '@keygate/testing';
+import { canConnect } from './net';
+import { startEmulators, withVaultResolverAddress } from './emulators';
+import type { PlannedNode } from './plan';
+
+jest.setTimeout(60_000);
+
+describe('the local cluster runs the AWS emulator and vault-dev', () => {
+  it('starts both with local credentials it hands to the nodes, and stops them', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'keygate-emulators-'));
+    const ports = { aws: await freePort(), vault: await freePort() };
+    const emulators = await startEmulators({ PATH: '/usr/bin:/bin' }, stateDir, () => undefined, ports);
+    try {
+      const { env } = emulators;
+      expect(env).toMatchObject({ KONG_VAULT_AWS_ENDPOINT_URL: `http://127.0.0.1:${ports.aws}`, AWS_REGION: 'us-east-1', KONG_VAULT_HCV_PORT: String(ports.vault), KONG_VAULT_HCV_KV: 'v2' });
+      const sm = new SecretsManagerClient({ endpoint: env.KONG_VAULT_AWS_ENDPOINT_URL, region: env.AWS_REGION, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! }, maxAttempts: 1 });
+      expect((await sm.send(new ListSecretsCommand({}))).SecretList).toEqual([]);
+      sm.destroy();
+      const health = await fetch(`http://127.0.0.1:${ports.vault}/v1/auth/token/lookup-self`, { headers: { 'X-Vault-Token': env.KONG_VAULT_HCV_TOKEN! } });
+      expect(health.status).toBe(200);
+      expect(emulators.summary.join('\n')).toContain(`aws --endpoint-url http://127.0.0.1:${ports.aws}`);
+    } finally {
+      await emulators.stop();
+    }
+    expect(await canConnect('127.0.0.1', ports.aws, 300)).toBe(false);
+    expect(await canConnect('127.0.0.1', ports.vault, 300)).toBe(false);
+
+    // Credentials in the environment are never handed to an emulator.
+    const skipped = await startEmulators({ AWS_ACCESS_KEY_ID: 'AKIAREAL', KONG_VAULT_HCV_HOST: 'vault.example.com' }, stateDir, () => undefined, ports);
+    expect(skipped.env).toEqual({});
+    expect(skipped.summary.join('\n')).toMatch(/aws-emulator\s+not started[\s\S]*vault-dev\s+not started/);
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it('gives the vault-resolver its API port next to its status port and tells every node', () => {
+    const node = (name: string, app: PlannedNode['app'], status: number): PlannedNode => ({ name, app, env: { KONG_STATUS_LISTEN: `127.0.0.1:${status}` }, statusUrl: '', ports: [] });
+    const plan = withVaultResolverAddress([node('admin', 'admin', 8007), node('vault-resolver', 'vault-resolver', 8027), node('proxy-1', 'proxy', 8037)]);
+    expect(plan[1]!.env).toMatchObject({ KONG_VAULT_RESOLVER_LISTEN: '127.0.0.1:8028', KONG_VAULT_RESOLVER_URL: 'http://127.0.0.1:8028' });
+    expect(plan[1]!.ports).toEqual([{ host: '127.0.0.1', port: 8028 }]);
+    expect(plan[0]!.env.KONG_VAULT_RESOLVER_URL).toBe('http://127.0.0.1:8028');
+    expect(plan[2]!.env.KONG_VAULT_RESOLVER_URL).toBe('http://127.0.0.1:8028');
+  });
+});

@@ -1,0 +1,51 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LoadedConfig } from '@keygate/config';
+
+export interface LocalKeyring {
+  /** KONG_* settings for the nodes. */
+  readonly env: Record<string, string>;
+  /** After the nodes are up: recover keys a previous run stored, when the nodes lack them. */
+  recoverIfNeeded(adminUrl: string | undefined, say: (line: string) => void): Promise<void>;
+}
+
+/**
+ * The local cluster runs with the keyring on (unless the configuration says otherwise) and a
+ * recovery key pair of its own under the state directory, so that `npm start` after a stop gets
+ * its keys back from the database. For local use only: in production the recovery private key is
+ * kept off the nodes.
+ */
+export function localKeyring(loaded: LoadedConfig, stateDir: string): LocalKeyring {
+  const env: Record<string, string> = {};
+  if (!loaded.sources.has('keyring_enabled')) env.KONG_KEYRING_ENABLED = 'on';
+  const enabled = env.KONG_KEYRING_ENABLED === 'on' || loaded.config.keyring_enabled;
+  const ownRecovery = enabled && loaded.config.keyring_strategy === 'cluster' && !loaded.config.keyring_recovery_public_key;
+  const privatePath = join(stateDir, 'keyring-recovery-key.pem');
+  const publicPath = join(stateDir, 'keyring-recovery-cert.pem');
+  if (ownRecovery) {
+    if (!existsSync(privatePath)) {
+      const pair = generateKeyPairSync('rsa', {
+        modulusLength: 2048,
+        publicKeyEncoding: { type: 'spki', format: 'pem' },
+        privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      });
+      writeFileSync(privatePath, pair.privateKey, { mode: 0o600 });
+      writeFileSync(publicPath, pair.publicKey, { mode: 0o644 });
+    }
+    env.KONG_KEYRING_RECOVERY_PUBLIC_KEY = publicPath;
+  }
+  return {
+    env,
+    async recoverIfNeeded(adminUrl, say) {
+      if (!ownRecovery || !adminUrl) return;
+      const view = (await (await fetch(`${adminUrl}/keyring`)).json()) as { missing?: string[] };
+      if (!view.missing?.length) return;
+      const form = new FormData();
+      form.append('recovery_private_key', new Blob([readFileSync(privatePath, 'utf8')]), 'key.pem');
+      const res = await fetch(`${adminUrl}/keyring/recover`, { method: 'POST', body: form });
+      const body = (await res.json()) as { message?: string; active?: string };
+      say(`keyring: ${body.message ?? `recover answered ${res.status}`} from the database (local recovery key in ${stateDir}); active ${body.active ?? 'none'}`);
+    },
+  };
+}

@@ -1,0 +1,225 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { Client } from 'pg';
+import { encryptField, Secret, type DataKey } from '@keygate/crypto';
+import { AppProcess, httpClient, redisPrefix, TcpProxy, testServices, useTestDatabase, type HttpClient } from '@keygate/testing';
+
+const database = useTestDatabase();
+const secret = randomBytes(24).toString('base64url');
+const prefix = redisPrefix();
+const nodes: AppProcess[] = [];
+jest.setTimeout(180_000);
+
+const env = (extra: Record<string, string> = {}) => ({
+  ...database.get().env(),
+  KONG_KEYRING_ENABLED: 'on',
+  KONG_KEYRING_CLUSTER_SECRET: secret,
+  KONG_REDIS_PREFIX: prefix,
+  KONG_KEYRING_REENCRYPT_BATCH_SIZE: '200',
+  ...extra,
+});
+
+async function start(app: 'admin' | 'keyring-broker', extra: Record<string, string> = {}): Promise<AppProcess> {
+  const node = await AppProcess.start(app, { env: env(extra) });
+  nodes.push(node);
+  return node;
+}
+
+afterAll(async () => {
+  await Promise.all(nodes.map((n) => n.stop()));
+});
+
+interface RunView {
+  id: string;
+  state: string;
+  target_key_id: string;
+  enqueued: boolean;
+  scanned: number;
+  total: number;
+  tables: Record<string, { total: number; rewritten: number; skipped: number; failed: number; remaining: number }>;
+  errors: Array<{ table: string; id: string; key_id: string | null }>;
+}
+
+async function until(api: HttpClient, ok: (run: RunView) => boolean, what: string, timeoutMs = 60_000): Promise<RunView> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const run = (await api.get<RunView>('/keyring/reencrypt')).json;
+    if (ok(run)) return run;
+    if (Date.now() > deadline) throw new Error(`${what}: last ${JSON.stringify(run)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Inserts `count` consumers with a basic-auth credential each, encrypted with `key`, in one statement. */
+async function seed(count: number, key: DataKey, label: string): Promise<string[]> {
+  const consumers: string[] = [];
+  const creds: string[] = [];
+  const passwords: string[] = [];
+  const names: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const consumer = randomUUID();
+    const cred = randomUUID();
+    consumers.push(consumer);
+    creds.push(cred);
+    names.push(`${label}-${i}`);
+    passwords.push(encryptField('0'.repeat(40), key, { table: 'basicauth_credentials', field: 'password', id: cred }));
+  }
+  await database.get().query('INSERT INTO consumers (id, created_at, updated_at, username) SELECT id, now(), now(), name FROM unnest($1::uuid[], $2::text[]) AS t(id, name)', [consumers, names]);
+  await database.get().query(
+    'INSERT INTO basicauth_credentials (id, created_at, consumer_id, username, password) SELECT id, now(), c, name, p FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[]) AS t(id, c, name, p)',
+    [creds, consumers, names, passwords],
+  );
+  return creds;
+}
+
+const rowsUnder = async (keyId: string) =>
+  (await database.get().query<{ n: number }>("SELECT count(*)::int AS n FROM basicauth_credentials WHERE password LIKE $1", [`$ke$_$-${keyId}-%`]))[0]!.n;
+
+describe('keyring re-encryption jobs', () => {
+  let admin: AppProcess;
+  let api: HttpClient;
+  let keyA: DataKey;
+
+  it('queues the job with the activation even without a worker, refuses to remove a key rows still use, and runs once a broker is up', async () => {
+    admin = await start('admin');
+    api = httpClient(admin.url('admin'));
+    const a = (await api.post<{ id: string; key: string }>('/keyring/generate')).json;
+    keyA = { id: a.id, key: new Secret(Buffer.from(a.key, 'base64')) };
+    await api.post('/keyring/activate', { form: { key: a.id } });
+    await seed(1000, keyA, 'seed');
+    // Kong's format, plaintext from before the keyring, and one tampered value.
+    const kong = await seed(1, keyA, 'kong');
+    await database.get().query("UPDATE basicauth_credentials SET password = replace(password, '$ke$2$', '$ke$1$') WHERE id = $1", [kong[0]]);
+    const plain = await seed(1, keyA, 'plain');
+    await database.get().query("UPDATE basicauth_credentials SET password = 'da61c0083b6d19ef3db2490d0da96a71572da0fa' WHERE id = $1", [plain[0]]);
+    const [tampered] = await seed(1, keyA, 'tampered');
+    await database.get().query("UPDATE basicauth_credentials SET password = overlay(password placing 'ff' from 60 for 2) WHERE id = $1", [tampered]);
+
+    const b = (await api.post<{ id: string }>('/keyring/generate')).json;
+    expect((await api.post('/keyring/activate', { form: { key: b.id } })).status).toBe(204);
+    const queued = (await api.get<RunView>('/keyring/reencrypt')).json;
+    expect(queued).toMatchObject({ state: 'queued', target_key_id: b.id, enqueued: false });
+    // One for each activation (A, then B): both wait in the outbox until a relay runs.
+    expect(await database.get().query('SELECT count(*)::int AS n FROM job_outbox WHERE enqueued_at IS NULL')).toEqual([{ n: 2 }]);
+
+    const refused = await api.post<{ message: string; rows: Record<string, number> }>('/keyring/remove', { form: { key: a.id } });
+    expect(refused.status).toBe(409);
+    // 1000 + the Kong-format row + the tampered one (the plaintext row uses no key).
+    expect(refused.json.rows).toEqual({ basicauth_credentials: 1002 });
+    expect(refused.json.message).toContain('POST /keyring/reencrypt');
+
+    await start('keyring-broker');
+    const done = await until(api, (r) => r.state === 'done', 'run finished');
+    expect(done.tables.basicauth_credentials).toMatchObject({ rewritten: 1002, failed: 1, remaining: 0 });
+    expect(done.errors).toEqual([expect.objectContaining({ table: 'basicauth_credentials', id: tampered, key_id: a.id })]);
+    expect(await rowsUnder(a.id)).toBe(1); // only the tampered row, untouched
+    expect(await rowsUnder(b.id)).toBe(1002);
+    expect((await database.get().query<{ password: string }>('SELECT password FROM basicauth_credentials WHERE id = $1', [kong[0]]))[0]!.password).toMatch(/^\$ke\$2\$-/);
+    const read = await api.get<{ password: string }>(`/basic-auths/${plain[0]}`);
+    expect(read.json.password).toBe('da61c0083b6d19ef3db2490d0da96a71572da0fa');
+    const view = (await api.get<{ usage: Record<string, Record<string, number>> }>('/keyring')).json;
+    expect(view.usage[b.id]).toEqual({ basicauth_credentials: 1002 });
+    expect(view.usage[a.id]).toEqual({ basicauth_credentials: 1 });
+
+    await database.get().query('DELETE FROM basicauth_credentials WHERE id = $1', [tampered]);
+    expect((await api.post('/keyring/remove', { form: { key: a.id } })).status).toBe(204);
+  });
+
+  it('is idempotent: a second run rewrites nothing', async () => {
+    const started = await api.post<RunView>('/keyring/reencrypt');
+    expect(started.status).toBe(202);
+    const done = await until(api, (r) => r.id === started.json.id && r.state === 'done', 'second run');
+    expect(done.tables.basicauth_credentials).toMatchObject({ rewritten: 0, skipped: 1002 });
+  });
+
+  it('resumes from its checkpoint after the worker is killed, losing nothing', async () => {
+    const broker = nodes.find((n) => n.app === 'keyring-broker')!;
+    const c = (await api.post<{ id: string; key: string }>('/keyring/generate')).json;
+    await seed(8000, { id: c.id, key: new Secret(Buffer.from(c.key, 'base64')) }, 'kill');
+    const d = (await api.post<{ id: string }>('/keyring/generate')).json;
+    await api.post('/keyring/activate', { form: { key: d.id } });
+    // Every table's total is known from the start, so progress is meaningful at once.
+    const started = await until(api, (r) => r.target_key_id === d.id && r.state === 'running', 'run started');
+    expect(started.tables.basicauth_credentials?.total).toBe(9002);
+    await until(api, (r) => r.target_key_id === d.id && r.state === 'running' && r.scanned > 400, 'run in progress');
+    broker.signal('SIGKILL');
+    await broker.exited;
+    const halfway = (await api.get<RunView>('/keyring/reencrypt')).json;
+    expect(halfway.state).toBe('running');
+    await start('keyring-broker');
+    const done = await until(api, (r) => r.target_key_id === d.id && r.state === 'done', 'resumed run');
+    expect(done.scanned).toBeGreaterThanOrEqual(9002);
+    expect(await rowsUnder(d.id)).toBe(9002);
+    const sample = (await database.get().query<{ id: string }>('SELECT id FROM basicauth_credentials ORDER BY random() LIMIT 5'));
+    for (const row of sample) expect((await api.get(`/basic-auths/${row.id}`)).status).toBe(200);
+  });
+
+  it('stops a run early when another key is activated; the newer run finishes', async () => {
+    const e = (await api.post<{ id: string }>('/keyring/generate')).json;
+    const f = (await api.post<{ id: string }>('/keyring/generate')).json;
+    await api.post('/keyring/activate', { form: { key: e.id } });
+    await api.post('/keyring/activate', { form: { key: f.id } });
+    const done = await until(api, (r) => r.target_key_id === f.id && r.state === 'done', 'newer run');
+    expect(done.state).toBe('done');
+    const first = (await database.get().query<{ state: string }>('SELECT state FROM keyring_reencrypt_runs WHERE target_key_id = $1', [e.id]))[0]!;
+    expect(['superseded', 'done']).toContain(first.state);
+    expect(await rowsUnder(f.id)).toBe(9002);
+  });
+
+  it('enqueues a job requested while Redis was unreachable once it is back, and survives a database cut mid-run', async () => {
+    const redis = new URL(testServices().redisUrl);
+    const redisProxy = new TcpProxy(redis.hostname, Number(redis.port || 6379));
+    const pgProxy = new TcpProxy(testServices().pg.host, testServices().pg.port);
+    const redisPort = await redisProxy.start();
+    const pgPort = await pgProxy.start();
+    for (const n of nodes.filter((x) => x.app === 'keyring-broker')) await n.stop();
+    const broker = await start('keyring-broker', { KONG_REDIS_URL: `redis://127.0.0.1:${redisPort}`, KONG_PG_PORT: String(pgPort), KONG_PG_TIMEOUT: '2000' });
+    try {
+      await redisProxy.cut();
+      const g = (await api.post<{ id: string }>('/keyring/generate')).json;
+      await api.post('/keyring/activate', { form: { key: g.id } });
+      await broker.waitForLine((line) => line.includes('Redis refused the job'), 20_000);
+      expect((await api.get<RunView>('/keyring/reencrypt')).json).toMatchObject({ target_key_id: g.id, enqueued: false });
+      await redisProxy.restore();
+      await until(api, (r) => r.target_key_id === g.id && r.state === 'running' && r.scanned > 0, 'run started after Redis came back');
+      await pgProxy.cut();
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await pgProxy.restore();
+      const done = await until(api, (r) => r.target_key_id === g.id && r.state === 'done', 'run finished after the database came back', 90_000);
+      expect(done.scanned).toBeGreaterThan(0);
+      expect(await rowsUnder(g.id)).toBe(9002);
+    } finally {
+      await broker.stop();
+      await redisProxy.stop();
+      await pgProxy.stop();
+    }
+  });
+
+  it('resumes a run whose job Redis lost (restarted without persistence) while it waited', async () => {
+    await start('keyring-broker');
+    // Hold the cluster-wide re-encryption lock, so the job waits in Redis (retried with backoff).
+    const { pg } = testServices();
+    const holder = new Client({ host: pg.host, port: pg.port, user: pg.user, password: pg.password, database: database.get().settings().pg_database });
+    await holder.connect();
+    const redis = new Redis(testServices().redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    try {
+      await holder.query('SELECT pg_advisory_lock(7263548114)');
+      const h = (await api.post<{ id: string }>('/keyring/generate')).json;
+      await api.post('/keyring/activate', { form: { key: h.id } });
+      await until(api, (r) => r.target_key_id === h.id && r.enqueued, 'job enqueued');
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      // What a Redis restart without persistence loses: every key of our queues.
+      await redis.connect();
+      const keys = await redis.keys(`${prefix}:*`);
+      expect(keys.length).toBeGreaterThan(0);
+      await redis.del(...keys);
+      await holder.query('SELECT pg_advisory_unlock(7263548114)');
+      const done = await until(api, (r) => r.target_key_id === h.id && r.state === 'done', 'run resumed after its job was lost', 90_000);
+      expect(done.state).toBe('done');
+      expect(await rowsUnder(h.id)).toBe(9002);
+    } finally {
+      redis.disconnect();
+      await holder.end();
+    }
+  });
+});

@@ -1,0 +1,66 @@
+import type { AwsCredentialIdentity } from '@smithy/types';
+import { AwsCredentialsError } from './errors';
+import { networkReason, withRetries, type CallLimits } from './retry';
+
+export const DEFAULT_IMDS_ENDPOINT = 'http://169.254.169.254';
+
+export interface InstanceMetadataOptions extends CallLimits {
+  /** `AWS_EC2_METADATA_SERVICE_ENDPOINT`. @defaultValue http://169.254.169.254 */
+  readonly endpoint?: string;
+}
+
+class ImdsHttpError extends Error {
+  constructor(readonly status: number, what: string) {
+    super(`instance metadata service answered ${status} to ${what}`);
+  }
+}
+
+/**
+ * EC2 instance profile credentials over IMDSv2: a session token (`PUT /latest/api/token`), the
+ * role name, then the role's credentials. Written here rather than taken from the SDK because
+ * the SDK reads the endpoint from `process.env` only, and we pass settings explicitly.
+ */
+export async function instanceMetadataCredentials(options: InstanceMetadataOptions = {}): Promise<AwsCredentialIdentity> {
+  const base = (options.endpoint ?? DEFAULT_IMDS_ENDPOINT).replace(/\/+$/, '');
+  const timeoutMs = options.timeoutMs ?? 1000;
+  const call = async (method: 'GET' | 'PUT', path: string, headers: Record<string, string>, what: string): Promise<string> => {
+    const res = await fetch(`${base}${path}`, { method, headers, signal: AbortSignal.timeout(timeoutMs) });
+    const text = await res.text();
+    if (!res.ok) throw new ImdsHttpError(res.status, what);
+    return text;
+  };
+  const retryable = (err: unknown) => !(err instanceof ImdsHttpError) || err.status >= 500 || err.status === 429;
+  try {
+    return await withRetries(
+      async () => {
+        const token = await call('PUT', '/latest/api/token', { 'x-aws-ec2-metadata-token-ttl-seconds': '21600' }, 'the session token request');
+        const auth = { 'x-aws-ec2-metadata-token': token };
+        const roles = await call('GET', '/latest/meta-data/iam/security-credentials/', auth, 'the role name request');
+        const role = roles.split('\n').map((r) => r.trim()).find((r) => r !== '');
+        if (!role) throw new AwsCredentialsError('the instance has no IAM role (instance profile)');
+        const body = JSON.parse(await call('GET', `/latest/meta-data/iam/security-credentials/${encodeURIComponent(role)}`, auth, 'the credentials request')) as {
+          Code?: string;
+          AccessKeyId?: string;
+          SecretAccessKey?: string;
+          Token?: string;
+          Expiration?: string;
+        };
+        if (body.Code !== 'Success' || !body.AccessKeyId || !body.SecretAccessKey) {
+          throw new AwsCredentialsError(`instance metadata service returned no credentials for role ${role} (Code ${body.Code ?? 'missing'})`);
+        }
+        return {
+          accessKeyId: body.AccessKeyId,
+          secretAccessKey: body.SecretAccessKey,
+          ...(body.Token ? { sessionToken: body.Token } : {}),
+          ...(body.Expiration ? { expiration: new Date(body.Expiration) } : {}),
+        };
+      },
+      options.maxRetries ?? 2,
+      (err) => !(err instanceof AwsCredentialsError) && retryable(err),
+    );
+  } catch (err) {
+    if (err instanceof AwsCredentialsError) throw err;
+    const reason = (err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : networkReason(err);
+    throw new AwsCredentialsError(`EC2 instance metadata service at ${base}: ${reason}`, { cause: err });
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * How much the time from a grant to the server counting the connection (TCP, TLS, the startup
+ * message) may vary between connections without the server seeing more than the rate in any one
+ * second: grants are spaced over a window this much longer than a second.
+ */
+export const SETUP_JITTER_GUARD_MS = 250;
+
+/**
+ * At most `perSecond` new connections in any window of 1 s + `SETUP_JITTER_GUARD_MS` (a sliding
+ * window of the last grants, so no burst can exceed the rate, whichever second one looks at, and
+ * the server, which counts connections when they arrive rather than when they were granted, sees
+ * no more either). A pool storm waits instead of exceeding the RDS limit on new IAM
+ * authentications; callers are served in order.
+ */
+export class ConnectionRateLimiter {
+  readonly #granted: number[] = [];
+  readonly #windowMs: number;
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly perSecond: number,
+    guardMs = SETUP_JITTER_GUARD_MS,
+  ) {
+    this.#windowMs = 1000 + guardMs;
+  }
+
+  acquire(): Promise<void> {
+    const turn = this.#queue.then(() => this.#take());
+    this.#queue = turn.catch(() => undefined);
+    return turn;
+  }
+
+  async #take(): Promise<void> {
+    for (;;) {
+      const now = Date.now();
+      while (this.#granted.length > 0 && (this.#granted[0] as number) <= now - this.#windowMs) this.#granted.shift();
+      if (this.#granted.length < this.perSecond) {
+        this.#granted.push(now);
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, (this.#granted[0] as number) + this.#windowMs + 1 - now));
+    }
+  }
+}

@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { randomAlphanumeric } from '@keygate/crypto';
+import type { Entity, EntityDefinition } from '../definition';
+import { foreign, int, nonEmptyString } from '../schema/fields';
+import { baseFields, tagsField } from './common';
+
+/** Kong's basic-auth hash: lowercase hex SHA-1 of the password followed by the consumer id. */
+export function basicAuthHash(password: string, consumerId: string): string {
+  return createHash('sha1').update(password + consumerId).digest('hex');
+}
+
+/**
+ * Deterministic digest of a key-auth key: uniqueness and lookup, since the stored key itself is
+ * encrypted with a random nonce. (SHA-256 with a domain prefix; Kong stores the key in clear.)
+ */
+export function keyAuthDigest(key: string): string {
+  return createHash('sha256').update(`keygate:key-auth:${key}`).digest('hex');
+}
+
+const consumerId = (input: Record<string, unknown>, existing?: Entity) =>
+  ((input.consumer ?? existing?.consumer) as { id?: unknown } | null | undefined)?.id;
+
+export const basicAuthCredentials: EntityDefinition = {
+  name: 'basicauth_credentials',
+  collectionPath: 'basic-auths',
+  nestedPath: 'basic-auth',
+  schema: z
+    .object({
+      ...baseFields,
+      consumer: foreign(),
+      username: nonEmptyString(),
+      password: nonEmptyString(),
+      ...tagsField,
+    })
+    .strict(),
+  endpointKey: 'username',
+  foreignKeys: [{ field: 'consumer', entity: 'consumers', column: 'consumer_id' }],
+  jsonColumns: [],
+  hasUpdatedAt: false,
+  // A new password is hashed as Kong does; a PATCH without one keeps the stored hash.
+  transform: (input, existing) => {
+    if (typeof input.password !== 'string') return input;
+    const id = consumerId(input, existing);
+    return typeof id === 'string' ? { ...input, password: basicAuthHash(input.password, id) } : input;
+  },
+  encryptedFields: ['password'],
+};
+
+export const keyAuthCredentials: EntityDefinition = {
+  name: 'keyauth_credentials',
+  collectionPath: 'key-auths',
+  nestedPath: 'key-auth',
+  schema: z
+    .object({
+      ...baseFields,
+      consumer: foreign(),
+      key: nonEmptyString().optional(),
+      ttl: int(0, 100_000_000).nullable().optional(),
+      ...tagsField,
+    })
+    .strict(),
+  foreignKeys: [{ field: 'consumer', entity: 'consumers', column: 'consumer_id' }],
+  jsonColumns: [],
+  hasUpdatedAt: false,
+  // Kong generates a 32-character key when none is given.
+  transform: (input, existing) => (input.key === undefined && !existing ? { ...input, key: randomAlphanumeric(32) } : input),
+  encryptedFields: ['key'],
+  derived: (entity) => ({
+    key_digest: typeof entity.key === 'string' ? keyAuthDigest(entity.key) : null,
+    expires_at: typeof entity.ttl === 'number' && entity.ttl > 0 ? new Date((Number(entity.created_at) + entity.ttl) * 1000) : null,
+  }),
+  derivedUniqueFields: { key_digest: ['key'] },
+};

@@ -1,0 +1,255 @@
+import { renameSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { newDataKey, newKeyId, parsePrivateKeyPem, publicKeyFingerprint, RsaKeyError, Secret, type DataKey } from '@keygate/crypto';
+import type { Queryable } from '@keygate/db';
+import type { Logger } from '@keygate/logging';
+import { exportKeyring, importKeyring } from './blob';
+import { activeKeyRemoval, badParam, keyInUse, settingMissing, unknownKey } from './errors';
+import type { Keyring } from './keyring';
+import { openRecovery, sealForRecovery } from './recovery';
+import type { KeyringSettings } from './settings';
+import type { KeyringStore } from './store';
+import { noPeers, type KeyringPeers } from './cluster/peers';
+
+export interface RecoverResult {
+  readonly message: string;
+  readonly recovered: string[];
+  readonly not_recovered: string[];
+  readonly active: string | null;
+}
+
+const KEY_ID = /^[A-Za-z0-9_.~]{1,64}$/;
+
+/**
+ * The `cluster` strategy on one node: keys generated here or imported, their ids and the active
+ * one in `keyring_meta`, each key backed up encrypted to the recovery public key. Sharing keys
+ * with other nodes plugs in through the keyring's change events.
+ */
+/** Runs in the activation's transaction: requests the re-encryption (outbox) with it. */
+export type ActivationHook = (tx: Queryable, keyId: string, reason: 'activation' | 'manual' | 'rotation') => Promise<void>;
+
+/** Counts rows still encrypted with a key, per table (live, for safe removal). */
+export type KeyUsageCounter = (keyId: string) => Promise<Record<string, number>>;
+
+export class ClusterKeyring {
+  /** Where changes made here are announced (the cluster exchange, once started). */
+  peers: KeyringPeers = noPeers;
+  onActivation: ActivationHook = async () => undefined;
+  usageOf: KeyUsageCounter = async () => ({});
+
+  constructor(
+    private readonly settings: KeyringSettings,
+    private readonly store: KeyringStore,
+    private readonly keyring: Keyring,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Loads the blob file, generates the first key if the cluster has none (under the keyring lock,
+   * so two nodes starting together make one), activates the cluster's active key if held here,
+   * and backs up to the recovery key any held key that is not backed up yet.
+   */
+  async start(): Promise<void> {
+    this.#loadBlob();
+    await this.store.locked(async (tx) => {
+      const meta = (await tx.query<{ id: string }>('SELECT id FROM keyring_meta')).rows;
+      if (meta.length > 0) return;
+      const key = { id: newKeyId(), key: new Secret(newDataKey()) };
+      await this.#persist(tx, key);
+      await this.store.activate(tx, key.id);
+      this.keyring.add(key);
+      this.logger.info({ key_id: key.id }, 'keyring was empty: generated and activated its first key');
+    });
+    await this.#tellPeers((p) => p.distribute(this.keyring.all()));
+    await this.syncActive();
+    await this.#backupMissing();
+    if (!this.settings.recoveryPublicKey) {
+      this.logger.warn('keyring_recovery_public_key is not set: if every node stops, data encrypted with the keyring cannot be recovered');
+    }
+    this.#saveBlob();
+  }
+
+  /**
+   * Activates locally whatever `keyring_meta` says is active, if this node holds it. A member of
+   * the cluster exchange asks its peers for a missing key (and warns if none sends it within
+   * `keyring_fetch_timeout`); a node without peers cannot get it but by recovery or import.
+   */
+  async syncActive(): Promise<void> {
+    const active = await this.store.activeId();
+    if (active && this.keyring.has(active)) this.keyring.activate(active);
+    else if (active && this.peers !== noPeers) {
+      this.logger.info({ key_id: active }, `the active key ${active} is not on this node yet: asking peers for it`);
+      void this.peers.fetchMissing(active).then(() => this.syncActiveHeld(active), (err: unknown) => this.logger.warn({ err, key_id: active }, 'keyring: asking peers for the active key failed'));
+    }
+    else if (active) {
+      this.logger.warn({ key_id: active }, `the active key ${active} is not on this node: recover (POST /keyring/recover) or import it`);
+    }
+  }
+
+  private syncActiveHeld(id: string): void {
+    if (this.keyring.has(id) && this.keyring.activeId !== id) this.keyring.activate(id);
+  }
+
+  async generate(): Promise<DataKey> {
+    const key = { id: newKeyId(), key: new Secret(newDataKey()) };
+    await this.store.locked((tx) => this.#persist(tx, key));
+    this.keyring.add(key);
+    this.#saveBlob();
+    await this.#tellPeers((p) => p.distribute([key]));
+    return key;
+  }
+
+  async activate(id: string, reason: 'activation' | 'rotation' = 'activation'): Promise<void> {
+    if (!this.keyring.has(id)) throw unknownKey(id);
+    await this.store.locked(async (tx) => {
+      await this.store.activate(tx, id);
+      await this.onActivation(tx, id, reason);
+    });
+    this.keyring.activate(id);
+    this.#saveBlob();
+    await this.#tellPeers((p) => p.activated(id));
+  }
+
+  /**
+   * Refuses (409) while rows still use the key, with the count per table, unless `force`: the
+   * rows would become unreadable. The active key is never removed.
+   */
+  async remove(id: string, force = false): Promise<void> {
+    if (!this.keyring.has(id)) throw unknownKey(id);
+    if (this.keyring.activeId === id) throw activeKeyRemoval(id);
+    const usage = await this.usageOf(id);
+    const total = Object.values(usage).reduce((n, c) => n + c, 0);
+    if (total > 0 && !force) throw keyInUse(id, usage);
+    if (total > 0) this.logger.warn({ key_id: id, rows: usage }, `removing key ${id} with force=true: ${total} rows encrypted with it become unreadable`);
+    await this.store.locked(async (tx) => {
+      const active = (await tx.query<{ id: string }>("SELECT id FROM keyring_meta WHERE state = 'active'")).rows[0]?.id;
+      if (active === id || this.keyring.activeId === id) throw activeKeyRemoval(id);
+      await this.store.remove(tx, id);
+    });
+    this.keyring.remove(id);
+    this.#saveBlob();
+    await this.#tellPeers((p) => p.removed(id));
+  }
+
+  exportBlob(): string {
+    if (!this.settings.publicKey) throw settingMissing('keyring_public_key', 'the export is encrypted to it');
+    return exportKeyring(this.keyring.all(), this.keyring.activeId, this.settings.publicKey);
+  }
+
+  async import(data: unknown): Promise<{ ids: string[]; active?: string }> {
+    if (typeof data !== 'string' || data === '') throw badParam("missing 'data' param");
+    if (!this.settings.privateKey) throw settingMissing('keyring_private_key', 'the export is decrypted with it');
+    const contents = importKeyring(data, this.settings.privateKey);
+    await this.store.locked(async (tx) => {
+      for (const key of contents.keys) await this.#persist(tx, key);
+      if (contents.active && contents.keys.some((k) => k.id === contents.active) && (await this.store.activeId()) !== contents.active) {
+        await this.store.activate(tx, contents.active);
+        await this.onActivation(tx, contents.active, 'activation');
+      }
+    });
+    for (const key of contents.keys) this.keyring.add(key);
+    if (contents.active && this.keyring.has(contents.active)) this.keyring.activate(contents.active);
+    this.logger.info({ key_ids: contents.keys.map((k) => k.id), format: contents.format }, 'keyring imported');
+    this.#saveBlob();
+    await this.#tellPeers((p) => p.distribute(contents.keys));
+    if (this.keyring.activeId) await this.#tellPeers((p) => p.activated(this.keyring.activeId as string));
+    return { ids: this.keyring.ids(), ...(this.keyring.activeId ? { active: this.keyring.activeId } : {}) };
+  }
+
+  async importRaw(id: unknown, data: unknown): Promise<void> {
+    if (typeof id !== 'string' || id === '' || typeof data !== 'string' || data === '') throw badParam("missing 'id' or 'data' params");
+    if (!KEY_ID.test(id)) throw badParam('id must be 1 to 64 characters of [A-Za-z0-9_.~]');
+    const raw = Buffer.from(data, 'base64');
+    if (raw.length !== 32 || raw.toString('base64').replace(/=+$/, '') !== data.replace(/=+$/, '')) throw badParam('key must be 32 bytes');
+    const key = { id, key: new Secret(raw) };
+    await this.store.locked((tx) => this.#persist(tx, key));
+    this.keyring.add(key);
+    this.#saveBlob();
+    await this.#tellPeers((p) => p.distribute([key]));
+  }
+
+  /**
+   * Decrypts every `keyring_keys` row with the recovery private key (ours and Kong's formats),
+   * adds what it can, and, unlike Kong, re-activates the cluster's active key at once.
+   */
+  async recover(pem: unknown): Promise<RecoverResult> {
+    if (typeof pem !== 'string' || pem.trim() === '') throw badParam("missing 'recovery_private_key' param");
+    let privateKey;
+    try {
+      privateKey = parsePrivateKeyPem(pem);
+    } catch (err) {
+      throw badParam((err as RsaKeyError).message);
+    }
+    const fingerprint = publicKeyFingerprint(privateKey);
+    const recovered: string[] = [];
+    const notRecovered: string[] = [];
+    for (const row of await this.store.recoveryRows()) {
+      try {
+        this.keyring.add({ id: row.id, key: new Secret(openRecovery(row.key_encrypted, privateKey)) });
+        recovered.push(row.id);
+      } catch (err) {
+        notRecovered.push(row.id);
+        const other = row.recovery_key_id !== fingerprint ? ' (it was backed up to another recovery key)' : '';
+        this.logger.warn({ key_id: row.id, reason: (err as Error).message }, `could not recover key ${row.id}${other}`);
+      }
+    }
+    await this.syncActive();
+    this.#saveBlob();
+    await this.#tellPeers((p) => p.distribute(recovered.flatMap((id) => this.keyring.get(id) ?? [])));
+    this.logger.info({ recovered, not_recovered: notRecovered }, 'keyring recovery finished');
+    return {
+      message: `successfully recovered ${recovered.length} keys`,
+      recovered,
+      not_recovered: notRecovered,
+      active: this.keyring.activeId ?? null,
+    };
+  }
+
+  /** The change is made and stored; peers that miss this announcement resync from the tables. */
+  async #tellPeers(fn: (peers: KeyringPeers) => Promise<void>): Promise<void> {
+    await fn(this.peers).catch((err: unknown) => this.logger.warn({ err }, 'keyring: could not tell the other nodes; they will resync'));
+  }
+
+  async #persist(tx: Queryable, key: DataKey): Promise<void> {
+    await this.store.addMeta(tx, key.id);
+    const recovery = this.settings.recoveryPublicKey;
+    if (recovery) await this.store.saveRecovery(tx, key.id, publicKeyFingerprint(recovery), sealForRecovery(key.key.reveal(), recovery));
+  }
+
+  /** Backs up held keys that have no row for the current recovery key (it was added later). */
+  async #backupMissing(): Promise<void> {
+    const recovery = this.settings.recoveryPublicKey;
+    if (!recovery) return;
+    const fingerprint = publicKeyFingerprint(recovery);
+    const backed = await this.store.recoveryKeyIds();
+    const missing = this.keyring.all().filter((k) => backed.get(k.id) !== fingerprint);
+    if (missing.length === 0) return;
+    await this.store.locked(async (tx) => {
+      for (const key of missing) await this.store.saveRecovery(tx, key.id, fingerprint, sealForRecovery(key.key.reveal(), recovery));
+    });
+  }
+
+  #loadBlob(): void {
+    const { blobPath, privateKey } = this.settings;
+    if (!blobPath || !existsSync(blobPath)) return;
+    if (!privateKey) {
+      this.logger.warn({ path: blobPath }, 'keyring_blob_path exists but keyring_private_key is not set; not loading it');
+      return;
+    }
+    const contents = importKeyring(readFileSync(blobPath, 'utf8').trim(), privateKey);
+    for (const key of contents.keys) this.keyring.add(key);
+    this.logger.info({ key_ids: contents.keys.map((k) => k.id), path: blobPath }, 'keyring loaded from keyring_blob_path');
+  }
+
+  /** Keeps `keyring_blob_path` (encrypted to keyring_public_key) in step; written atomically. */
+  #saveBlob(): void {
+    const { blobPath, publicKey } = this.settings;
+    if (!blobPath) return;
+    if (!publicKey) {
+      this.logger.warn('keyring_blob_path is set but keyring_public_key is not; the keyring is not written to it');
+      return;
+    }
+    const tmp = `${blobPath}.tmp-${process.pid}`;
+    writeFileSync(tmp, exportKeyring(this.keyring.all(), this.keyring.activeId, publicKey), { mode: 0o600 });
+    renameSync(tmp, blobPath);
+  }
+}

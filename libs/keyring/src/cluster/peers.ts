@@ -1,0 +1,21 @@
+import type { DataKey } from '@keygate/crypto';
+
+/**
+ * How a node's keyring tells the rest of the cluster about a change it made. The single-node
+ * default does nothing; the cluster exchange sends keys in envelopes and announces the rest.
+ */
+export interface KeyringPeers {
+  /** New keys (generated, imported, recovered) for every admitted member. */
+  distribute(keys: readonly DataKey[]): Promise<void>;
+  activated(id: string): Promise<void>;
+  removed(id: string): Promise<void>;
+  /** Asks peers for a key this node lacks; resolves with it, or undefined after the fetch timeout. */
+  fetchMissing(id: string): Promise<DataKey | undefined>;
+}
+
+export const noPeers: KeyringPeers = {
+  distribute: async () => undefined,
+  activated: async () => undefined,
+  removed: async () => undefined,
+  fetchMissing: async () => undefined,
+};

@@ -1,0 +1,15 @@
+export { Keyring, type KeyringChange } from './keyring';
+export { KeyringService, type KeyringServiceOptions, type KeyringStatus } from './service';
+export { KeyringFieldProtector, type MissingKeyFetcher } from './protector';
+export { KeyringStore, type KeyMeta, type RecoveryRow } from './store';
+export { KeyringError } from './errors';
+export { exportKeyring, importKeyring, type KeyringContents } from './blob';
+export { sealForRecovery, openRecovery, RECOVERY_V1, RECOVERY_V2 } from './recovery';
+export { keyringSettings, type KeyringSettings } from './settings';
+export type { RecoverResult } from './cluster';
+export { startKeyring, type KeyringNodeContext } from './start';
+export { startKeyringJobs } from './jobs';
+export { ReencryptRunner, RetryLaterError } from './reencrypt/runner';
+export { ReencryptRuns, type Run, type TableStats, type RunError } from './reencrypt/runs';
+export { describeRun, type RunView } from './reencrypt/view';
+export { rowsUsingKey } from './reencrypt/usage';

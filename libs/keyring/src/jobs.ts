@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import { Queue, Worker, type Job } from 'bullmq';
+import type { Bus } from '@keygate/bus';
+import type { Database } from '@keygate/db';
+import { OutboxRelay, QUEUES, queueSettings, redisConnection, requestJob, type ReencryptJobData } from '@keygate/queue';
+import { ReencryptRunner, RetryLaterError } from './reencrypt/runner';
+import type { KeyringService } from './service';
+import type { KeyringNodeContext } from './start';
+
+const SCHEDULER_ID = 'keyring-rotation';
+
+/**
+ * The keyring's background work on a keyring-broker: the outbox relay, the re-encryption worker
+ * (one run at a time cluster-wide, resumed after a crash), and the scheduled rotation (a BullMQ
+ * job scheduler with a fixed id, so several brokers rotate once per interval, not once each).
+ */
+export async function startKeyringJobs(ctx: KeyringNodeContext, keyring: KeyringService, db: Database, bus: Bus): Promise<void> {
+  if (!keyring.settings.enabled || keyring.settings.strategy !== 'cluster') return;
+  const { config } = ctx;
+  const logger = ctx.logger.child({ component: 'keyring-jobs' });
+  const settings = queueSettings(config);
+  const queueOptions = { connection: redisConnection(settings, false), prefix: settings.prefix };
+  const workerOptions = { connection: redisConnection(settings, true), prefix: settings.prefix, concurrency: 1, lockDuration: 15_000, stalledInterval: 5_000 };
+  const reencrypt = new Queue(QUEUES.keyringReencrypt, queueOptions);
+  const rotate = new Queue(QUEUES.keyringRotate, queueOptions);
+  for (const queue of [reencrypt, rotate]) queue.on('error', (err) => logger.warn({ err: err.message }, 'queue connection problem'));
+
+  const relay = new OutboxRelay({ db, bus, queues: new Map([[QUEUES.keyringReencrypt, reencrypt]]), logger });
+  const runner = new ReencryptRunner({
+    db,
+    definitions: keyring.definitions,
+    keyring: keyring.keyring,
+    protector: keyring.protector,
+    store: keyring.store,
+    runs: keyring.runs,
+    logger,
+    batchSize: config.keyring_reencrypt_batch_size,
+  });
+
+  const reencryptWorker = new Worker<ReencryptJobData>(
+    QUEUES.keyringReencrypt,
+    async (job: Job<ReencryptJobData>) => {
+      const run = await runner.run(job.data.run_id);
+      if (run.state === 'done' && config.keyring_remove_old_keys_after !== undefined) {
+        await keyring.removeRetiredKeys(config.keyring_remove_old_keys_after);
+      }
+      return { state: run.state, errors: run.errors.length };
+    },
+    workerOptions,
+  );
+  reencryptWorker.on('failed', (job, err) => {
+    const final = job && job.attemptsMade >= (job.opts.attempts ?? 1);
+    logger[err instanceof RetryLaterError && !final ? 'info' : 'error']({ run_id: job?.data.run_id, reason: err.message, attempt: job?.attemptsMade }, 're-encryption attempt failed');
+    if (job && final) void keyring.runs.finish(job.data.run_id, 'failed');
+  });
+  const rotateWorker = new Worker(QUEUES.keyringRotate, async () => ({ activated: await keyring.rotate() }), workerOptions);
+  for (const worker of [reencryptWorker, rotateWorker]) worker.on('error', (err) => logger.warn({ err: err.message }, 'worker connection problem'));
+
+  relay.start();
+  ctx.defer(async () => {
+    relay.stop();
+    await Promise.all([reencryptWorker.close(), rotateWorker.close()]);
+    await Promise.all([reencrypt.close(), rotate.close()]);
+  });
+
+  await resumeUnfinished(db, logger, { staleSeconds: 5 });
+  // Redis keeps nothing on disk in many deployments: a restart loses queued and delayed jobs. A
+  // run that has not moved for a while and has no job left in Redis gets a fresh one.
+  const sweep = setInterval(() => {
+    void resumeUnfinished(db, logger, { staleSeconds: RESUME_STALE_SECONDS, queue: reencrypt }).catch((err: unknown) => logger.warn({ err }, 're-encryption sweep failed; will retry'));
+  }, RESUME_SWEEP_MS);
+  sweep.unref();
+  ctx.defer(() => clearInterval(sweep));
+  void scheduleRotation(rotate, config.keyring_rotation_interval, logger);
+  await relay.drain();
+}
+
+/** How often, and after how long without progress, an unfinished run is checked for a lost job. */
+const RESUME_SWEEP_MS = 5_000;
+const RESUME_STALE_SECONDS = 15;
+
+/**
+ * A run left unfinished (its worker was killed, or Redis lost its job) gets a fresh job, and
+ * continues from its checkpoint. At start every stale run does (a killed worker's job stays
+ * "active" in Redis until its lock expires); later, only runs with no job left in `queue`.
+ * Duplicates are harmless: one run at a time holds the advisory lock, and a finished run is a
+ * no-op.
+ */
+async function resumeUnfinished(db: Database, logger: KeyringNodeContext['logger'], options: { staleSeconds: number; queue?: Queue }): Promise<void> {
+  const rows = (
+    await db.query<{ id: string; target_key_id: string; reason: 'activation' | 'manual' | 'rotation' }>(
+      `SELECT r.id, r.target_key_id, r.reason FROM keyring_reencrypt_runs r
+        WHERE r.state IN ('queued', 'running') AND r.updated_at < now() - make_interval(secs => $1)
+          AND NOT EXISTS (SELECT 1 FROM job_outbox o WHERE o.enqueued_at IS NULL AND o.payload->>'run_id' = r.id::text)`,
+      [options.staleSeconds],
+    )
+  ).rows;
+  if (rows.length === 0) return;
+  let live = new Set<string>();
+  if (options.queue) {
+    const jobs = await options.queue.getJobs(['active', 'waiting', 'delayed', 'prioritized', 'waiting-children']);
+    live = new Set(jobs.flatMap((job) => (job ? [(job.data as ReencryptJobData).run_id] : [])));
+  }
+  for (const run of rows) {
+    if (live.has(run.id)) continue;
+    await db.transaction((tx) => requestJob(tx, QUEUES.keyringReencrypt, 'reencrypt', { run_id: run.id, target_key_id: run.target_key_id, reason: run.reason }, randomUUID()));
+    logger.info({ run_id: run.id, lost_job: options.queue !== undefined }, 'resuming an unfinished re-encryption from its checkpoint');
+  }
+}
+
+/** Keeps the cluster's one rotation schedule in step with `keyring_rotation_interval`; retries while Redis is down. */
+async function scheduleRotation(queue: Queue, intervalMs: number | undefined, logger: KeyringNodeContext['logger']): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      if (intervalMs) await queue.upsertJobScheduler(SCHEDULER_ID, { every: intervalMs }, { name: 'rotate', data: { interval_ms: intervalMs } });
+      else await queue.removeJobScheduler(SCHEDULER_ID);
+      if (intervalMs) logger.info({ interval_ms: intervalMs }, 'scheduled keyring rotation');
+      return;
+    } catch (err) {
+      if (attempt === 0) logger.warn({ err: (err as Error).message }, 'cannot reach Redis to schedule keyring rotation; retrying');
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1000 * 2 ** attempt, 30_000)));
+    }
+  }
+}

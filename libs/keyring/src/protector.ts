@@ -1,0 +1,65 @@
+import { decryptField, encryptField, fieldFormat, KeyNotAvailableError, type DataKey, type FieldContext } from '@keygate/crypto';
+import type { FieldProtector } from '@keygate/entities';
+import type { Logger } from '@keygate/logging';
+import { notReady } from './errors';
+import type { Keyring } from './keyring';
+
+/** Asks other nodes for a key this node lacks (the cluster exchange plugs in here). */
+export type MissingKeyFetcher = (keyId: string) => Promise<DataKey | undefined>;
+
+/**
+ * Encrypts declared fields with the active key (`$ke$2$`, authenticated, bound to table, column
+ * and row) and decrypts ours, Kong's `$ke$1$` and plaintext. Errors carry the table, row and key
+ * id, so the log says exactly which value is unreadable; the client gets no detail.
+ */
+export class KeyringFieldProtector implements FieldProtector {
+  constructor(
+    private readonly enabled: boolean,
+    private readonly keyring: Keyring,
+    private readonly logger: Logger,
+    private readonly fetchMissing?: MissingKeyFetcher,
+  ) {}
+
+  async protect(value: string, context: FieldContext): Promise<string> {
+    if (!this.enabled) return value;
+    const key = this.keyring.active();
+    if (!key) {
+      throw notReady(
+        this.keyring.ids().length === 0
+          ? 'this node holds no keys; recover them (POST /keyring/recover) or import them (POST /keyring/import)'
+          : 'activate a key (POST /keyring/activate)',
+      );
+    }
+    return encryptField(value, key, context);
+  }
+
+  async reveal(value: string, context: FieldContext): Promise<string> {
+    if (fieldFormat(value) === 'plaintext') return value;
+    if (!this.enabled) throw notReady('keyring_enabled is off, but this value is encrypted; set keyring_enabled = on');
+    try {
+      return this.#decrypt(value, context);
+    } catch (err) {
+      if (err instanceof KeyNotAvailableError && this.fetchMissing) {
+        const key = await this.fetchMissing(err.keyId);
+        if (key) {
+          this.keyring.add(key);
+          return this.#decrypt(value, context);
+        }
+      }
+      throw withContext(err, context);
+    }
+  }
+
+  #decrypt(value: string, context: FieldContext): string {
+    const out = decryptField(value, (id) => this.keyring.get(id), context);
+    if (out.format === 'kong-v1') {
+      this.logger.debug({ table: context.table, row_id: context.id, field: context.field, key_id: out.keyId }, "read an unauthenticated Kong $ke$1$ value; it is rewritten as $ke$2$ on the next write");
+    }
+    return out.plaintext;
+  }
+}
+
+function withContext(err: unknown, context: FieldContext): unknown {
+  if (err instanceof Error) Object.assign(err, { table: context.table, row_id: context.id, field: context.field });
+  return err;
+}

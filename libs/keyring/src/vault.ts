@@ -1,0 +1,109 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Secret } from '@keygate/crypto';
+import type { Logger } from '@keygate/logging';
+import { KeyringError } from './errors';
+import type { Keyring } from './keyring';
+import type { VaultKeyringSettings } from './settings';
+
+const vaultError = (message: string) => new KeyringError('KEYRING_VAULT', message);
+
+interface Metadata {
+  current_version: number;
+  versions: Record<string, { deletion_time: string; destroyed: boolean }>;
+}
+
+/**
+ * The `vault` strategy: keys come from a Vault KV v2 secret, one version per key holding
+ * `{"id", "key"}`; the data key is SHA-256 of the `key` string and `current_version` is active.
+ * Read only: nothing is ever written to Vault or to the keyring tables.
+ */
+export class VaultKeyring {
+  constructor(
+    private readonly settings: VaultKeyringSettings,
+    private readonly keyring: Keyring,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Reads Vault at start with bounded retries; a node that cannot read it starts without keys. */
+  async start(attempts = 3): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.sync();
+        return;
+      } catch (err) {
+        if (attempt >= attempts) {
+          this.logger.error({ err }, 'cannot read the keyring from Vault; encrypted fields are unavailable until POST /keyring/vault/sync succeeds');
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
+      }
+    }
+  }
+
+  /** Re-reads every live version (`POST /keyring/vault/sync`, optionally with a new token). */
+  async sync(token?: string): Promise<void> {
+    const clientToken = token ? new Secret(token) : await this.#login();
+    const { mount, path } = this.settings;
+    const meta = await this.#get<{ data: Metadata }>(`/v1/${mount}/metadata/${path}`, clientToken, 'keyring secret versions');
+    const versions = Object.entries(meta.data?.versions ?? {}).filter(([, v]) => !v.destroyed && !v.deletion_time);
+    if (!meta.data || versions.length === 0) throw vaultError('no metadata found');
+    let activeId: string | undefined;
+    for (const [version] of versions) {
+      const secret = await this.#get<{ data: { data: { id?: unknown; key?: unknown } } }>(
+        `/v1/${mount}/data/${path}?version=${version}`,
+        clientToken,
+        'keyring secret',
+      );
+      const { id, key } = secret.data?.data ?? {};
+      if (typeof id !== 'string' || typeof key !== 'string') {
+        this.logger.warn({ version }, 'Vault keyring version without string id and key; skipped');
+        continue;
+      }
+      this.keyring.add({ id, key: new Secret(createHash('sha256').update(key).digest()) });
+      if (Number(version) === meta.data.current_version) activeId = id;
+    }
+    if (activeId) this.keyring.activate(activeId);
+    this.logger.info({ key_ids: this.keyring.ids(), active: activeId }, 'keyring synced from Vault');
+  }
+
+  async #login(): Promise<Secret<string>> {
+    if (this.settings.authMethod === 'token') {
+      if (!this.settings.token) throw vaultError('keyring_vault_token is not set');
+      return this.settings.token;
+    }
+    let jwt: string;
+    try {
+      jwt = readFileSync(this.settings.kubeTokenFile, 'utf8').trim();
+    } catch (err) {
+      throw vaultError(`cannot read keyring_vault_kube_api_token_file ${this.settings.kubeTokenFile}: ${(err as NodeJS.ErrnoException).code}`);
+    }
+    const res = await this.#request('/v1/auth/kubernetes/login', undefined, { method: 'POST', body: JSON.stringify({ role: this.settings.kubeRole, jwt }) });
+    const body = (await res.json().catch(() => ({}))) as { auth?: { client_token?: string } };
+    if (!res.ok || !body.auth?.client_token) throw vaultError(`no authentication mechanism worked for vault (kubernetes login answered ${res.status})`);
+    return new Secret(body.auth.client_token);
+  }
+
+  async #get<T>(path: string, token: Secret<string>, what: string): Promise<T> {
+    const res = await this.#request(path, token);
+    if (res.status === 403) throw vaultError(`Vault refused the token (403) when reading the ${what}`);
+    if (!res.ok) throw vaultError(`invalid response code when fetching ${what}: ${res.status}`);
+    try {
+      return (await res.json()) as T;
+    } catch {
+      throw vaultError('invalid response');
+    }
+  }
+
+  async #request(path: string, token: Secret<string> | undefined, init: RequestInit = {}): Promise<Response> {
+    try {
+      return await fetch(`${this.settings.host}${path}`, {
+        ...init,
+        headers: { 'content-type': 'application/json', ...(token ? { 'X-Vault-Token': token.reveal() } : {}) },
+        signal: AbortSignal.timeout(this.settings.timeoutMs),
+      });
+    } catch (err) {
+      throw vaultError(`cannot reach Vault at ${this.settings.host}: ${(err as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,13 @@
+export { ProxyNode, type ProxyNodeOptions } from './node';
+export { ProxyWorker } from './workers/worker';
+export type { WorkerInit, ToWorker, FromWorker } from './workers/protocol';
+export { proxySettings, type ProxySettings } from './http/settings';
+export { ProxyState } from './state/state';
+export { DataPlane } from './state/data-plane';
+export { CredentialHasher } from './state/hasher';
+export { EntityCompiler } from './state/compile';
+export { StateLoader, type SkippedRow } from './sync/loader';
+export { StateSync } from './sync/sync';
+export type { Snapshot, Delta, Change, TableName, ServiceData, RouteData, ConsumerData, PluginData, KeyAuthData, BasicAuthData } from './state/types';
+export { renderError, negotiate } from './http/errors';
+export { WorkerMetrics } from './metrics';

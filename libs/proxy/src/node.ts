@@ -1,0 +1,124 @@
+import type { Bus } from '@keygate/bus';
+import type { Config } from '@keygate/config';
+import type { Database } from '@keygate/db';
+import { coreDefinitions, PluginRegistry, type EntityDefinition } from '@keygate/entities';
+import { KeyringFieldProtector, type KeyringService } from '@keygate/keyring';
+import type { KongLogLevel, Logger } from '@keygate/logging';
+import { proxySettings } from './http/settings';
+import { NodeMetrics } from './node-metrics';
+import { EntityCompiler } from './state/compile';
+import { CredentialHasher } from './state/hasher';
+import { TABLE_NAMES, type TableName } from './state/types';
+import { StateLoader } from './sync/loader';
+import { StateSync } from './sync/sync';
+import { WorkerSupervisor } from './workers/supervisor';
+
+export interface ProxyNodeOptions {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly node: { readonly nodeId: string; readonly version: string };
+  readonly db: Database;
+  readonly bus: Bus;
+  readonly keyring: KeyringService;
+  /** The worker entry script (apps/proxy's `worker.js`). */
+  readonly workerScript: string;
+}
+
+/**
+ * A proxy node: loads the state once (decrypting each credential once), keeps it current from
+ * the bus, and runs the workers that serve traffic from it. It owns the only database access of
+ * the data plane; the workers get the state over IPC.
+ */
+export class ProxyNode {
+  readonly sync: StateSync;
+  readonly loader: StateLoader;
+  readonly supervisor: WorkerSupervisor;
+  readonly metrics: NodeMetrics;
+  readonly #hmacKey: Buffer;
+  #unsubscribeKeyring: (() => void) | undefined;
+
+  constructor(private readonly options: ProxyNodeOptions) {
+    const { config, logger, keyring } = options;
+    const registry = new PluginRegistry(config.plugins);
+    const { hasher, key } = CredentialHasher.random();
+    this.#hmacKey = key;
+    const byName = new Map(coreDefinitions(registry).map((d) => [d.name, d]));
+    const definitions = new Map<TableName, EntityDefinition>(TABLE_NAMES.map((t) => [t, byName.get(t)!]));
+    this.loader = new StateLoader({
+      db: options.db,
+      // Keys this node lacks fail at once (no waiting per row for peers); such rows are read
+      // again when a key arrives.
+      protector: new KeyringFieldProtector(keyring.settings.enabled, keyring.keyring, logger),
+      definitions,
+      compiler: new EntityCompiler(hasher, registry),
+      logger,
+    });
+    this.supervisor = new WorkerSupervisor({
+      count: config.proxy_workers,
+      exec: options.workerScript,
+      logger,
+      init: (index) => ({
+        t: 'init',
+        index,
+        nodeId: options.node.nodeId,
+        logLevel: config.log_level as KongLogLevel,
+        listen: config.proxy_listen,
+        hmacKey: this.#hmacKey.toString('base64'),
+        settings: proxySettings(config, options.node.version),
+        snapshot: this.sync.state.snapshot(),
+      }),
+    });
+    this.sync = new StateSync({
+      loader: this.loader,
+      bus: options.bus,
+      logger,
+      onSnapshot: (snapshot) => this.supervisor.broadcast({ t: 'snapshot', snapshot }),
+      onDelta: (delta) => this.supervisor.broadcast({ t: 'delta', delta }),
+    });
+    this.metrics = new NodeMetrics(this.sync, this.loader, this.supervisor, options.db);
+  }
+
+  /** Subscribes to changes; call before the bus starts. */
+  attach(): void {
+    this.sync.attach();
+    this.#unsubscribeKeyring = this.options.keyring.keyring.onChange((change) => {
+      if (change.type === 'added') void this.sync.retrySkipped();
+    });
+  }
+
+  /** First full load, then the workers; resolves with the addresses they listen on. */
+  async start(): Promise<ReadonlyArray<{ host: string; port: number }>> {
+    await this.sync.load();
+    return this.supervisor.start();
+  }
+
+  status(): Record<string, unknown> {
+    const workers = this.supervisor.status();
+    return {
+      workers: { configured: this.options.config.proxy_workers, ready: workers.filter((w) => w.ready).length, list: workers },
+      state: {
+        version: this.sync.state.version,
+        last_sync: this.sync.lastSync?.toISOString() ?? null,
+        last_change: this.sync.lastChange?.toISOString() ?? null,
+        entities: this.sync.state.counts(),
+        skipped: [...this.loader.skipped.values()],
+        db_queries: this.loader.queries,
+      },
+    };
+  }
+
+  /** Ready while at least one worker serves (a crashed one is being replaced meanwhile). */
+  async notReadyReason(): Promise<string | undefined> {
+    return this.supervisor.status().some((w) => w.ready) ? undefined : 'no proxy worker is serving';
+  }
+
+  async metricsText(): Promise<string> {
+    return this.metrics.text(await this.supervisor.metrics());
+  }
+
+  async stop(): Promise<void> {
+    this.#unsubscribeKeyring?.();
+    this.sync.stop();
+    await this.supervisor.stop();
+  }
+}

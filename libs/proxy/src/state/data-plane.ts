@@ -1,0 +1,54 @@
+import type { Logger } from '@keygate/logging';
+import { Router } from '@keygate/router';
+import { PluginIndex } from '../plugins/index-plugins';
+import { ProxyState } from './state';
+import type { Delta, RouteData, Snapshot, TableName } from './types';
+
+/**
+ * A worker's view of the state: the entities, the router built from routes (of enabled
+ * services) and the plugin index. Both are rebuilt only when their inputs change; requests
+ * only read them.
+ */
+export class DataPlane {
+  readonly state = new ProxyState();
+  router: Router<RouteData> = new Router([]);
+  plugins: PluginIndex;
+
+  constructor(
+    snapshot: Snapshot,
+    private readonly logger: Logger,
+    /** Called after routes or services changed (e.g. to close pools of services that are gone). */
+    private readonly onServices: () => void = () => undefined,
+  ) {
+    this.plugins = new PluginIndex([], logger);
+    this.replace(snapshot);
+  }
+
+  get version(): number {
+    return this.state.version;
+  }
+
+  replace(snapshot: Snapshot): void {
+    this.state.replace(snapshot);
+    this.#rebuild(new Set<TableName>(['routes', 'services', 'plugins']));
+  }
+
+  apply(delta: Delta): void {
+    if (delta.version <= this.state.version) return;
+    this.#rebuild(this.state.apply(delta.changes, delta.version));
+  }
+
+  #rebuild(touched: Set<TableName>): void {
+    if (touched.has('routes') || touched.has('services')) {
+      const { services } = this.state.tables;
+      const routes = [...this.state.tables.routes.values()].filter((r) => r.service_id === null || services.get(r.service_id)?.enabled !== false);
+      this.router = new Router(routes);
+      for (const rejected of this.router.rejected) this.logger.warn({ route_id: rejected.id, reason: rejected.reason }, 'proxy: a route cannot be used (its regex does not compile)');
+      this.onServices();
+    }
+    // Plugin scopes name routes and services, so their changes also reset the per-route cache.
+    if (touched.has('plugins') || touched.has('routes') || touched.has('services')) {
+      this.plugins = new PluginIndex(this.state.tables.plugins.values(), this.logger);
+    }
+  }
+}

@@ -1,0 +1,90 @@
+import type { RouteSpec } from '@keygate/router';
+
+/**
+ * What a proxy worker holds of each entity: plain data, serialisable over the IPC channel between
+ * the node and its workers. Secrets are never here in clear: key-auth keys and basic-auth hashes
+ * are replaced by an HMAC under a key made at start that never leaves the node's memory.
+ */
+export interface ServiceData {
+  readonly id: string;
+  readonly name: string | null;
+  readonly protocol: string;
+  readonly host: string;
+  readonly port: number;
+  readonly path: string | null;
+  readonly retries: number;
+  readonly connect_timeout: number;
+  readonly write_timeout: number;
+  readonly read_timeout: number;
+  readonly enabled: boolean;
+  readonly tls_verify: boolean | null;
+}
+
+export interface RouteData extends RouteSpec {
+  readonly name: string | null;
+  readonly service_id: string | null;
+  readonly preserve_host: boolean;
+  readonly https_redirect_status_code: number;
+  readonly request_buffering: boolean;
+  readonly response_buffering: boolean;
+}
+
+export interface ConsumerData {
+  readonly id: string;
+  readonly username: string | null;
+  readonly custom_id: string | null;
+}
+
+export interface PluginData {
+  readonly id: string;
+  readonly name: string;
+  readonly enabled: boolean;
+  /** The config with the plugin's defaults applied; null when it does not validate (see `invalid`). */
+  readonly config: Readonly<Record<string, unknown>> | null;
+  readonly invalid?: string;
+  readonly protocols: readonly string[] | null;
+  readonly route_id: string | null;
+  readonly service_id: string | null;
+  readonly consumer_id: string | null;
+}
+
+export interface KeyAuthData {
+  readonly id: string;
+  readonly consumer_id: string;
+  /** HMAC of the key (`CredentialHasher`), never the key. */
+  readonly digest: string;
+  /** Epoch milliseconds after which the key is refused (`ttl`), or null. */
+  readonly expires_at: number | null;
+}
+
+export interface BasicAuthData {
+  readonly id: string;
+  readonly consumer_id: string;
+  readonly username: string;
+  /** HMAC of Kong's stored hash (`sha1(password + consumer_id)`), never the hash itself. */
+  readonly digest: string;
+  /** SHA-256 for Kong EE's FIPS hashes (64 hex characters), else SHA-1. */
+  readonly algorithm: 'sha1' | 'sha256';
+}
+
+export interface Tables {
+  services: ServiceData;
+  routes: RouteData;
+  consumers: ConsumerData;
+  plugins: PluginData;
+  keyauth_credentials: KeyAuthData;
+  basicauth_credentials: BasicAuthData;
+}
+
+export type TableName = keyof Tables;
+
+export const TABLE_NAMES: readonly TableName[] = ['services', 'routes', 'consumers', 'plugins', 'keyauth_credentials', 'basicauth_credentials'];
+
+export type Snapshot = { readonly version: number } & { readonly [T in TableName]: ReadonlyArray<Tables[T]> };
+
+export type Change = { [T in TableName]: { readonly op: 'put'; readonly table: T; readonly value: Tables[T] } | { readonly op: 'delete'; readonly table: T; readonly id: string } }[TableName];
+
+export interface Delta {
+  readonly version: number;
+  readonly changes: readonly Change[];
+}

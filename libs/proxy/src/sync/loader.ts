@@ -1,0 +1,109 @@
+import { fieldKeyId } from '@keygate/crypto';
+import type { Queryable } from '@keygate/db';
+import { fromRow, getPath, encryptedPaths, revealEntity, type EntityDefinition, type FieldProtector } from '@keygate/entities';
+import type { Logger } from '@keygate/logging';
+import type { EntityCompiler } from '../state/compile';
+import { TABLE_NAMES, type TableName, type Tables } from '../state/types';
+
+/** A row the proxy could not use (its encrypted field names a key it lacks, or fails authentication). */
+export interface SkippedRow {
+  readonly table: TableName;
+  readonly id: string;
+  readonly key_id: string | null;
+  readonly code: string;
+}
+
+export interface LoaderOptions {
+  readonly db: Queryable;
+  /** Decrypts encrypted fields: the keyring's, without waiting for keys from peers (a missing key fails at once). */
+  readonly protector: FieldProtector;
+  readonly definitions: ReadonlyMap<TableName, EntityDefinition>;
+  readonly compiler: EntityCompiler;
+  readonly logger: Logger;
+  /** Rows per query when loading a whole table (keyset pagination). */
+  readonly pageSize?: number;
+}
+
+export type Loaded<T extends TableName> = { readonly found: true; readonly value: Tables[T] } | { readonly found: false; readonly skipped?: SkippedRow };
+
+/**
+ * Reads the proxy's entities from PostgreSQL, decrypting each encrypted field once. A row that
+ * cannot be decrypted is skipped (and logged once, with table, row and key id, never the value);
+ * everything else keeps loading. Every query goes through `queries`, the counter that shows the
+ * request path never reaches the database.
+ */
+export class StateLoader {
+  readonly #db: Queryable;
+  readonly skipped = new Map<string, SkippedRow>();
+  readonly #logged = new Set<string>();
+  queries = 0;
+
+  constructor(private readonly options: LoaderOptions) {
+    this.#db = {
+      query: (text, values) => {
+        this.queries++;
+        return options.db.query(text, values);
+      },
+    };
+  }
+
+  /** Every table, page by page. */
+  async loadAll(): Promise<{ [T in TableName]: Array<Tables[T]> }> {
+    const out: Record<string, unknown[]> = {};
+    for (const table of TABLE_NAMES) {
+      const values: unknown[] = [];
+      let after = '00000000-0000-0000-0000-000000000000';
+      for (;;) {
+        const { rows } = await this.#db.query(`SELECT * FROM ${table} WHERE id > $1 ORDER BY id LIMIT $2`, [after, this.options.pageSize ?? 1000]);
+        for (const row of rows) {
+          const loaded = await this.#compile(table, row);
+          if (loaded.found) values.push(loaded.value);
+        }
+        if (rows.length < (this.options.pageSize ?? 1000)) break;
+        after = String(rows[rows.length - 1]!.id);
+      }
+      out[table] = values;
+    }
+    return out as { [T in TableName]: Array<Tables[T]> };
+  }
+
+  /** The current rows of these ids (one query); ids without a row are not found. */
+  async loadMany<T extends TableName>(table: T, ids: readonly string[]): Promise<Map<string, Loaded<T>>> {
+    const { rows } = await this.#db.query(`SELECT * FROM ${table} WHERE id = ANY($1::uuid[])`, [ids]);
+    const out = new Map<string, Loaded<T>>(ids.map((id) => [id, { found: false }]));
+    for (const row of rows) out.set(String(row.id), await this.#compile(table, row));
+    return out;
+  }
+
+  async #compile<T extends TableName>(table: T, row: Record<string, unknown>): Promise<Loaded<T>> {
+    const def = this.options.definitions.get(table)!;
+    const stored = fromRow(def, row);
+    const key = `${table}:${stored.id}`;
+    try {
+      const entity = await revealEntity(def, stored, this.options.protector);
+      const value = this.options.compiler.compile(table, entity, row);
+      this.skipped.delete(key);
+      return { found: true, value };
+    } catch (err) {
+      const skipped = this.#skip(table, def, stored, err);
+      return { found: false, skipped };
+    }
+  }
+
+  #skip(table: TableName, def: EntityDefinition, stored: Record<string, unknown> & { id: string }, err: unknown): SkippedRow {
+    const encrypted = encryptedPaths(def, stored).map((p) => getPath(stored, p)).find((v): v is string => typeof v === 'string' && fieldKeyId(v) !== undefined);
+    const keyId = (err as { keyId?: string }).keyId ?? (encrypted ? (fieldKeyId(encrypted) ?? null) : null);
+    const code = (err as { code?: unknown }).code;
+    const skipped: SkippedRow = { table, id: stored.id, key_id: keyId, code: typeof code === 'string' ? code : 'UNREADABLE' };
+    this.skipped.set(`${table}:${stored.id}`, skipped);
+    const once = `${table}:${stored.id}:${keyId}:${skipped.code}`;
+    if (!this.#logged.has(once)) {
+      this.#logged.add(once);
+      this.options.logger.error(
+        { table, row_id: stored.id, key_id: keyId, code: skipped.code, reason: (err as Error).message },
+        'proxy: skipped a row whose encrypted field cannot be read; other rows are served',
+      );
+    }
+    return skipped;
+  }
+}

@@ -1,0 +1,110 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Bus } from '@keygate/bus';
+import { processEnv, type Config } from '@keygate/config';
+import { ENTITY_CHANGES, VaultSchemaRegistry, type EntityDao } from '@keygate/entities';
+import type { Logger } from '@keygate/logging';
+import { queueSettings } from '@keygate/queue';
+import { loadedBackends } from './backends';
+import type { VaultEntityLookup } from './directory';
+import { changePayloads, VAULT_CHANGES, type VaultChange } from './events';
+import { SecretRefreshJobs } from './jobs';
+import { resolverApi } from './remote/server';
+import { SecretResolver } from './resolver';
+
+/** The parts of a node's context the vault-resolver service needs (libs/runtime's AppContext fits). */
+export interface VaultResolverNodeContext {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly status: { addSection(name: string, section: () => unknown): unknown };
+  defer(cleanup: () => Promise<void> | void): void;
+}
+
+export interface VaultResolverService {
+  readonly resolver: SecretResolver;
+  readonly jobs: SecretRefreshJobs;
+  /** The internal API (`resolverApi`) to serve on `vault_resolver_listen`. */
+  readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
+}
+
+/**
+ * The cluster's secret cache: resolves references for other nodes (one backend call per secret
+ * per TTL, however many nodes ask), looks up `/vaults` entities (decrypted by the keyring),
+ * refreshes references with a TTL as BullMQ jobs, announces changed values on the bus, and
+ * forgets what it resolved through a vault entity when that entity changes.
+ */
+export async function startVaultResolverService(ctx: VaultResolverNodeContext, deps: { readonly bus: Bus; readonly vaults: EntityDao }): Promise<VaultResolverService> {
+  const { config } = ctx;
+  const { bus } = deps;
+  const logger = ctx.logger.child({ component: 'vaults' });
+  const lookup: VaultEntityLookup = async (prefix) => {
+    const entity = await deps.vaults.select(prefix);
+    return entity && entity.prefix === prefix ? { prefix, name: String(entity.name), config: (entity.config ?? {}) as Record<string, unknown> } : undefined;
+  };
+  const resolver = new SecretResolver({
+    backends: loadedBackends(new VaultSchemaRegistry(config.vaults)),
+    vaultOptions: config.vault_options,
+    context: { env: processEnv(), aws: config.aws, logger, timeoutMs: config.vault_resolver_timeout },
+    entities: lookup,
+    intervalMs: config.vault_rotation_interval,
+  });
+  ctx.defer(() => resolver.close());
+
+  const publish = (change: VaultChange) =>
+    bus.publish(VAULT_CHANGES, change).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'cannot announce changed references; nodes re-read them when their TTL passes'));
+  resolver.onChange((references) => {
+    logger.info({ references }, 'vault references have new values');
+    for (const payload of changePayloads(references)) void publish(payload);
+  });
+  // A `/vaults` entity changed: what was resolved through any vault entity is read again.
+  bus.subscribe(ENTITY_CHANGES, (change) => {
+    if (change.entity !== 'vaults') return;
+    const references = resolver.forgetVault();
+    if (references.length > 0) for (const payload of changePayloads(references)) void publish(payload);
+  });
+  bus.onResync(async () => {
+    resolver.forgetVault();
+  });
+  await bus.start();
+
+  const jobs = new SecretRefreshJobs({ resolver, queue: queueSettings(config), logger });
+  jobs.start();
+  ctx.defer(() => jobs.stop());
+  // Safety net for references without a job schedule (Redis away): this replica re-reads them
+  // when they expired, each rotation interval.
+  const sweep = setInterval(() => {
+    void resolver.refreshDue((references) => !references.some((r) => jobs.isScheduled(r))).catch(() => undefined);
+  }, config.vault_rotation_interval);
+  sweep.unref();
+  ctx.defer(() => clearInterval(sweep));
+
+  ctx.status.addSection('vaults', () => ({
+    backends: [...loadedBackends(new VaultSchemaRegistry(config.vaults)).keys()],
+    ...resolver.cache.stats(),
+    jobs: jobs.status(),
+    last_errors: resolver.cache
+      .entries()
+      .filter((e) => e.last_error)
+      .slice(0, 20)
+      .map((e) => ({ references: resolver.referencesOf(e.key), message: e.last_error!.message, at: new Date(e.last_error!.at).toISOString() })),
+  }));
+  if (!config.keyring_cluster_secret) logger.error('keyring_cluster_secret is not set: the vault-resolver refuses every node until it is (set the same value on every node)');
+
+  const handler = resolverApi({
+    resolve: (reference) => resolver.resolve(reference),
+    clusterSecret: config.keyring_cluster_secret,
+    logger,
+    onResolved: (reference, resolution) => {
+      if (resolution.ttlMs !== undefined) void jobs.schedule(reference, resolution.ttlMs);
+    },
+  });
+  return { resolver, jobs, handler };
+}
+
+/** Where nodes reach the vault-resolver: `vault_resolver_url`, else its first listen address. */
+export function vaultResolverUrl(config: Config): string | undefined {
+  if (config.vault_resolver_url) return config.vault_resolver_url;
+  const first = config.vault_resolver_listen[0];
+  if (!first) return undefined;
+  const host = first.host === '0.0.0.0' ? '127.0.0.1' : first.host === '::' ? '::1' : first.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${first.port}`;
+}

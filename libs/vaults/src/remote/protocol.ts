@@ -1,0 +1,16 @@
+/** The vault-resolver's internal API, shared by its server and its client. */
+export const RESOLVE_PATH = '/v1/resolve';
+export const MAX_REFERENCES_PER_REQUEST = 100;
+export const MAX_BODY_BYTES = 256 * 1024;
+
+export interface ResolveRequest {
+  readonly references: readonly string[];
+}
+
+export type ResolveResult =
+  | { readonly value: string; readonly stale: boolean; readonly expires_at: number | null }
+  | { readonly error: { readonly code: string; readonly message: string } };
+
+export interface ResolveResponse {
+  readonly results: Readonly<Record<string, ResolveResult>>;
+}

@@ -1,0 +1,96 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Secret } from '@keygate/crypto';
+import { memoryLogger } from '@keygate/logging';
+import { VaultError } from '../errors';
+import { changePayloads } from '../events';
+import { signRequest, verifyRequest } from './auth';
+import { VaultResolverClient } from './client';
+import { resolverApi } from './server';
+
+const SECRET = new Secret('cluster-secret');
+
+describe('request signing', () => {
+  const request = { method: 'POST', path: '/v1/resolve', nodeId: 'n1', body: '{"references":[]}', now: 1_000_000 };
+  it('verifies what it signed and refuses changes to any part, other secrets and old requests', () => {
+    const headers = signRequest(SECRET, request);
+    expect(headers.authorization).not.toContain('cluster-secret');
+    expect(verifyRequest(SECRET, { ...request, headers })).toEqual({ ok: true, nodeId: 'n1' });
+    expect(verifyRequest(SECRET, { ...request, body: '{"references":["x"]}', headers }).ok).toBe(false);
+    expect(verifyRequest(SECRET, { ...request, path: '/v1/other', headers }).ok).toBe(false);
+    expect(verifyRequest(new Secret('other'), { ...request, headers }).ok).toBe(false);
+    expect(verifyRequest(SECRET, { ...request, headers, now: request.now + 61_000 })).toEqual({ ok: false, reason: 'request time outside the allowed window' });
+    expect(verifyRequest(SECRET, { ...request, headers: {} }).ok).toBe(false);
+  });
+});
+
+describe('VaultResolverClient against resolverApi', () => {
+  let server: Server;
+  let url: string;
+  let requests: string[][];
+  let down = false;
+  let now = 5_000_000;
+  const values: Record<string, string> = { '{vault://env/a}': 'A', '{vault://env/b}': 'B' };
+
+  beforeAll(async () => {
+    const api = resolverApi({
+      clusterSecret: SECRET,
+      logger: memoryLogger().logger,
+      resolve: async (reference) => {
+        const value = values[reference];
+        if (value === undefined) throw new VaultError('VAULT_SECRET_NOT_FOUND', `no secret for ${reference}`);
+        return { value: new Secret(value), stale: false, expiresAt: now + 1000, ttlMs: 1000 };
+      },
+    });
+    server = createServer((req, res) => {
+      if (down) return void req.socket.destroy();
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => requests.push((JSON.parse(body) as { references: string[] }).references));
+      api(req, res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  beforeEach(() => {
+    requests = [];
+    down = false;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  const client = () => new VaultResolverClient({ url, nodeId: 'n1', clusterSecret: SECRET, logger: memoryLogger().logger, now: () => now });
+
+  it('sends the references asked for in one tick in one request, each once, and keeps them until they expire', async () => {
+    const c = client();
+    const [a1, a2, b] = await Promise.all([c.resolve('{vault://env/a}'), c.resolve('{vault://env/a}'), c.resolve('{vault://env/b}')]);
+    expect([a1.reveal(), a2.reveal(), b.reveal()]).toEqual(['A', 'A', 'B']);
+    expect(requests).toEqual([['{vault://env/a}', '{vault://env/b}']]);
+    await c.resolve('{vault://env/a}');
+    expect(requests).toHaveLength(1);
+    now += 1000;
+    await c.resolve('{vault://env/a}');
+    expect(requests).toHaveLength(2);
+    await expect(c.resolve('{vault://env/none}')).rejects.toMatchObject({ code: 'VAULT_SECRET_NOT_FOUND', message: 'no secret for {vault://env/none}' });
+  });
+
+  it('keeps serving what it holds while the resolver is unreachable, and says so otherwise', async () => {
+    const c = client();
+    await c.resolve('{vault://env/b}');
+    now += 5000;
+    down = true;
+    expect((await c.resolve('{vault://env/b}')).reveal()).toBe('B');
+    await expect(c.resolve('{vault://env/a}')).rejects.toMatchObject({ code: 'VAULT_RESOLVER_UNAVAILABLE' });
+    await expect(new VaultResolverClient({ url, nodeId: 'n', clusterSecret: undefined, logger: memoryLogger().logger }).resolve('{vault://env/a}')).rejects.toThrow('keyring_cluster_secret is not set');
+  });
+});
+
+describe('change payloads', () => {
+  it('split under the NOTIFY limit; a reference too long for one becomes "all"', () => {
+    const refs = Array.from({ length: 300 }, (_, i) => `{vault://aws/secret-number-${i}/key}`);
+    const payloads = changePayloads(refs);
+    expect(payloads.length).toBeGreaterThan(1);
+    expect(payloads.flatMap((p) => ('references' in p ? p.references : []))).toEqual(refs);
+    for (const p of payloads) expect(Buffer.byteLength(JSON.stringify(p))).toBeLessThan(7900);
+    expect(changePayloads([`{vault://env/${'x'.repeat(8000)}}`])).toEqual([{ all: true }]);
+  });
+});

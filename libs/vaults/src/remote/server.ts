@@ -1,0 +1,94 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Secret } from '@keygate/crypto';
+import type { Logger } from '@keygate/logging';
+import { VaultError } from '../errors';
+import { LogOnce } from '../log-once';
+import type { Resolution } from '../resolver';
+import { verifyRequest } from './auth';
+import { MAX_BODY_BYTES, MAX_REFERENCES_PER_REQUEST, RESOLVE_PATH, type ResolveResult } from './protocol';
+
+export interface ResolverApiOptions {
+  readonly resolve: (reference: string) => Promise<Resolution>;
+  /** `keyring_cluster_secret`; without it every request is refused. */
+  readonly clusterSecret: Secret<string> | undefined;
+  readonly logger: Logger;
+  /** After each successful resolution (the app schedules its refresh job). */
+  readonly onResolved?: (reference: string, resolution: Resolution) => void;
+  readonly now?: () => number;
+}
+
+/**
+ * The vault-resolver's HTTP API: `POST /v1/resolve` with `{"references": [...]}` answers each
+ * reference with its value or its error. Every request must be signed with the cluster secret
+ * (`signRequest`); the values travel only to nodes that prove they know it.
+ */
+export function resolverApi(options: ResolverApiOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const refusals = new LogOnce(60_000, options.now);
+  return (req, res) => {
+    void handle(req, res).catch((err: unknown) => {
+      options.logger.error({ err }, 'vault-resolver API failed');
+      if (!res.headersSent) send(res, 500, { message: 'An unexpected error occurred' });
+    });
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0] as string;
+    if (path !== RESOLVE_PATH) return send(res, 404, { message: 'Not found' });
+    if (req.method !== 'POST') return send(res, 405, { message: 'Method not allowed' });
+    const body = await readBody(req);
+    if (body === undefined) return send(res, 413, { message: `request body larger than ${MAX_BODY_BYTES} bytes` });
+    if (!options.clusterSecret) return send(res, 503, { message: 'keyring_cluster_secret is not set on the vault-resolver; it cannot authenticate nodes' });
+    const auth = verifyRequest(options.clusterSecret, { method: 'POST', path, headers: req.headers, body, now: (options.now ?? Date.now)() });
+    if (!auth.ok) {
+      const from = `${req.socket.remoteAddress ?? '?'}`;
+      if (refusals.allow(from)) options.logger.warn({ from, reason: auth.reason }, 'refused a vault-resolver request');
+      return send(res, 401, { message: 'Unauthorized' });
+    }
+    let references: unknown;
+    try {
+      references = (JSON.parse(body) as { references?: unknown }).references;
+    } catch {
+      return send(res, 400, { message: 'body must be JSON: {"references": ["{vault://...}", ...]}' });
+    }
+    if (!Array.isArray(references) || references.some((r) => typeof r !== 'string') || references.length > MAX_REFERENCES_PER_REQUEST) {
+      return send(res, 400, { message: `references must be an array of at most ${MAX_REFERENCES_PER_REQUEST} strings` });
+    }
+    const unique = [...new Set(references as string[])];
+    const results: Record<string, ResolveResult> = {};
+    await Promise.all(
+      unique.map(async (reference) => {
+        try {
+          const resolution = await options.resolve(reference);
+          results[reference] = { value: resolution.value.reveal(), stale: resolution.stale, expires_at: resolution.expiresAt ?? null };
+          options.onResolved?.(reference, resolution);
+        } catch (err) {
+          const code = err instanceof VaultError ? err.code : 'VAULT_BACKEND';
+          results[reference] = { error: { code, message: (err as Error).message } };
+        }
+      }),
+    );
+    send(res, 200, { results });
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        resolve(undefined);
+        req.destroy();
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.end(text);
+}

@@ -1,0 +1,120 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import pg from 'pg';
+import { AppProcess, httpClient, testServices, TestDatabase } from '@keygate/testing';
+
+/**
+ * `npm run bench:propagation [-- --members 10 --rotations 50]`: N keyring members as separate
+ * processes; for each rotation, the time until the last member applied the new active key,
+ * next to a raw NOTIFY round trip measured in the same run; plus join time and RSS per member.
+ */
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+};
+const ms = (n: number) => `${n.toFixed(1)} ms`;
+
+async function listener(database: TestDatabase, channel: string, onPayload: (payload: string) => void): Promise<pg.Client> {
+  const client = new pg.Client({ ...testServices().pg, database: database.name });
+  await client.connect();
+  client.on('notification', (msg) => onPayload(msg.payload ?? ''));
+  await client.query(`LISTEN ${channel}`);
+  return client;
+}
+
+async function rawNotifyRoundTrips(database: TestDatabase, count: number): Promise<number[]> {
+  let resolve: (() => void) | undefined;
+  const client = await listener(database, 'bench_raw', () => resolve?.());
+  const sender = new pg.Client({ ...testServices().pg, database: database.name });
+  await sender.connect();
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const heard = new Promise<void>((r) => (resolve = r));
+    const started = performance.now();
+    await sender.query("SELECT pg_notify('bench_raw', 'x')");
+    await heard;
+    out.push(performance.now() - started);
+  }
+  await Promise.all([client.end(), sender.end()]);
+  return out;
+}
+
+function rssMb(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) / 1024 : NaN;
+}
+
+async function main(): Promise<void> {
+  const memberCount = arg('members', 10);
+  const rotations = arg('rotations', 50);
+  const database = await TestDatabase.create();
+  const env = { ...database.env(), KONG_KEYRING_ENABLED: 'on', KONG_KEYRING_CLUSTER_SECRET: randomBytes(24).toString('base64url'), KONG_LOG_LEVEL: 'info' };
+  const nodes: AppProcess[] = [];
+  try {
+    const raw = await rawNotifyRoundTrips(database, 200);
+    const admin = await AppProcess.start('admin', { env });
+    nodes.push(admin);
+    const members = await Promise.all(Array.from({ length: memberCount }, () => AppProcess.start('keyring-broker', { env })));
+    nodes.push(...members);
+    const memberIds = new Set<string>();
+    for (const m of members) memberIds.add(((await (await fetch(`${m.url('status')}/status`)).json()) as { node_id: string }).node_id);
+
+    const applied = new Map<string, Map<string, number>>(); // key id -> node id -> time
+    const bus = await listener(database, 'keygate_keyring', (payload) => {
+      const msg = JSON.parse(payload) as { type: string; node_id?: string; active?: string };
+      if (msg.type !== 'applied' || !msg.active || !msg.node_id) return;
+      const perKey = applied.get(msg.active) ?? new Map<string, number>();
+      if (!perKey.has(msg.node_id)) perKey.set(msg.node_id, performance.now());
+      applied.set(msg.active, perKey);
+    });
+    const api = httpClient(admin.url('admin'));
+    const fromResponse: number[] = [];
+    const fromRequest: number[] = [];
+    for (let r = 0; r < rotations; r++) {
+      const { id } = (await api.post<{ id: string }>('/keyring/generate')).json;
+      await new Promise((resolve) => setTimeout(resolve, 50)); // let the new key reach everyone first
+      const sent = performance.now();
+      await api.post('/keyring/activate', { form: { key: id } });
+      const answered = performance.now();
+      const deadline = Date.now() + 10_000;
+      while ([...memberIds].some((n) => !applied.get(id)?.has(n)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 1));
+      const last = Math.max(...[...memberIds].map((n) => applied.get(id)?.get(n) ?? Infinity));
+      fromResponse.push(Math.max(0, last - answered));
+      fromRequest.push(last - sent);
+    }
+
+    const joinStarted = performance.now();
+    const late = await AppProcess.start('keyring-broker', { env, waitReady: false });
+    nodes.push(late);
+    const active = (await api.get<{ active: string }>('/keyring')).json.active;
+    await late.ready();
+    const lateId = ((await (await fetch(`${late.url('status')}/status`)).json()) as { node_id: string }).node_id;
+    while (!applied.get(active)?.has(lateId)) await new Promise((resolve) => setTimeout(resolve, 2));
+    const join = (applied.get(active)!.get(lateId) as number) - joinStarted;
+    await bus.end();
+
+    const rss = members.map((m) => rssMb(m.pid));
+    process.stdout.write(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}; ${memberCount} members + admin, ${rotations} rotations\n\n`);
+    process.stdout.write(`raw NOTIFY round trip         p50 ${ms(percentile(raw, 50))}  p99 ${ms(percentile(raw, 99))}\n`);
+    process.stdout.write(`activate -> last member (from response)  p50 ${ms(percentile(fromResponse, 50))}  p99 ${ms(percentile(fromResponse, 99))}\n`);
+    process.stdout.write(`activate -> last member (from request)   p50 ${ms(percentile(fromRequest, 50))}  p99 ${ms(percentile(fromRequest, 99))}\n`);
+    process.stdout.write(`ratio p99 (from request) / raw NOTIFY p99: ${(percentile(fromRequest, 99) / percentile(raw, 99)).toFixed(1)}x\n`);
+    process.stdout.write(`goal p99 <= 100 ms at 10 members: ${percentile(fromRequest, 99) <= 100 ? 'met' : 'NOT met'}\n`);
+    process.stdout.write(`join: new member to holding the active key: ${ms(join)} (includes process start and RSA key generation)\n`);
+    process.stdout.write(`RSS per member: median ${percentile(rss, 50).toFixed(0)} MB (min ${Math.min(...rss).toFixed(0)}, max ${Math.max(...rss).toFixed(0)})\n`);
+  } finally {
+    await Promise.all(nodes.map((n) => n.stop()));
+    await database.drop();
+  }
+}
+
+void main().catch((err: unknown) => {
+  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

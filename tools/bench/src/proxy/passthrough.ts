@@ -1,0 +1,50 @@
+import cluster from 'node:cluster';
+import { createServer } from 'node:http';
+import { Pool } from 'undici';
+
+/**
+ * The ceiling for a Node.js proxy: a minimal pass-through over an undici keep-alive pool (the
+ * client Keygate uses), no routing, no plugins, no headers added.
+ * `node passthrough.js <port> <processes> <upstream origin>`.
+ */
+const [port = '0', processes = '1', origin = 'http://127.0.0.1:80'] = process.argv.slice(2);
+const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'host', 'upgrade', 'proxy-connection', 'te', 'trailer', 'expect']);
+
+if (cluster.isPrimary && Number(processes) > 1) {
+  for (let i = 0; i < Number(processes); i++) cluster.fork();
+  let ready = 0;
+  cluster.on('message', () => {
+    if (++ready === Number(processes)) process.send?.('ready');
+  });
+} else {
+  const pool = new Pool(origin, { connections: 512, pipelining: 1, keepAliveTimeout: 60_000 });
+  const host = new URL(origin).host;
+  const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
+    const headers: string[] = [];
+    const raw = req.rawHeaders;
+    for (let i = 0; i < raw.length; i += 2) if (!HOP.has((raw[i] as string).toLowerCase())) headers.push(raw[i] as string, raw[i + 1] as string);
+    headers.push('host', host);
+    const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
+    pool.stream(
+      { path: req.url ?? '/', method: (req.method ?? 'GET') as 'GET', headers, body: hasBody ? req : null },
+      ({ statusCode, headers: upstream }) => {
+        const out: string[] = [];
+        for (const [name, value] of Object.entries(upstream)) {
+          if (HOP.has(name) || value === undefined) continue;
+          for (const v of Array.isArray(value) ? value : [value]) out.push(name, v);
+        }
+        res.writeHead(statusCode, out);
+        return res;
+      },
+      (err) => {
+        if (!err) return;
+        if (res.headersSent) res.destroy();
+        else {
+          res.writeHead(502);
+          res.end();
+        }
+      },
+    );
+  });
+  server.listen(Number(port), '127.0.0.1', () => process.send?.('ready'));
+}

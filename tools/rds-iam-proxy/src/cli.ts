@@ -1,0 +1,48 @@
+import { startRdsIamProxy } from './front';
+import type { TokenVerifier } from './token';
+
+/** Verifies tokens through a running AWS emulator (`POST /_emulator/verify-presigned`). */
+function emulatorVerifier(awsUrl: string): TokenVerifier {
+  return async (url) => {
+    const res = await fetch(`${awsUrl.replace(/\/+$/, '')}/_emulator/verify-presigned`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ url, service: 'rds-db', maxExpiresSeconds: 900 }),
+      signal: AbortSignal.timeout(5000),
+    });
+    const body = (await res.json()) as { ok: boolean; message?: string };
+    return body.ok ? { ok: true } : { ok: false, message: body.message ?? `HTTP ${res.status}` };
+  };
+}
+
+function option(args: string[], name: string, fallback?: string): string {
+  const i = args.indexOf(`--${name}`);
+  const value = i >= 0 ? args[i + 1] : fallback;
+  if (value === undefined) throw new Error(`--${name} is required`);
+  return value;
+}
+
+/**
+ * `keygate-rds-iam-proxy --aws-url http://127.0.0.1:4566 [--port 5433] [--upstream-host 127.0.0.1]
+ * [--upstream-port 5432] [--endpoint host:port]`: prints one JSON line, stops on SIGINT/SIGTERM.
+ */
+export async function main(args: string[]): Promise<void> {
+  const front = await startRdsIamProxy({
+    port: Number(option(args, 'port', '5433')),
+    upstream: { host: option(args, 'upstream-host', '127.0.0.1'), port: Number(option(args, 'upstream-port', '5432')) },
+    verify: emulatorVerifier(option(args, 'aws-url')),
+    ...(args.includes('--endpoint') ? { endpoint: option(args, 'endpoint') } : {}),
+    onRefused: (user, reason) => process.stderr.write(`refused ${user}: ${reason}\n`),
+  });
+  process.stdout.write(`${JSON.stringify({ host: front.host, port: front.port })}\n`);
+  const stop = () => void front.stop().then(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((err: unknown) => {
+    process.stderr.write(`Error: ${(err as Error).message}\n`);
+    process.exit(1);
+  });
+}
