@@ -67,7 +67,20 @@ describe('credentials encrypted with the keyring', () => {
     expect(JSON.parse(line)).toMatchObject({ table: 'keyauth_credentials', row_id: dan.id, key_id: generated.id, code: 'KEY_NOT_AVAILABLE' });
     expect((await call(cluster.proxy, '/keyed', { headers: { apikey: danKey } })).status).toBe(401);
     expect((await call(cluster.proxy, '/keyed', { headers: { apikey: key } })).status).toBe(200);
-    expect((await statusOf(proxy)).proxy.state.skipped).toEqual([{ table: 'keyauth_credentials', id: dan.id, key_id: generated.id, code: 'KEY_NOT_AVAILABLE' }]);
+    // A basic-auth username is not secret: its request says the key is missing (503), not 401.
+    const danPassword = plantedSecret('dan-password');
+    const danBasic = (await cluster.api.post<{ id: string }>('/consumers/dan/basic-auth', { form: { username: 'dan', password: danPassword } })).json;
+    await proxy.waitForLine((l) => l.includes('skipped a row') && l.includes(danBasic.id));
+    for (const pw of [danPassword, 'wrong']) {
+      const refused = await call(cluster.proxy, '/basic', { headers: { authorization: basic('dan', pw) } });
+      expect(refused.status).toBe(503);
+      expect(refused.json.message).toBe(`encryption key ${generated.id} is not available on this node; recover it (POST /keyring/recover) or import it (POST /keyring/import)`);
+    }
+    expect((await call(cluster.proxy, '/basic', { headers: { authorization: basic('carol', password) } })).status).toBe(200);
+    expect((await statusOf(proxy)).proxy.state.skipped).toEqual([
+      { table: 'keyauth_credentials', id: dan.id, key_id: generated.id, code: 'KEY_NOT_AVAILABLE' },
+      { table: 'basicauth_credentials', id: danBasic.id, key_id: generated.id, code: 'KEY_NOT_AVAILABLE' },
+    ]);
   });
 
   it('skips a row whose ciphertext fails authentication (at load), once, and keeps serving', async () => {
@@ -119,6 +132,8 @@ describe('keys arriving later (cluster keyring exchange)', () => {
     try {
       expect((await statusOf(proxy)).proxy.state.skipped).toContainEqual({ table: 'keyauth_credentials', id: credential.id, key_id: fresh.id, code: 'KEY_NOT_AVAILABLE' });
       expect((await call(proxy.url('proxy'), '/keyed', { headers: { apikey: late } })).status).toBe(401);
+      // It asked its peers for the key; nobody up had it, and the log says what to do.
+      await proxy.waitForLine((l) => l.includes(`no peer sent key ${fresh.id} within keyring_fetch_timeout`));
       // The holder comes back and sends its keys to the admitted members.
       admin = await AppProcess.start('admin', { env: member('holder.blob') });
       await eventually(() => call(proxy.url('proxy'), '/keyed', { headers: { apikey: late } }), (r) => r.status === 200, 15_000);

@@ -95,6 +95,14 @@ export class KeyringService {
     else if (this.settings.vault) this.#vault = new VaultKeyring(this.settings.vault, this.keyring, this.#logger);
   }
 
+  /**
+   * Asks peers for a key this node lacks (cluster exchange) and waits up to
+   * `keyring_fetch_timeout`; undefined, with a warning saying what to do, when none sends it.
+   */
+  fetchKey(id: string): Promise<DataKey | undefined> {
+    return this.#exchange ? this.#exchange.fetchMissing(id) : Promise.resolve(undefined);
+  }
+
   async start(): Promise<void> {
     if (this.#cluster && this.#options.bus && this.#options.node) await this.#joinCluster(this.#options.bus, this.#options.node);
     await this.#cluster?.start();

@@ -89,6 +89,9 @@ export class ProxyNode {
   /** First full load, then the workers; resolves with the addresses they listen on. */
   async start(): Promise<ReadonlyArray<{ host: string; port: number }>> {
     await this.sync.load();
+    // Rows under keys this node lacks: ask peers once (a warning names each key nobody sent);
+    // when one arrives, the rows are read again (`attach`).
+    for (const keyId of this.loader.missingKeys()) void this.options.keyring.fetchKey(keyId);
     return this.supervisor.start();
   }
 
@@ -101,7 +104,9 @@ export class ProxyNode {
         last_sync: this.sync.lastSync?.toISOString() ?? null,
         last_change: this.sync.lastChange?.toISOString() ?? null,
         entities: this.sync.state.counts(),
-        skipped: [...this.loader.skipped.values()],
+        // The first 100 (a missing key can make a whole table unreadable); the total beside them.
+        skipped: [...this.loader.skipped.values()].slice(0, 100),
+        skipped_total: this.loader.skipped.size,
         db_queries: this.loader.queries,
       },
     };

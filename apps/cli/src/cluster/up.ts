@@ -100,20 +100,28 @@ export async function clusterUp(options: ClusterOptions, out: Output): Promise<n
     const allGone = new Promise<void>((resolve) => {
       allDied = resolve;
     });
-    for (const node of plan) {
-      const child = new ClusterChild(
-        { name: node.name, main: appMain(node.app), args, env: { ...baseEnv, ...node.env }, statusUrl: node.statusUrl },
-        (line) => out.log(line),
-        (c, code) => {
-          say(`${c.spec.name} exited unexpectedly (code ${code}); the other nodes keep running`);
-          if (--alive === 0) allDied();
-        },
-      );
-      child.start(options.colour);
-      children.push(child);
-    }
-    await abortable(Promise.all(children.map((c) => c.waitReady(options.readyTimeoutMs ?? 60_000))));
+    const launch = async (nodes: typeof plan): Promise<void> => {
+      const started = nodes.map((node) => {
+        const child = new ClusterChild(
+          { name: node.name, main: appMain(node.app), args, env: { ...baseEnv, ...node.env }, statusUrl: node.statusUrl },
+          (line) => out.log(line),
+          (c, code) => {
+            say(`${c.spec.name} exited unexpectedly (code ${code}); the other nodes keep running`);
+            if (--alive === 0) allDied();
+          },
+        );
+        child.start(options.colour);
+        children.push(child);
+        return child;
+      });
+      await abortable(Promise.all(started.map((c) => c.waitReady(options.readyTimeoutMs ?? 60_000))));
+    };
+    // The keyring holders first, and keys a previous run stored recovered, so the proxies' first
+    // load decrypts every credential instead of skipping them until the keys arrive.
+    const first = plan.filter((n) => n.app === 'admin' || n.app === 'keyring-broker');
+    await launch(first);
     await keyring.recoverIfNeeded(plan.find((n) => n.app === 'admin')?.serves, say);
+    await launch(plan.filter((n) => !first.includes(n)));
 
     out.log('');
     out.log('Keygate local cluster is up:');

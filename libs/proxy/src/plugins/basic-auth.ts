@@ -30,10 +30,12 @@ export class BasicAuthPlugin implements PluginRuntime {
 
   access(ctx: RequestContext, deps: PluginDeps): Rejection | undefined {
     if (this.#conf.anonymous && ctx.authenticated?.credential) return undefined;
-    return this.#authenticate(ctx, deps) ? undefined : failOrAnonymous(ctx, deps, this.#conf.anonymous, this.#unauthorized);
+    const result = this.#authenticate(ctx, deps);
+    if (typeof result === 'object') return result;
+    return result ? undefined : failOrAnonymous(ctx, deps, this.#conf.anonymous, this.#unauthorized);
   }
 
-  #authenticate(ctx: RequestContext, deps: PluginDeps): boolean {
+  #authenticate(ctx: RequestContext, deps: PluginDeps): boolean | Rejection {
     if (ctx.header('authorization') === undefined && ctx.header('proxy-authorization') === undefined) return false;
     // Proxy-Authorization first, then Authorization.
     for (const header of ['proxy-authorization', 'authorization']) {
@@ -41,6 +43,7 @@ export class BasicAuthPlugin implements PluginRuntime {
       if (!given) continue;
       const credential = deps.state.basicAuthByUsername.get(given.username);
       if (!credential) continue;
+      if (credential.unavailable_key_id !== undefined) return keyNotAvailable(credential.unavailable_key_id);
       if (!deps.hasher.verifyPassword(given.password, credential.consumer_id, credential.algorithm, credential.digest)) return false;
       const consumer = deps.state.tables.consumers.get(credential.consumer_id);
       if (!consumer) return false;
@@ -60,4 +63,9 @@ export class BasicAuthPlugin implements PluginRuntime {
     const parts = USER_PASSWORD.exec(Buffer.from(encoded, 'base64').toString('utf8'));
     return parts ? { username: parts[1] as string, password: parts[2] as string } : undefined;
   }
+}
+
+/** The same message as the Admin API's for a field under a key this node lacks. */
+function keyNotAvailable(keyId: string): Rejection {
+  return { status: 503, message: `encryption key ${keyId} is not available on this node; recover it (POST /keyring/recover) or import it (POST /keyring/import)` };
 }

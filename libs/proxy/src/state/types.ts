@@ -65,6 +65,11 @@ export interface BasicAuthData {
   readonly digest: string;
   /** SHA-256 for Kong EE's FIPS hashes (64 hex characters), else SHA-1. */
   readonly algorithm: 'sha1' | 'sha256';
+  /**
+   * Set when the password is encrypted with a key this node does not hold (the digest is then
+   * empty): requests naming this username get 503 saying so, rather than a misleading 401.
+   */
+  readonly unavailable_key_id?: string;
 }
 
 export interface Tables {

@@ -13,6 +13,9 @@ export interface SkippedRow {
   readonly code: string;
 }
 
+/** Skipped rows logged one by one; beyond this they are counted and summed up per load. */
+const LOGGED_ROWS = 20;
+
 export interface LoaderOptions {
   readonly db: Queryable;
   /** Decrypts encrypted fields: the keyring's, without waiting for keys from peers (a missing key fails at once). */
@@ -36,6 +39,7 @@ export class StateLoader {
   readonly #db: Queryable;
   readonly skipped = new Map<string, SkippedRow>();
   readonly #logged = new Set<string>();
+  #unlogged = 0;
   queries = 0;
 
   constructor(private readonly options: LoaderOptions) {
@@ -64,7 +68,16 @@ export class StateLoader {
       }
       out[table] = values;
     }
+    this.#logUnlogged();
     return out as { [T in TableName]: Array<Tables[T]> };
+  }
+
+  #logUnlogged(): void {
+    if (this.#unlogged === 0) return;
+    const byKey: Record<string, number> = {};
+    for (const row of this.skipped.values()) byKey[`${row.table}/${row.key_id ?? 'none'}/${row.code}`] = (byKey[`${row.table}/${row.key_id ?? 'none'}/${row.code}`] ?? 0) + 1;
+    this.options.logger.error({ more: this.#unlogged, skipped_total: this.skipped.size, by_table_key_code: byKey }, `proxy: skipped ${this.#unlogged} more rows whose encrypted field cannot be read (the first ${LOGGED_ROWS} were logged one by one); other rows are served`);
+    this.#unlogged = 0;
   }
 
   /** The current rows of these ids (one query); ids without a row are not found. */
@@ -72,6 +85,7 @@ export class StateLoader {
     const { rows } = await this.#db.query(`SELECT * FROM ${table} WHERE id = ANY($1::uuid[])`, [ids]);
     const out = new Map<string, Loaded<T>>(ids.map((id) => [id, { found: false }]));
     for (const row of rows) out.set(String(row.id), await this.#compile(table, row));
+    this.#logUnlogged();
     return out;
   }
 
@@ -86,8 +100,28 @@ export class StateLoader {
       return { found: true, value };
     } catch (err) {
       const skipped = this.#skip(table, def, stored, err);
-      return { found: false, skipped };
+      const placeholder = this.#unavailable(table, stored, skipped);
+      return placeholder ? { found: true, value: placeholder } : { found: false, skipped };
     }
+  }
+
+  /**
+   * A basic-auth credential whose password is under a key this node lacks is still held, without
+   * any secret, so its username answers 503 "key not available" (the operator's problem, said
+   * clearly) instead of 401. The row stays listed as skipped and is read again when a key arrives.
+   * Key-auth keys are the encrypted value itself: nothing to look them up by, so they are skipped.
+   */
+  #unavailable<T extends TableName>(table: T, stored: Record<string, unknown> & { id: string }, skipped: SkippedRow): Tables[T] | undefined {
+    if (table !== 'basicauth_credentials' || skipped.code !== 'KEY_NOT_AVAILABLE' || !skipped.key_id) return undefined;
+    const consumerId = (stored.consumer as { id?: unknown } | null | undefined)?.id;
+    if (typeof stored.username !== 'string' || typeof consumerId !== 'string') return undefined;
+    const value: Tables['basicauth_credentials'] = { id: stored.id, consumer_id: consumerId, username: stored.username, digest: '', algorithm: 'sha1', unavailable_key_id: skipped.key_id };
+    return value as Tables[T];
+  }
+
+  /** Ids of the keys that skipped rows need and this node does not hold. */
+  missingKeys(): string[] {
+    return [...new Set([...this.skipped.values()].flatMap((row) => (row.code === 'KEY_NOT_AVAILABLE' && row.key_id ? [row.key_id] : [])))];
   }
 
   #skip(table: TableName, def: EntityDefinition, stored: Record<string, unknown> & { id: string }, err: unknown): SkippedRow {
@@ -97,13 +131,18 @@ export class StateLoader {
     const skipped: SkippedRow = { table, id: stored.id, key_id: keyId, code: typeof code === 'string' ? code : 'UNREADABLE' };
     this.skipped.set(`${table}:${stored.id}`, skipped);
     const once = `${table}:${stored.id}:${keyId}:${skipped.code}`;
-    if (!this.#logged.has(once)) {
-      this.#logged.add(once);
-      this.options.logger.error(
-        { table, row_id: stored.id, key_id: keyId, code: skipped.code, reason: (err as Error).message },
-        'proxy: skipped a row whose encrypted field cannot be read; other rows are served',
-      );
+    if (this.#logged.has(once)) return skipped;
+    // Each row once, the first LOGGED_ROWS of them; then counted, and summed up per load (a
+    // missing key can make a whole table unreadable: 100,000 lines would bury everything else).
+    if (this.#logged.size >= LOGGED_ROWS) {
+      this.#unlogged++;
+      return skipped;
     }
+    this.#logged.add(once);
+    this.options.logger.error(
+      { table, row_id: stored.id, key_id: keyId, code: skipped.code, reason: (err as Error).message },
+      'proxy: skipped a row whose encrypted field cannot be read; other rows are served',
+    );
     return skipped;
   }
 }
