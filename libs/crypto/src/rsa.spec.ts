@@ -1,4 +1,4 @@
-import { constants, generateKeyPairSync, publicEncrypt } from 'node:crypto';
+import { constants, createPublicKey, generateKeyPairSync, publicEncrypt } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,7 +60,19 @@ describe('RSA wrapping', () => {
     const data = Buffer.from('kong key material');
     const legacy = publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_PADDING }, data);
     expect(rsaPkcs1v15DecryptLegacy(loadRsaKey('k', privateKey, 'private'), legacy)).toEqual(data);
-    expect(() => rsaPkcs1v15DecryptLegacy(loadRsaKey('k', privateKey, 'private'), rsaOaepEncrypt(loadRsaKey('k', publicKey, 'public'), data))).toThrow(RsaKeyError);
+    // Blocks that are not PKCS#1 v1.5 encryption padding (built raw, so the check is not left to
+    // chance: an OAEP ciphertext passes it about once in 256 tries, as in any v1.5 decoder).
+    const size = (createPublicKey(publicKey).asymmetricKeyDetails?.modulusLength ?? 2048) / 8;
+    const rawBlock = (head: number[], zeroAt: number) => {
+      const block = Buffer.alloc(size, 0xab);
+      Buffer.from(head).copy(block);
+      block[zeroAt] = 0;
+      return publicEncrypt({ key: publicKey, padding: constants.RSA_NO_PADDING }, block);
+    };
+    const key = loadRsaKey('k', privateKey, 'private');
+    expect(rsaPkcs1v15DecryptLegacy(key, rawBlock([0, 2], 40))).toEqual(Buffer.alloc(size - 41, 0xab));
+    expect(() => rsaPkcs1v15DecryptLegacy(key, rawBlock([0, 1], 40))).toThrow(RsaKeyError); // signature padding
+    expect(() => rsaPkcs1v15DecryptLegacy(key, rawBlock([0, 2], 5))).toThrow(RsaKeyError); // padding string too short
   });
 
   it('refuses a public key or garbage as a recovery private key, without echoing it', () => {
