@@ -3,7 +3,7 @@ import { Queue, Worker, type Job } from 'bullmq';
 import type { Bus } from '@keygate/bus';
 import type { Database } from '@keygate/db';
 import { OutboxRelay, QUEUES, queueSettings, redisConnection, requestJob, type ReencryptJobData } from '@keygate/queue';
-import { ReencryptRunner, RetryLaterError } from './reencrypt/runner';
+import { reencryptionInProgress, ReencryptRunner, RetryLaterError } from './reencrypt/runner';
 import type { KeyringService } from './service';
 import type { KeyringNodeContext } from './start';
 
@@ -63,7 +63,9 @@ export async function startKeyringJobs(ctx: KeyringNodeContext, keyring: Keyring
     await Promise.all([reencrypt.close(), rotate.close()]);
   });
 
-  await resumeUnfinished(db, logger, { staleSeconds: 5 });
+  // No run in progress anywhere (a killed worker's lock went with its session): resume at once;
+  // otherwise only runs that have not moved for a while.
+  await resumeUnfinished(db, logger, { staleSeconds: (await reencryptionInProgress(db)) ? 5 : 0 });
   // Redis keeps nothing on disk in many deployments: a restart loses queued and delayed jobs. A
   // run that has not moved for a while and has no job left in Redis gets a fresh one.
   const sweep = setInterval(() => {

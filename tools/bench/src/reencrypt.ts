@@ -109,7 +109,7 @@ async function main(): Promise<void> {
     process.stdout.write(`plain SQL UPDATE of the column     ${Math.round(sqlRate).toLocaleString('en-US')} rows/s\n`);
     process.stdout.write(`keyring-reencrypt job              ${Math.round(jobRate).toLocaleString('en-US')} rows/s  ratio ${(jobRate / sqlRate).toFixed(2)} of the plain UPDATE\n`);
     process.stdout.write(`goal >= 20,000 rows/s: ${jobRate >= 20_000 ? 'met' : 'NOT met'}\n`);
-    process.stdout.write(`resume after kill -9 at ${Math.round((stalled / rows) * 100)}%: moving again ${(resumeMs / 1000).toFixed(1)} s after the broker restarted (process start, key exchange, stalled-job pickup); finished with ${finished.scanned} rows scanned\n`);
+    process.stdout.write(`resume after kill -9 at ${Math.round((stalled / rows) * 100)}%: moving again ${(resumeMs / 1000).toFixed(1)} s after the broker restarted (process start, key exchange, resume from the checkpoint); finished with ${finished.scanned} rows scanned\n`);
   } finally {
     await Promise.all(nodes.map((n) => n.stop()));
     await database.drop();

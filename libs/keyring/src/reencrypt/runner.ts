@@ -28,6 +28,19 @@ export class RetryLaterError extends Error {
 }
 
 const LOCK = 7_263_548_114;
+
+/**
+ * Whether some node is running a re-encryption now (holds the cluster-wide advisory lock). A
+ * killed worker's session ends with it, so after a crash this is false at once, while Redis still
+ * shows the dead worker's job as active until its lock expires.
+ */
+export async function reencryptionInProgress(db: Queryable): Promise<boolean> {
+  const { rows } = await db.query<{ held: boolean }>(
+    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1 AND granted AND ((classid::bigint << 32) | objid::bigint) = $1) AS held",
+    [LOCK],
+  );
+  return rows[0]?.held === true;
+}
 const zero = (total: number): TableStats => ({ total, scanned: 0, rewritten: 0, skipped: 0, conflicts: 0, failed: 0 });
 
 /**
