@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import { encryptField, Secret, type DataKey } from '@keygate/crypto';
+import type { RunView } from '@keygate/keyring';
 import { AppProcess, httpClient, redisPrefix, TcpProxy, testServices, useTestDatabase, type HttpClient } from '@keygate/testing';
 
 const database = useTestDatabase();
@@ -28,17 +29,6 @@ async function start(app: 'admin' | 'keyring-broker', extra: Record<string, stri
 afterAll(async () => {
   await Promise.all(nodes.map((n) => n.stop()));
 });
-
-interface RunView {
-  id: string;
-  state: string;
-  target_key_id: string;
-  enqueued: boolean;
-  scanned: number;
-  total: number;
-  tables: Record<string, { total: number; rewritten: number; skipped: number; failed: number; remaining: number }>;
-  errors: Array<{ table: string; id: string; key_id: string | null }>;
-}
 
 async function until(api: HttpClient, ok: (run: RunView) => boolean, what: string, timeoutMs = 60_000): Promise<RunView> {
   const deadline = Date.now() + timeoutMs;

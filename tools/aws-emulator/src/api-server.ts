@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Clock } from './clock';
+import type { Clock } from '@keygate/tool-kit';
 import type { CredentialStore } from './credentials';
 import { AwsServiceError } from './errors';
 import { json, receive, send, type ReceivedRequest, type Reply } from './http';

@@ -1,3 +1,4 @@
+import { parseOrExplain, serveUntilSignal } from '@keygate/tool-kit';
 import { parseArgs } from 'node:util';
 import { startAwsEmulator, type AwsEmulator, type AwsEmulatorOptions } from './emulator';
 
@@ -85,23 +86,8 @@ export function readyLine(emulator: AwsEmulator, generatedKey: boolean): string 
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
-  let options: AwsEmulatorOptions | 'help';
-  try {
-    options = parseCli(argv);
-  } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n${USAGE}\n`);
-    process.exitCode = 2;
-    return;
-  }
-  if (options === 'help') {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
+  const options = parseOrExplain(() => parseCli(argv), USAGE);
+  if (!options) return;
   const emulator = await startAwsEmulator(options);
-  process.stdout.write(`${readyLine(emulator, (options.accessKeys ?? []).length === 0)}\n`);
-  const shutdown = (): void => {
-    void emulator.stop().then(() => process.exit(0));
-  };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
+  serveUntilSignal(emulator, readyLine(emulator, (options.accessKeys ?? []).length === 0));
 }

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { apiHandler, type Availability, type OutageMode } from './api-server';
-import { Clock } from './clock';
+import { Clock } from '@keygate/tool-kit';
 import { CredentialStore, type AccessKeyOption, type StoredCredential, type TemporaryCredentials } from './credentials';
 import { receive, send } from './http';
 import { instanceId as newInstanceId, accessKeyId as newAccessKeyId, secretAccessKey as newSecretKey } from './ids';

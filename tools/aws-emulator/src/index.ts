@@ -1,6 +1,6 @@
 export { startAwsEmulator, type AwsEmulator, type AwsEmulatorOptions } from './emulator';
 export type { OutageMode } from './api-server';
-export { Clock } from './clock';
+export { Clock } from '@keygate/tool-kit';
 export {
   CredentialStore,
   type AccessKeyOption,

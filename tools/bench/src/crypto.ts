@@ -1,10 +1,9 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { cpus } from 'node:os';
 import { decryptField, encryptField, newDataKey, newKeyId, Secret } from '@keygate/crypto';
 import { basicAuthCredentials, revealEntity, type Entity } from '@keygate/entities';
 import { Keyring, KeyringFieldProtector } from '@keygate/keyring';
 import { silentLogger } from '@keygate/logging';
-import { measure, report } from './measure';
+import { measure, report, machine, runBench } from './measure';
 
 /**
  * `npm run bench:crypto`: the field cipher next to raw AES-256-GCM (`createCipheriv`) in the same
@@ -40,7 +39,7 @@ async function main(): Promise<void> {
   const stored: Entity = { id: context.id, created_at: 1, consumer: { id: 'c0ffee00-0000-4000-8000-000000000000' }, username: 'bob', password: sample, tags: null };
   const entityRead = await measure('entity read (revealEntity: schema paths + decrypt)', () => revealEntity(basicAuthCredentials, stored, protector));
 
-  process.stdout.write(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}\n`);
+  process.stdout.write(`machine: ${machine()}\n`);
   report('Field encryption', [
     rawEncrypt,
     { ...fieldEncrypt, baseline: rawEncrypt },
@@ -51,4 +50,4 @@ async function main(): Promise<void> {
   process.stdout.write(`\n  entity layer cost per read: ${((1 / entityRead.opsPerSec - 1 / fieldDecrypt.opsPerSec) * 1e6).toFixed(2)} µs over the decrypt itself\n`);
 }
 
-void main();
+runBench(main);

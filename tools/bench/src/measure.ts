@@ -1,3 +1,4 @@
+import { cpus, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 
 export interface Measurement {
@@ -31,4 +32,17 @@ export function report(title: string, rows: ReadonlyArray<Measurement & { baseli
     const ratio = row.baseline ? `  ratio ${(row.opsPerSec / row.baseline.opsPerSec).toFixed(2)} of "${row.baseline.name}"` : '';
     process.stdout.write(`  ${row.name.padEnd(width)}  ${Math.round(row.opsPerSec).toLocaleString('en-US').padStart(12)} ops/s${ratio}\n`);
   }
+}
+
+/** The machine a figure was read on: CPUs, memory, Node. */
+export function machine(): string {
+  return `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`;
+}
+
+/** Runs a benchmark's `main`; a failure prints its stack and exits 1 (never a half-printed success). */
+export function runBench(main: () => Promise<void>): void {
+  main().catch((err: unknown) => {
+    process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  });
 }

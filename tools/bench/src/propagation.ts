@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
 import pg from 'pg';
 import { AppProcess, httpClient, testServices, TestDatabase } from '@keygate/testing';
+import { machine, runBench } from './measure';
 
 /**
  * `npm run bench:propagation [-- --members 10 --rotations 50]`: N keyring members as separate
@@ -100,7 +100,7 @@ async function main(): Promise<void> {
     await bus.end();
 
     const rss = members.map((m) => rssMb(m.pid));
-    process.stdout.write(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}; ${memberCount} members + admin, ${rotations} rotations\n\n`);
+    process.stdout.write(`machine: ${machine()}; ${memberCount} members + admin, ${rotations} rotations\n\n`);
     process.stdout.write(`raw NOTIFY round trip         p50 ${ms(percentile(raw, 50))}  p99 ${ms(percentile(raw, 99))}\n`);
     process.stdout.write(`activate -> last member (from response)  p50 ${ms(percentile(fromResponse, 50))}  p99 ${ms(percentile(fromResponse, 99))}\n`);
     process.stdout.write(`activate -> last member (from request)   p50 ${ms(percentile(fromRequest, 50))}  p99 ${ms(percentile(fromRequest, 99))}\n`);
@@ -114,7 +114,4 @@ async function main(): Promise<void> {
   }
 }
 
-void main().catch((err: unknown) => {
-  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
-  process.exit(1);
-});
+runBench(main);

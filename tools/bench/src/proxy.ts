@@ -1,9 +1,10 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpus, totalmem } from 'node:os';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { AppProcess, freePort, httpClient, rsaKeyFiles, TestDatabase, type HttpClient } from '@keygate/testing';
 import { loadTool, runLoad, type LoadResult } from './proxy/load';
+import { machine, runBench } from './measure';
 
 /**
  * `npm run bench:proxy [-- --workers N --connections 64 --duration 10 --rounds 3 --consumers 10000]`:
@@ -75,7 +76,7 @@ async function waitForState(proxy: AppProcess, credentials: number): Promise<voi
 
 async function main(): Promise<void> {
   const tool = loadTool();
-  process.stdout.write(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, load tool ${tool}\n`);
+  process.stdout.write(`machine: ${machine()}, load tool ${tool}\n`);
   process.stdout.write(`processes: ${workers} for (b) and for Keygate's workers (c-e); upstream: ${workers}; ${connections} connections, ${durationSec} s per run\n`);
   const database = await TestDatabase.create();
   const rsa = rsaKeyFiles();
@@ -145,7 +146,4 @@ async function main(): Promise<void> {
   }
 }
 
-void main().catch((err: unknown) => {
-  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
-  process.exit(1);
-});
+runBench(main);

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { cpus } from 'node:os';
 import { encryptField, Secret, type DataKey } from '@keygate/crypto';
 import { AppProcess, httpClient, redisPrefix, TestDatabase, type HttpClient } from '@keygate/testing';
+import { machine, runBench } from './measure';
 
 /**
  * `npm run bench:reencrypt [-- --rows 1000000]`: the re-encryption job's rows/s next to a plain
@@ -105,7 +105,7 @@ async function main(): Promise<void> {
     const resumeMs = performance.now() - restart;
     const finished = await waitRun(api, next, (r) => r.state === 'done');
 
-    process.stdout.write(`\nmachine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}; ${rows} rows, keyring_reencrypt_batch_size 1000\n\n`);
+    process.stdout.write(`\nmachine: ${machine()}; ${rows} rows, keyring_reencrypt_batch_size 1000\n\n`);
     process.stdout.write(`plain SQL UPDATE of the column     ${Math.round(sqlRate).toLocaleString('en-US')} rows/s\n`);
     process.stdout.write(`keyring-reencrypt job              ${Math.round(jobRate).toLocaleString('en-US')} rows/s  ratio ${(jobRate / sqlRate).toFixed(2)} of the plain UPDATE\n`);
     process.stdout.write(`goal >= 20,000 rows/s: ${jobRate >= 20_000 ? 'met' : 'NOT met'}\n`);
@@ -116,7 +116,4 @@ async function main(): Promise<void> {
   }
 }
 
-void main().catch((err: unknown) => {
-  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
-  process.exit(1);
-});
+runBench(main);

@@ -1,12 +1,11 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { cpus } from 'node:os';
 import { awsEnvironment } from '@keygate/config';
 import { Secret } from '@keygate/crypto';
 import { envVault } from '@keygate/entities';
 import { silentLogger } from '@keygate/logging';
 import { resolverApi, SecretResolver, VaultResolverClient, type VaultBackend } from '@keygate/vaults';
-import { measure, report } from './measure';
+import { measure, report, machine, runBench } from './measure';
 
 /** A backend that answers after `latencyMs` and counts its calls (a stand-in for AWS or Vault). */
 function countingBackend(latencyMs: number): { backend: VaultBackend; calls: () => number; set: (value: string) => void } {
@@ -40,7 +39,7 @@ function resolver(backend: VaultBackend, now?: () => number): SecretResolver {
  * with 10 nodes behind the vault-resolver (goal 1; Kong: one per node).
  */
 async function main(): Promise<void> {
-  process.stdout.write(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}\n`);
+  process.stdout.write(`machine: ${machine()}\n`);
 
   // 1. Cached resolution.
   const cached = countingBackend(0);
@@ -101,4 +100,4 @@ async function main(): Promise<void> {
   );
 }
 
-void main();
+runBench(main);

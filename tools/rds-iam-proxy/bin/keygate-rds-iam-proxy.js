@@ -1,2 +1,3 @@
 #!/usr/bin/env node
-require('../dist/cli.js').main(process.argv.slice(2));
+// `keygate-rds-iam-proxy`: runs the built tool.
+require('@keygate/tool-kit/bin/run-built')('keygate-rds-iam-proxy', require('node:path').join(__dirname, '../dist/cli.js'));

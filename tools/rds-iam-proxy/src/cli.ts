@@ -1,3 +1,4 @@
+import { serveUntilSignal } from '@keygate/tool-kit';
 import { startRdsIamProxy } from './front';
 import type { TokenVerifier } from './token';
 
@@ -34,10 +35,7 @@ export async function main(args: string[]): Promise<void> {
     ...(args.includes('--endpoint') ? { endpoint: option(args, 'endpoint') } : {}),
     onRefused: (user, reason) => process.stderr.write(`refused ${user}: ${reason}\n`),
   });
-  process.stdout.write(`${JSON.stringify({ host: front.host, port: front.port })}\n`);
-  const stop = () => void front.stop().then(() => process.exit(0));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  serveUntilSignal(front, JSON.stringify({ host: front.host, port: front.port }));
 }
 
 if (require.main === module) {

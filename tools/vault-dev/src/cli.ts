@@ -1,3 +1,4 @@
+import { parseOrExplain, serveUntilSignal } from '@keygate/tool-kit';
 import { parseArgs } from 'node:util';
 import { processEnv, type Env } from '@keygate/config';
 import type { MountOption } from './namespace';
@@ -82,23 +83,8 @@ export function readyLine(vault: VaultDev, generatedToken: boolean): string {
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
-  let options: VaultDevOptions | 'help';
-  try {
-    options = parseCli(argv, processEnv());
-  } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n${USAGE}\n`);
-    process.exitCode = 2;
-    return;
-  }
-  if (options === 'help') {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
+  const options = parseOrExplain(() => parseCli(argv, processEnv()), USAGE);
+  if (!options) return;
   const vault = await startVaultDev(options);
-  process.stdout.write(`${readyLine(vault, options.rootToken === undefined)}\n`);
-  const shutdown = (): void => {
-    void vault.stop().then(() => process.exit(0));
-  };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
+  serveUntilSignal(vault, readyLine(vault, options.rootToken === undefined));
 }

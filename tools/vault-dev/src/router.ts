@@ -1,7 +1,7 @@
 import type { AppRoleAuth } from './auth/approle';
 import type { KubernetesAuth } from './auth/kubernetes';
 import { tokenRoute } from './auth/token';
-import type { Clock } from './clock';
+import type { Clock } from '@keygate/tool-kit';
 import { parseDuration } from './duration';
 import { VaultError, badRequest, ok, permissionDenied, type VaultReply } from './envelope';
 import type { VaultRequest } from './http';

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { AppRoleAuth } from './auth/approle';
 import { KubernetesAuth } from './auth/kubernetes';
-import { Clock } from './clock';
+import { Clock } from '@keygate/tool-kit';
 import { VaultError } from './envelope';
 import { headerOf, parseJsonBody, readRequest, sendJson } from './http';
 import { Namespace } from './namespace';

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { loadConfig } from '@keygate/config';
 import { UsageError } from '@keygate/runtime';
 import type { Output } from '../output';
+import type { RunView } from '@keygate/keyring';
 
 export interface KeyringCommandOptions {
   readonly conf?: string;
@@ -66,19 +67,6 @@ export async function keyringRecover(options: KeyringCommandOptions & { key: str
   if (((body.not_recovered as string[]) ?? []).length > 0) out.log(`not recovered: ${(body.not_recovered as string[]).join(', ')} (see the admin log)`);
   out.log(`active: ${String(body.active ?? 'none')}`);
   return ((body.not_recovered as string[]) ?? []).length > 0 ? 2 : 0;
-}
-
-interface RunView {
-  id: string;
-  state: string;
-  target_key_id: string;
-  enqueued: boolean;
-  scanned: number;
-  total: number;
-  percent: number;
-  rows_per_second: number | null;
-  errors_total: number;
-  tables: Record<string, { scanned: number; rewritten: number; skipped: number; failed: number; remaining: number }>;
 }
 
 const FINISHED = new Set(['done', 'superseded', 'failed']);

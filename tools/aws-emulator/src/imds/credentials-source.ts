@@ -1,4 +1,4 @@
-import type { Clock } from '../clock';
+import type { Clock } from '@keygate/tool-kit';
 import type { CredentialStore, Principal, TemporaryCredentials } from '../credentials';
 
 /**

@@ -1,5 +1,5 @@
-import type { Clock } from '../clock';
-import { isoSeconds } from '../clock';
+import type { Clock } from '@keygate/tool-kit';
+import { isoSeconds } from '../time';
 import { opaqueToken } from '../ids';
 import { json, text, type ReceivedRequest, type Reply } from '../http';
 import type { RollingCredentials } from './credentials-source';

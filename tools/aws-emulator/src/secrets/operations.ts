@@ -1,4 +1,4 @@
-import { epochSeconds } from '../clock';
+import { epochSeconds } from '../time';
 import { AwsServiceError } from '../errors';
 import {
   clientRequestToken,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Clock } from '../clock';
+import type { Clock } from '@keygate/tool-kit';
 import { AwsServiceError } from '../errors';
 import { arnSuffix } from '../ids';
 

@@ -1,4 +1,5 @@
-import { isoSeconds, type Clock } from '../clock';
+import type { Clock } from '@keygate/tool-kit';
+import { isoSeconds } from '../time';
 import { accountOf, type CredentialStore, type Principal, type TemporaryCredentials } from '../credentials';
 import { AwsServiceError } from '../errors';
 import { principalId } from '../ids';

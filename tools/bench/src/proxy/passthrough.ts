@@ -1,6 +1,6 @@
-import cluster from 'node:cluster';
 import { createServer } from 'node:http';
 import { Pool } from 'undici';
+import { serveIn } from './processes';
 
 /**
  * The ceiling for a Node.js proxy: a minimal pass-through over an undici keep-alive pool (the
@@ -10,13 +10,7 @@ import { Pool } from 'undici';
 const [port = '0', processes = '1', origin = 'http://127.0.0.1:80'] = process.argv.slice(2);
 const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'host', 'upgrade', 'proxy-connection', 'te', 'trailer', 'expect']);
 
-if (cluster.isPrimary && Number(processes) > 1) {
-  for (let i = 0; i < Number(processes); i++) cluster.fork();
-  let ready = 0;
-  cluster.on('message', () => {
-    if (++ready === Number(processes)) process.send?.('ready');
-  });
-} else {
+serveIn(Number(processes), (listening) => {
   const pool = new Pool(origin, { connections: 512, pipelining: 1, keepAliveTimeout: 60_000 });
   const host = new URL(origin).host;
   const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
@@ -46,5 +40,5 @@ if (cluster.isPrimary && Number(processes) > 1) {
       },
     );
   });
-  server.listen(Number(port), '127.0.0.1', () => process.send?.('ready'));
-}
+  server.listen(Number(port), '127.0.0.1', listening);
+});

@@ -1,0 +1,2 @@
+export { Clock } from './clock';
+export { parseOrExplain, serveUntilSignal, type Stoppable } from './cli';
