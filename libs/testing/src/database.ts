@@ -26,6 +26,8 @@ async function adminQuery(sql: string): Promise<void> {
  */
 export class TestDatabase {
   #pool: Database | undefined;
+  readonly #attackers: pg.Client[] = [];
+  readonly #roles: string[] = [];
 
   private constructor(readonly name: string) {}
 
@@ -75,10 +77,35 @@ export class TestDatabase {
     return (await (await this.db()).query<R>(sql, values)).rows;
   }
 
+  /**
+   * A connection as an attacker who holds only a database login: a role of its own with
+   * `CONNECT` on this database and, with `tables: 'write'`, read and write on every table (a
+   * leaked application credential). It can LISTEN, NOTIFY and, if allowed, edit rows, but holds
+   * no cluster secret, recovery key or Admin API access. Closed and dropped by `drop()`.
+   */
+  async attacker(options: { tables?: 'none' | 'write' } = {}): Promise<pg.Client> {
+    const { pg: server } = testServices();
+    const role = `${this.name}_attacker_${this.#attackers.length}`;
+    const password = randomBytes(12).toString('hex');
+    await adminQuery(`CREATE ROLE ${quoteIdent(role)} LOGIN PASSWORD '${password}'`);
+    await adminQuery(`GRANT CONNECT ON DATABASE ${quoteIdent(this.name)} TO ${quoteIdent(role)}`);
+    this.#roles.push(role);
+    if (options.tables === 'write') {
+      await this.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${quoteIdent(role)}`);
+    }
+    const client = new pg.Client({ host: server.host, port: server.port, user: role, password, database: this.name, connectionTimeoutMillis: 5000 });
+    await client.connect();
+    client.on('error', () => undefined);
+    this.#attackers.push(client);
+    return client;
+  }
+
   async drop(): Promise<void> {
+    await Promise.all(this.#attackers.splice(0).map((c) => c.end().catch(() => undefined)));
     await this.#pool?.close();
     this.#pool = undefined;
     await adminQuery(`DROP DATABASE IF EXISTS ${quoteIdent(this.name)} WITH (FORCE)`);
+    for (const role of this.#roles.splice(0)) await adminQuery(`DROP ROLE IF EXISTS ${quoteIdent(role)}`);
   }
 }
 
