@@ -104,7 +104,7 @@ describe('cluster keyring exchange', () => {
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect((await keyringOf(rogue)).ids).toEqual([]);
     expect(await database.get().query('SELECT count(*)::int AS n FROM keyring_envelopes WHERE recipient_node_id = $1', [rogueId])).toEqual([{ n: 0 }]);
-    const refusers = [admin, ...members].filter((n) => n.output.includes('refused keyring member'));
+    const refusers = [admin, ...members].filter((n) => n.output.includes('refused a message on the keyring channel (not admitted)'));
     expect(refusers.length).toBeGreaterThan(0);
     await rogue.stop();
   });

@@ -43,6 +43,7 @@ export async function notify<T>(tx: Queryable, ch: Channel<T>, payload: T): Prom
 export class Bus {
   readonly #handlers = new Map<string, Set<Handler>>();
   readonly #resync = new Set<() => Promise<void>>();
+  readonly #ignored = new Map<string, { at: number; count: number }>();
   #client: pg.Client | undefined;
   #connecting: Promise<void> | undefined;
   #stopped = false;
@@ -67,7 +68,7 @@ export class Bus {
     const wrapped: Handler = (text) => {
       const payload = ch.decode(text);
       if (payload === undefined) {
-        this.options.logger.warn({ channel: ch.name }, 'ignored a malformed notification');
+        this.#malformed(ch.name);
         return;
       }
       handler(payload);
@@ -80,6 +81,21 @@ export class Bus {
     }
     set.add(wrapped);
     return () => set.delete(wrapped);
+  }
+
+  /**
+   * Anyone who can connect to the database can NOTIFY: a malformed payload is counted and logged
+   * at most once a minute per channel, so a flood cannot fill the log.
+   */
+  #malformed(channel: string): void {
+    const now = Date.now();
+    const seen = this.#ignored.get(channel) ?? { at: 0, count: 0 };
+    seen.count++;
+    this.#ignored.set(channel, seen);
+    if (now - seen.at < 60_000) return;
+    this.options.logger.warn({ channel, ignored: seen.count }, 'ignored a malformed notification (anyone who can connect to the database can NOTIFY; it changed nothing)');
+    seen.at = now;
+    seen.count = 0;
   }
 
   /** Called after every connect and reconnect: re-read whatever notifications may have been missed. */

@@ -6,6 +6,8 @@ import type { Secret } from './secret';
 export interface DataKey {
   readonly id: string;
   readonly key: Secret<Buffer>;
+  /** Where the key was made: `kong` for keys imported from a Kong database (absent = keygate). */
+  readonly origin?: 'keygate' | 'kong';
 }
 
 /** Where a field lives; bound into the ciphertext so it cannot be moved to another row or column. */

@@ -26,3 +26,4 @@ export {
   type RsaKind,
 } from './rsa';
 export { hmacHex, constantTimeEqual } from './mac';
+export { newSigningKeyPair, signingPublicKey, ed25519Sign, ed25519Verify, deriveKey, hmacBase64, type SigningKeyPair } from './signing';

@@ -9,6 +9,7 @@ import { openRecovery, sealForRecovery } from './recovery';
 import type { KeyringSettings } from './settings';
 import type { KeyringStore } from './store';
 import { noPeers, type KeyringPeers } from './cluster/peers';
+import { verifiedMeta, verifyMeta, type MetaRow } from './meta';
 
 export interface RecoverResult {
   readonly message: string;
@@ -51,12 +52,12 @@ export class ClusterKeyring {
   async start(): Promise<void> {
     this.#loadBlob();
     await this.store.locked(async (tx) => {
-      const meta = (await tx.query<{ id: string }>('SELECT id FROM keyring_meta')).rows;
-      if (meta.length > 0) return;
+      const meta = await this.store.rows(tx);
+      if (meta.length > 0) return this.#signLegacyRows(tx, meta);
       const key = { id: newKeyId(), key: new Secret(newDataKey()) };
       await this.#persist(tx, key);
-      await this.store.activate(tx, key.id);
       this.keyring.add(key);
+      this.keyring.activate(key.id, await this.store.activate(tx, key));
       this.logger.info({ key_id: key.id }, 'keyring was empty: generated and activated its first key');
     });
     await this.#tellPeers((p) => p.distribute(this.keyring.all()));
@@ -74,8 +75,16 @@ export class ClusterKeyring {
    * `keyring_fetch_timeout`); a node without peers cannot get it but by recovery or import.
    */
   async syncActive(): Promise<void> {
-    const active = await this.store.activeId();
-    if (active && this.keyring.has(active)) this.keyring.activate(active);
+    const verified = verifiedMeta(await this.store.rows(), (id) => this.keyring.get(id), this.keyring.ids());
+    if (verified.active) {
+      this.keyring.activate(verified.active.id, verified.active.generation);
+      return;
+    }
+    // Nothing held vouches for an active key: it is one this node lacks (or none is active).
+    const active = (await this.store.meta()).find((m) => m.state === 'active')?.id;
+    if (active && this.keyring.has(active)) {
+      this.logger.warn({ key_id: active }, `keyring_meta names ${active} as active but its row does not verify; not activating it`);
+    }
     else if (active && this.peers !== noPeers) {
       this.logger.info({ key_id: active }, `the active key ${active} is not on this node yet: asking peers for it`);
       void this.peers.fetchMissing(active).then(() => this.syncActiveHeld(active), (err: unknown) => this.logger.warn({ err, key_id: active }, 'keyring: asking peers for the active key failed'));
@@ -85,26 +94,28 @@ export class ClusterKeyring {
     }
   }
 
-  private syncActiveHeld(id: string): void {
-    if (this.keyring.has(id) && this.keyring.activeId !== id) this.keyring.activate(id);
+  private async syncActiveHeld(id: string): Promise<void> {
+    if (this.keyring.has(id) && this.keyring.activeId !== id) await this.syncActive();
   }
 
   async generate(): Promise<DataKey> {
     const key = { id: newKeyId(), key: new Secret(newDataKey()) };
-    await this.store.locked((tx) => this.#persist(tx, key));
     this.keyring.add(key);
+    await this.store.locked((tx) => this.#persist(tx, key));
     this.#saveBlob();
     await this.#tellPeers((p) => p.distribute([key]));
     return key;
   }
 
   async activate(id: string, reason: 'activation' | 'rotation' = 'activation'): Promise<void> {
-    if (!this.keyring.has(id)) throw unknownKey(id);
-    await this.store.locked(async (tx) => {
-      await this.store.activate(tx, id);
+    const key = this.keyring.get(id);
+    if (!key) throw unknownKey(id);
+    const generation = await this.store.locked(async (tx) => {
+      const g = await this.store.activate(tx, key);
       await this.onActivation(tx, id, reason);
+      return g;
     });
-    this.keyring.activate(id);
+    this.keyring.activate(id, generation);
     this.#saveBlob();
     await this.#tellPeers((p) => p.activated(id));
   }
@@ -114,7 +125,8 @@ export class ClusterKeyring {
    * rows would become unreadable. The active key is never removed.
    */
   async remove(id: string, force = false): Promise<void> {
-    if (!this.keyring.has(id)) throw unknownKey(id);
+    const key = this.keyring.get(id);
+    if (!key) throw unknownKey(id);
     if (this.keyring.activeId === id) throw activeKeyRemoval(id);
     const usage = await this.usageOf(id);
     const total = Object.values(usage).reduce((n, c) => n + c, 0);
@@ -123,7 +135,7 @@ export class ClusterKeyring {
     await this.store.locked(async (tx) => {
       const active = (await tx.query<{ id: string }>("SELECT id FROM keyring_meta WHERE state = 'active'")).rows[0]?.id;
       if (active === id || this.keyring.activeId === id) throw activeKeyRemoval(id);
-      await this.store.remove(tx, id);
+      await this.store.remove(tx, key);
     });
     this.keyring.remove(id);
     this.#saveBlob();
@@ -139,15 +151,17 @@ export class ClusterKeyring {
     if (typeof data !== 'string' || data === '') throw badParam("missing 'data' param");
     if (!this.settings.privateKey) throw settingMissing('keyring_private_key', 'the export is decrypted with it');
     const contents = importKeyring(data, this.settings.privateKey);
+    let generation: bigint | undefined;
     await this.store.locked(async (tx) => {
       for (const key of contents.keys) await this.#persist(tx, key);
-      if (contents.active && contents.keys.some((k) => k.id === contents.active) && (await this.store.activeId()) !== contents.active) {
-        await this.store.activate(tx, contents.active);
-        await this.onActivation(tx, contents.active, 'activation');
+      const active = contents.keys.find((k) => k.id === contents.active);
+      if (active && this.keyring.activeId !== active.id) {
+        generation = await this.store.activate(tx, active);
+        await this.onActivation(tx, active.id, 'activation');
       }
     });
     for (const key of contents.keys) this.keyring.add(key);
-    if (contents.active && this.keyring.has(contents.active)) this.keyring.activate(contents.active);
+    if (contents.active && this.keyring.has(contents.active)) this.keyring.activate(contents.active, generation);
     this.logger.info({ key_ids: contents.keys.map((k) => k.id), format: contents.format }, 'keyring imported');
     this.#saveBlob();
     await this.#tellPeers((p) => p.distribute(contents.keys));
@@ -192,6 +206,9 @@ export class ClusterKeyring {
         this.logger.warn({ key_id: row.id, reason: (err as Error).message }, `could not recover key ${row.id}${other}`);
       }
     }
+    // The operator vouches for the rows as they read now: recovered keys whose row has no valid
+    // MAC (Kong's rows, or written before rows were signed) are signed, never as removals.
+    await this.store.locked(async (tx) => this.#signLegacyRows(tx, await this.store.rows(tx), true));
     await this.syncActive();
     this.#saveBlob();
     await this.#tellPeers((p) => p.distribute(recovered.flatMap((id) => this.keyring.get(id) ?? [])));
@@ -209,8 +226,26 @@ export class ClusterKeyring {
     await fn(this.peers).catch((err: unknown) => this.logger.warn({ err }, 'keyring: could not tell the other nodes; they will resync'));
   }
 
+  /**
+   * Signs rows that carry no valid MAC for keys held here: once, when a cluster upgrades to signed
+   * rows (no row has a MAC yet), and on recovery (`any`, the operator's call). The row that says
+   * `active` gets the next generation; a removal is never signed from an unsigned row.
+   */
+  async #signLegacyRows(tx: Queryable, rows: readonly MetaRow[], any = false): Promise<void> {
+    if (!any && rows.some((r) => r.mac !== null)) return;
+    const unsigned = rows.filter((r) => this.keyring.has(r.id) && !verifyMeta(this.keyring.get(r.id)!, r));
+    if (unsigned.length === 0) return;
+    let next = rows.reduce((max, r) => (r.generation !== null && BigInt(r.generation) > max ? BigInt(r.generation) : max), 0n);
+    for (const row of unsigned) {
+      const generation = row.state === 'active' ? String(++next) : row.generation;
+      await this.store.sign(tx, this.keyring.get(row.id)!, generation);
+    }
+    this.logger.info({ key_ids: unsigned.map((r) => r.id) }, `keyring: signed ${unsigned.length} keyring_meta rows that had no valid MAC`);
+  }
+
   async #persist(tx: Queryable, key: DataKey): Promise<void> {
-    await this.store.addMeta(tx, key.id);
+    // An id removed earlier may come back by import: its signed tombstone is replaced.
+    await this.store.addMeta(tx, key, { revive: true });
     const recovery = this.settings.recoveryPublicKey;
     if (recovery) await this.store.saveRecovery(tx, key.id, publicKeyFingerprint(recovery), sealForRecovery(key.key.reveal(), recovery));
   }

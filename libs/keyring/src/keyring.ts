@@ -13,6 +13,8 @@ export type KeyringChange =
 export class Keyring {
   readonly #keys = new Map<string, DataKey>();
   #activeId: string | undefined;
+  /** Generation of the activation applied last: an older one (a replayed row) never wins. */
+  #generation = 0n;
   readonly #listeners = new Set<(change: KeyringChange) => void>();
 
   get activeId(): string | undefined {
@@ -45,11 +47,24 @@ export class Keyring {
     if (!known) this.#emit({ type: 'added', id: key.id });
   }
 
-  activate(id: string): void {
+  get generation(): bigint {
+    return this.#generation;
+  }
+
+  /**
+   * Makes `id` the key new values are encrypted with. With a generation (from a verified
+   * `keyring_meta` row), an activation older than the one applied is refused: returns false.
+   */
+  activate(id: string, generation?: bigint): boolean {
     if (!this.#keys.has(id)) throw unknownKey(id);
-    if (this.#activeId === id) return;
+    if (generation !== undefined) {
+      if (generation < this.#generation) return false;
+      this.#generation = generation;
+    }
+    if (this.#activeId === id) return true;
     this.#activeId = id;
     this.#emit({ type: 'activated', id });
+    return true;
   }
 
   remove(id: string): void {

@@ -131,6 +131,7 @@ export class KeyringService {
       store: this.store,
       members: this.#members,
       identity,
+      secret,
       logger: this.#logger,
       fetchTimeoutMs: this.#options.config.keyring_fetch_timeout,
     });

@@ -1,4 +1,6 @@
+import type { DataKey } from '@keygate/crypto';
 import type { Database, Queryable } from '@keygate/db';
+import { metaMac, type MetaRow } from './meta';
 
 export interface KeyMeta {
   readonly id: string;
@@ -15,18 +17,25 @@ export interface RecoveryRow {
 const KEYRING_LOCK = 7_263_548_113;
 
 /**
- * Kong's keyring tables: `keyring_meta` (ids and the active one; the cluster's view) and
- * `keyring_keys` (each key encrypted to the recovery public key).
+ * Kong's keyring tables: `keyring_meta` (ids, the active one, removals; each row authenticated
+ * by the key it describes, see meta.ts) and `keyring_keys` (each key encrypted to the recovery
+ * public key). The only place that writes SQL on them.
  */
 export class KeyringStore {
   constructor(private readonly db: Database) {}
 
+  /** Ids of keys not removed, as the rows say (unauthenticated: for listings and requests). */
   async meta(): Promise<KeyMeta[]> {
-    return (await this.db.query<{ id: string; state: KeyMeta['state'] }>('SELECT id, state FROM keyring_meta ORDER BY created_at, id')).rows;
+    return (await this.db.query<{ id: string; state: KeyMeta['state'] }>("SELECT id, state FROM keyring_meta WHERE state <> 'tombstoned' ORDER BY created_at, id")).rows;
   }
 
-  async activeId(): Promise<string | undefined> {
-    return (await this.db.query<{ id: string }>("SELECT id FROM keyring_meta WHERE state = 'active'")).rows[0]?.id;
+  async rows(q: Queryable = this.db, ids?: readonly string[]): Promise<MetaRow[]> {
+    const where = ids ? 'WHERE id = ANY($1::text[])' : '';
+    const res = await q.query<MetaRow & Record<string, unknown>>(
+      `SELECT id, state, origin, generation::text AS generation, mac FROM keyring_meta ${where} ORDER BY created_at, id`,
+      ids ? [ids] : [],
+    );
+    return res.rows;
   }
 
   /** Runs `fn` in a transaction holding the cluster-wide keyring lock. */
@@ -37,19 +46,45 @@ export class KeyringStore {
     });
   }
 
-  async addMeta(tx: Queryable, id: string): Promise<void> {
-    await tx.query("INSERT INTO keyring_meta (id, state) VALUES ($1, 'alive') ON CONFLICT (id) DO NOTHING", [id]);
+  /** A new key's row (never overwrites one: a removed id stays removed unless `revive`). */
+  async addMeta(tx: Queryable, key: DataKey, options: { revive?: boolean } = {}): Promise<void> {
+    const origin = key.origin ?? 'keygate';
+    const mac = metaMac(key, { id: key.id, origin, generation: null, removed: false });
+    const conflict = options.revive
+      ? "ON CONFLICT (id) DO UPDATE SET state = 'alive', origin = EXCLUDED.origin, generation = NULL, mac = EXCLUDED.mac, updated_at = now() WHERE keyring_meta.state = 'tombstoned'"
+      : 'ON CONFLICT (id) DO NOTHING';
+    await tx.query(`INSERT INTO keyring_meta (id, state, origin, mac) VALUES ($1, 'alive', $2, $3) ${conflict}`, [key.id, origin, mac]);
   }
 
-  async activate(tx: Queryable, id: string): Promise<void> {
-    await this.addMeta(tx, id);
-    await tx.query("UPDATE keyring_meta SET state = 'alive', updated_at = now() WHERE state = 'active' AND id <> $1", [id]);
-    await tx.query("UPDATE keyring_meta SET state = 'active', updated_at = now() WHERE id = $1", [id]);
+  /** Makes `key` active with the next generation; returns it. Runs under `locked`. */
+  async activate(tx: Queryable, key: DataKey): Promise<bigint> {
+    await this.addMeta(tx, key);
+    const next = (await tx.query<{ g: string }>('SELECT (coalesce(max(generation), 0) + 1)::text AS g FROM keyring_meta')).rows[0]!.g;
+    const origin = key.origin ?? 'keygate';
+    const mac = metaMac(key, { id: key.id, origin, generation: next, removed: false });
+    await tx.query("UPDATE keyring_meta SET state = 'alive', updated_at = now() WHERE state = 'active' AND id <> $1", [key.id]);
+    await tx.query("UPDATE keyring_meta SET state = 'active', origin = $2, generation = $3, mac = $4, updated_at = now() WHERE id = $1", [key.id, origin, next, mac]);
+    return BigInt(next);
   }
 
-  async remove(tx: Queryable, id: string): Promise<void> {
-    await tx.query('DELETE FROM keyring_meta WHERE id = $1', [id]);
-    await tx.query('DELETE FROM keyring_keys WHERE id = $1', [id]);
+  /** Re-signs a row as it reads now (legacy rows without a MAC; recovery). Never a removal. */
+  async sign(tx: Queryable, key: DataKey, generation: string | null): Promise<void> {
+    const origin = key.origin ?? 'keygate';
+    const mac = metaMac(key, { id: key.id, origin, generation, removed: false });
+    await tx.query("UPDATE keyring_meta SET origin = $2, generation = $3, mac = $4, state = CASE WHEN state = 'tombstoned' THEN 'alive' ELSE state END WHERE id = $1", [key.id, origin, generation, mac]);
+  }
+
+  /** Marks the key removed (a signed tombstone) and drops its recovery copy. */
+  async remove(tx: Queryable, key: DataKey): Promise<void> {
+    const row = (await this.rows(tx, [key.id]))[0];
+    const origin = key.origin ?? 'keygate';
+    const mac = metaMac(key, { id: key.id, origin, generation: row?.generation ?? null, removed: true });
+    await tx.query(
+      `INSERT INTO keyring_meta (id, state, origin, generation, mac) VALUES ($1, 'tombstoned', $2, $3, $4)
+       ON CONFLICT (id) DO UPDATE SET state = 'tombstoned', origin = EXCLUDED.origin, generation = EXCLUDED.generation, mac = EXCLUDED.mac, updated_at = now()`,
+      [key.id, origin, row?.generation ?? null, mac],
+    );
+    await tx.query('DELETE FROM keyring_keys WHERE id = $1', [key.id]);
   }
 
   async saveRecovery(tx: Queryable, id: string, recoveryKeyId: string, sealed: string): Promise<void> {

@@ -67,10 +67,11 @@ async function main(): Promise<void> {
 
     const applied = new Map<string, Map<string, number>>(); // key id -> node id -> time
     const bus = await listener(database, 'keygate_keyring', (payload) => {
-      const msg = JSON.parse(payload) as { type: string; node_id?: string; active?: string };
-      if (msg.type !== 'applied' || !msg.active || !msg.node_id) return;
+      // Signed messages: `m` is the JSON the sender signed (the bench only reads it).
+      const { from, msg } = JSON.parse((JSON.parse(payload) as { m: string }).m) as { from: { node_id: string }; msg: { type: string; active?: string } };
+      if (msg.type !== 'applied' || !msg.active) return;
       const perKey = applied.get(msg.active) ?? new Map<string, number>();
-      if (!perKey.has(msg.node_id)) perKey.set(msg.node_id, performance.now());
+      if (!perKey.has(from.node_id)) perKey.set(from.node_id, performance.now());
       applied.set(msg.active, perKey);
     });
     const api = httpClient(admin.url('admin'));

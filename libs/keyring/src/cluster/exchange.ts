@@ -1,13 +1,15 @@
 import type { Bus } from '@keygate/bus';
-import type { DataKey } from '@keygate/crypto';
+import type { DataKey, Secret } from '@keygate/crypto';
 import type { Database } from '@keygate/db';
 import type { Logger } from '@keygate/logging';
 import type { Keyring } from '../keyring';
+import { verifiedMeta, verifyMeta } from '../meta';
 import type { KeyringStore } from '../store';
 import { openEnvelope, sealEnvelope, type Envelope } from './envelopes';
+import { MessageGuard, type Verified } from './guard';
 import type { MemberIdentity } from './identity';
 import type { AdmittedPeer, Members } from './members';
-import { IDS_PER_MESSAGE, KEYRING_CHANNEL, type KeyringMessage } from './messages';
+import { IDS_PER_MESSAGE, KEYRING_CHANNEL, sealMessage, type KeyringMessage } from './messages';
 import type { KeyringPeers } from './peers';
 
 export interface ExchangeOptions {
@@ -17,6 +19,7 @@ export interface ExchangeOptions {
   readonly store: KeyringStore;
   readonly members: Members;
   readonly identity: MemberIdentity;
+  readonly secret: Secret<string> | undefined;
   readonly logger: Logger;
   /** How long a request for a missing key waits for a peer (`keyring_fetch_timeout`). */
   readonly fetchTimeoutMs: number;
@@ -28,20 +31,26 @@ export interface ExchangeOptions {
 
 /**
  * The cluster keyring exchange over PostgreSQL LISTEN/NOTIFY. A member that lacks keys asks;
- * an admitted holder wraps each key with the requester's ephemeral public key (RSA-OAEP-SHA256),
- * signs the envelope, stores it and notifies the recipient by id. The recipient checks that the
- * sender is admitted and its signature valid before unwrapping. Changes are announced the same
- * way, and after any reconnect a member resyncs from the tables (a missed NOTIFY is never
- * redelivered).
+ * an admitted holder wraps each key with the requester's ephemeral RSA key (RSA-OAEP-SHA256),
+ * signs the envelope (Ed25519), stores it and notifies the recipient by id. Every message is
+ * signed and fresh (see MessageGuard), and none changes state by itself: an activation or a
+ * removal is applied only when `keyring_meta` says the same in a row the key itself vouches for.
+ * After any reconnect a member resyncs from the tables (a missed NOTIFY is never redelivered).
  */
 export class KeyringExchange implements KeyringPeers {
+  readonly guard: MessageGuard;
   readonly #waiters = new Map<string, Array<() => void>>();
+  /** Envelopes already opened: a copy put back in the table is not opened twice. */
+  readonly #opened = new Map<string, number>();
+  readonly #unverifiedLogged = new Set<string>();
   #lastSync: Date | undefined;
   #timer: NodeJS.Timeout | undefined;
   #consuming: Promise<void> = Promise.resolve();
   #reported = '';
 
-  constructor(private readonly options: ExchangeOptions) {}
+  constructor(private readonly options: ExchangeOptions) {
+    this.guard = new MessageGuard({ secret: options.secret, selfId: options.identity.nodeId, logger: options.logger });
+  }
 
   get lastSync(): Date | undefined {
     return this.#lastSync;
@@ -49,7 +58,10 @@ export class KeyringExchange implements KeyringPeers {
 
   start(): void {
     const { bus } = this.options;
-    bus.subscribe(KEYRING_CHANNEL, (message) => void this.#on(message));
+    bus.subscribe(KEYRING_CHANNEL, (wire) => {
+      const verified = this.options.identity.proof ? this.guard.open(wire) : undefined;
+      if (verified) void this.#on(verified);
+    });
     bus.onResync(() => this.resync());
     this.#timer = setInterval(() => void this.resync().catch(() => undefined), this.options.reconcileMs ?? 10_000);
     this.#timer.unref();
@@ -60,24 +72,30 @@ export class KeyringExchange implements KeyringPeers {
   }
 
   /**
-   * Reads the truth: consumes envelopes waiting for this member, drops keys the cluster removed,
-   * asks for keys it lacks, and activates what `keyring_meta` says is active.
+   * Reads the truth: consumes envelopes waiting for this member, drops keys whose removal a
+   * verified row records, asks for keys it lacks, and activates the verified active key.
    */
   async resync(): Promise<void> {
     await this.#consume();
-    const meta = await this.options.store.meta();
-    const known = new Set(meta.map((m) => m.id));
-    const { keyring } = this.options;
-    for (const id of keyring.ids()) if (!known.has(id)) keyring.remove(id);
-    const missing = meta.map((m) => m.id).filter((id) => !keyring.has(id));
-    if (missing.length > 0) await this.request(missing);
-    await this.#applyActive(meta.find((m) => m.state === 'active')?.id);
+    const { keyring, store, logger } = this.options;
+    const verified = verifiedMeta(await store.rows(), (id) => keyring.get(id), keyring.ids());
+    for (const id of verified.removed) keyring.remove(id);
+    for (const id of verified.unverified) {
+      if (this.#unverifiedLogged.has(id)) continue;
+      this.#unverifiedLogged.add(id);
+      logger.warn({ key_id: id }, `keyring: the keyring_meta row of key ${id} is missing or does not verify (edited?); the key is kept and the row ignored`);
+    }
+    if (verified.notHeld.length > 0) await this.request(verified.notHeld);
+    await this.#applyActive(verified.active);
     this.#lastSync = new Date();
   }
 
   async request(keyIds: string[] | '*'): Promise<void> {
-    if (!this.options.identity.proof) return;
-    await this.options.bus.publish(KEYRING_CHANNEL, { type: 'request', from: this.options.identity.nodeId, key_ids: keyIds });
+    const { identity } = this.options;
+    if (!identity.proof) return;
+    const rsaKey = identity.publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+    const batches = keyIds === '*' ? ['*' as const] : chunks(keyIds, IDS_PER_MESSAGE);
+    for (const key_ids of batches) await this.#publish({ type: 'request', key_ids, rsa_key: rsaKey });
   }
 
   /** Asks peers for a key and waits up to `keyring_fetch_timeout` for it. */
@@ -102,44 +120,63 @@ export class KeyringExchange implements KeyringPeers {
   }
 
   async activated(id: string): Promise<void> {
-    await this.options.bus.publish(KEYRING_CHANNEL, { type: 'activated', from: this.options.identity.nodeId, key_id: id });
+    await this.#publish({ type: 'activated', key_id: id });
     await this.#reportApplied();
   }
 
   async removed(id: string): Promise<void> {
-    await this.options.bus.publish(KEYRING_CHANNEL, { type: 'removed', from: this.options.identity.nodeId, key_id: id });
+    await this.#publish({ type: 'removed', key_id: id });
     await this.#reportApplied();
   }
 
-  async #on(message: KeyringMessage): Promise<void> {
-    const me = this.options.identity.nodeId;
+  async #publish(msg: KeyringMessage): Promise<void> {
+    if (!this.options.identity.proof) return;
+    await this.options.bus.publish(KEYRING_CHANNEL, sealMessage(this.options.identity, msg));
+  }
+
+  /** Only verified messages get here; each is a hint checked against the tables. */
+  async #on({ from, msg }: Verified): Promise<void> {
+    const { members, keyring } = this.options;
     try {
-      if (message.type === 'request' && message.from !== me) await this.#answer(message.from, message.key_ids);
-      else if (message.type === 'envelopes' && message.to === me) await this.#consume();
-      else if (message.type === 'activated' && message.from !== me) {
-        // The activation is committed (NOTIFY is delivered on commit): apply it at once when the
-        // key is here; otherwise resync asks for it.
-        if (this.options.keyring.has(message.key_id)) await this.#applyActive(message.key_id);
+      if (msg.type === 'request') {
+        const peer = members.learn(from, msg.rsa_key);
+        if (peer) await this.#answer(peer, msg.key_ids);
+      }
+      else if (msg.type === 'envelopes' && msg.to === this.options.identity.nodeId) {
+        members.learn(from);
+        await this.#consume();
+      }
+      else if (msg.type === 'activated') {
+        if (keyring.has(msg.key_id)) await this.#checkRow(msg.key_id);
         else await this.resync();
       }
-      else if (message.type === 'removed' && message.from !== me) {
-        this.options.keyring.remove(message.key_id);
-        await this.#reportApplied();
+      else if (msg.type === 'removed') {
+        if (keyring.has(msg.key_id)) await this.#checkRow(msg.key_id);
       }
     } catch (err) {
-      this.options.logger.error({ err, message_type: message.type }, 'keyring exchange: handling a message failed');
+      this.options.logger.error({ err, message_type: msg.type }, 'keyring exchange: handling a message failed');
     }
   }
 
-  /** A holder answers a request, but only an admitted requester, and only with keys it holds. */
-  async #answer(requester: string, keyIds: string[] | '*'): Promise<void> {
-    if (!this.options.identity.proof) return;
+  /** Applies what the key's own row says (activation or removal), if the row verifies. */
+  async #checkRow(id: string): Promise<void> {
+    const { keyring, store, logger } = this.options;
+    const key = keyring.get(id);
+    const row = (await store.rows(this.options.db, [id]))[0];
+    if (!key || !row || !verifyMeta(key, row)) {
+      logger.warn({ key_id: id }, `keyring: a change of key ${id} was announced but its keyring_meta row does not confirm it; ignored`);
+      return;
+    }
+    if (row.state === 'tombstoned') keyring.remove(id);
+    else if (row.generation !== null && keyring.activeId !== id) await this.#applyActive({ id, generation: BigInt(row.generation) });
+    await this.#reportApplied();
+  }
+
+  /** A holder answers an admitted requester, only with keys it holds. */
+  async #answer(peer: AdmittedPeer, keyIds: string[] | '*'): Promise<void> {
     const { keyring } = this.options;
     const keys = keyIds === '*' ? keyring.all() : keyIds.flatMap((id) => keyring.get(id) ?? []);
-    if (keys.length === 0) return;
-    const peer = await this.options.members.admittedPeer(requester);
-    if (!peer) return; // logged as refused by Members
-    await this.#send(peer, keys);
+    if (keys.length > 0) await this.#send(peer, keys);
   }
 
   async #send(peer: AdmittedPeer, keys: readonly DataKey[]): Promise<void> {
@@ -147,15 +184,13 @@ export class KeyringExchange implements KeyringPeers {
     const stored: string[] = [];
     for (const e of envelopes) {
       const res = await this.options.db.query(
-        `INSERT INTO keyring_envelopes (id, recipient_node_id, sender_node_id, key_id, wrapped_key, signature, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (recipient_node_id, key_id) DO NOTHING`,
-        [e.id, e.recipient_node_id, e.sender_node_id, e.key_id, e.wrapped_key, e.signature, e.expires_at],
+        `INSERT INTO keyring_envelopes (id, recipient_node_id, sender_node_id, key_id, origin, wrapped_key, signature, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (recipient_node_id, key_id) DO NOTHING`,
+        [e.id, e.recipient_node_id, e.sender_node_id, e.key_id, e.origin, e.wrapped_key, e.signature, e.expires_at],
       );
       if (res.rowCount) stored.push(e.id);
     }
-    for (let i = 0; i < stored.length; i += IDS_PER_MESSAGE) {
-      await this.options.bus.publish(KEYRING_CHANNEL, { type: 'envelopes', to: peer.nodeId, ids: stored.slice(i, i + IDS_PER_MESSAGE) });
-    }
+    for (const ids of chunks(stored, IDS_PER_MESSAGE)) await this.#publish({ type: 'envelopes', to: peer.nodeId, ids });
     if (stored.length > 0) this.options.logger.debug({ peer_node_id: peer.nodeId, key_ids: keys.map((k) => k.id) }, 'keyring: sent keys');
   }
 
@@ -166,14 +201,22 @@ export class KeyringExchange implements KeyringPeers {
   }
 
   async #consumeNow(): Promise<void> {
-    const { db, identity, keyring, members, logger } = this.options;
+    const { db, identity, keyring, members, logger, store } = this.options;
     const rows = (await db.query<Envelope & Record<string, unknown>>('SELECT * FROM keyring_envelopes WHERE recipient_node_id = $1', [identity.nodeId])).rows;
     if (rows.length === 0) return;
+    const meta = new Map((await store.rows(db, rows.map((r) => r.key_id))).map((m) => [m.id, m]));
+    const now = Date.now();
+    for (const [id, expiry] of this.#opened) if (expiry < now) this.#opened.delete(id);
     for (const row of rows) {
-      const sender = await members.admittedPeer(row.sender_node_id);
       try {
+        if (this.#opened.has(row.id)) throw new Error('this envelope was opened before (a replayed copy)');
+        const sender = await members.admittedPeer(row.sender_node_id);
         if (!sender) throw new Error('the sender is not an admitted member');
-        const key = openEnvelope(row, identity, sender);
+        const key = openEnvelope(row, identity, sender, now);
+        this.#opened.set(row.id, new Date(row.expires_at).getTime());
+        const removal = meta.get(key.id);
+        // A removed key stays removed: a valid old envelope put back cannot bring it back.
+        if (removal?.state === 'tombstoned' && verifyMeta(key, removal)) throw new Error(`key ${key.id} was removed from the keyring`);
         keyring.add(key);
         this.#waiters.get(key.id)?.splice(0).forEach((resolve) => resolve());
       } catch (err) {
@@ -181,23 +224,32 @@ export class KeyringExchange implements KeyringPeers {
       }
       await db.query('DELETE FROM keyring_envelopes WHERE id = $1', [row.id]);
     }
-    await this.#applyActive(await this.options.store.activeId());
+    const verified = verifiedMeta(await store.rows(), (id) => keyring.get(id), keyring.ids());
+    await this.#applyActive(verified.active);
   }
 
-  async #applyActive(active: string | undefined): Promise<void> {
-    const { keyring } = this.options;
-    if (active && keyring.has(active) && keyring.activeId !== active) keyring.activate(active);
+  async #applyActive(active: { id: string; generation: bigint } | undefined): Promise<void> {
+    const { keyring, logger } = this.options;
+    if (active && keyring.has(active.id) && keyring.activeId !== active.id && !keyring.activate(active.id, active.generation)) {
+      logger.warn({ key_id: active.id, generation: String(active.generation) }, `keyring: refused to activate ${active.id}: an older activation than the one applied (a replayed row?)`);
+    }
     await this.#reportApplied();
   }
 
   /** Records and announces this member's keyring view when it changed. */
   async #reportApplied(): Promise<void> {
-    const { keyring, identity, members } = this.options;
+    const { keyring, members } = this.options;
     const state = { keyIds: keyring.ids(), active: keyring.activeId };
     const fingerprint = `${state.active ?? ''}|${state.keyIds.join(',')}`;
     if (fingerprint === this.#reported) return;
     this.#reported = fingerprint;
+    await this.#publish({ type: 'applied', active: state.active ?? null, key_ids: state.keyIds });
     await members.report(state);
-    await this.options.bus.publish(KEYRING_CHANNEL, { type: 'applied', node_id: identity.nodeId, active: state.active ?? null, key_ids: state.keyIds });
   }
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }

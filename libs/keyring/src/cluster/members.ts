@@ -1,24 +1,27 @@
 import type { KeyObject } from 'node:crypto';
-import type { Secret } from '@keygate/crypto';
+import { publicKeyFingerprint, signingPublicKey, type Secret } from '@keygate/crypto';
 import type { Database } from '@keygate/db';
 import type { Logger } from '@keygate/logging';
-import { isAdmitted, parsePublicKey, type MemberIdentity } from './identity';
+import { isAdmitted, rsaKeyMatching, rsaPublicKey, type IdentityClaim, type MemberIdentity } from './identity';
 
 export interface MemberRow {
   readonly node_id: string;
   readonly app: string;
   readonly hostname: string;
   readonly public_key: string | null;
+  readonly signing_key: string | null;
   readonly admission_proof: string | null;
   readonly key_ids: string[];
   readonly active_key_id: string | null;
   readonly last_seen: Date;
 }
 
+/** A member whose admission proof verified. The RSA key is known once its row or request was seen. */
 export interface AdmittedPeer {
   readonly nodeId: string;
   readonly app: string;
-  readonly publicKey: KeyObject;
+  readonly signingKey: KeyObject;
+  readonly publicKey: KeyObject | undefined;
 }
 
 export interface MembersOptions {
@@ -28,19 +31,25 @@ export interface MembersOptions {
   readonly version: string;
   readonly secret: Secret<string> | undefined;
   readonly logger: Logger;
-  /** How often this member refreshes `last_seen`. */
+  /** How often this member refreshes `last_seen` and checks its own row. */
   readonly heartbeatMs?: number;
   /** A member whose heartbeat is older than this is pruned. */
   readonly expireMs?: number;
 }
 
+type ViewState = { keyIds: string[]; active: string | undefined };
+
 /**
- * Membership in `cluster_nodes`: this node's row (public key, admission proof, its keyring view,
- * heartbeat), pruning of members whose heartbeat stopped, and lookups of *admitted* peers (the
- * proof verifies against this node's own cluster secret; anything else is refused).
+ * Membership in `cluster_nodes`: this node's row (RSA and signing public keys, admission proof,
+ * its keyring view, heartbeat), pruning of members whose heartbeat stopped, and lookups of
+ * *admitted* peers. The proof binds node id, app and both public keys to the cluster secret, so
+ * a row edited by a database writer no longer verifies: peers ignore it (and log it once), and
+ * the member whose row it is notices at its next heartbeat and registers again.
  */
 export class Members {
   readonly #refusedLogged = new Set<string>();
+  /** Identities verified from signed messages: no row read is needed to check their envelopes. */
+  readonly #known = new Map<string, AdmittedPeer>();
   #timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: MembersOptions) {}
@@ -49,38 +58,47 @@ export class Members {
     return this.options.expireMs ?? 30_000;
   }
 
-  async register(state: { keyIds: string[]; active: string | undefined }): Promise<void> {
+  async register(state: ViewState): Promise<void> {
     const { db, identity } = this.options;
     await db.query(
-      `INSERT INTO cluster_nodes (node_id, app, hostname, version, public_key, admission_proof, key_ids, active_key_id, started_at, last_seen)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now(), now())
-       ON CONFLICT (node_id) DO UPDATE SET public_key = EXCLUDED.public_key, admission_proof = EXCLUDED.admission_proof, last_seen = now()`,
-      [identity.nodeId, identity.app, this.options.hostname, this.options.version, identity.publicKeyPem, identity.proof ?? null, state.keyIds, state.active ?? null],
+      `INSERT INTO cluster_nodes (node_id, app, hostname, version, public_key, signing_key, admission_proof, key_ids, active_key_id, started_at, last_seen)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now(), now())
+       ON CONFLICT (node_id) DO UPDATE SET app = EXCLUDED.app, public_key = EXCLUDED.public_key, signing_key = EXCLUDED.signing_key,
+         admission_proof = EXCLUDED.admission_proof, last_seen = now()`,
+      [identity.nodeId, identity.app, this.options.hostname, this.options.version, identity.publicKeyPem, identity.signingKey, identity.proof ?? null, state.keyIds, state.active ?? null],
     );
   }
 
   /** Heartbeat: refresh `last_seen` and this member's keyring view; prune the dead. */
-  startHeartbeat(state: () => { keyIds: string[]; active: string | undefined }): void {
+  startHeartbeat(state: () => ViewState): void {
     this.#timer = setInterval(() => {
       void this.beat(state()).catch((err: unknown) => this.options.logger.warn({ err }, 'keyring heartbeat failed'));
     }, this.options.heartbeatMs ?? 5_000);
     this.#timer.unref();
   }
 
-  async beat(state: { keyIds: string[]; active: string | undefined }): Promise<void> {
+  /** Also repairs this member's row when someone changed its keys or proof (or deleted it). */
+  async beat(state: ViewState): Promise<void> {
     const { db, identity } = this.options;
-    const updated = await db.query('UPDATE cluster_nodes SET last_seen = now(), key_ids = $2, active_key_id = $3 WHERE node_id = $1', [
-      identity.nodeId,
-      state.keyIds,
-      state.active ?? null,
-    ]);
-    if (updated.rowCount === 0) await this.register(state);
+    const updated = await db.query<{ app: string; public_key: string | null; signing_key: string | null; admission_proof: string | null }>(
+      'UPDATE cluster_nodes SET last_seen = now(), key_ids = $2, active_key_id = $3 WHERE node_id = $1 RETURNING app, public_key, signing_key, admission_proof',
+      [identity.nodeId, state.keyIds, state.active ?? null],
+    );
+    const row = updated.rows[0];
+    if (!row) await this.register(state);
+    else if (row.app !== identity.app || row.public_key !== identity.publicKeyPem || row.signing_key !== identity.signingKey || row.admission_proof !== (identity.proof ?? null)) {
+      this.options.logger.warn(
+        { node_id: identity.nodeId },
+        'keyring: this node’s cluster_nodes row was altered by someone else (keys or admission proof changed); registered it again',
+      );
+      await this.register(state);
+    }
     await db.query(`DELETE FROM cluster_nodes WHERE last_seen < now() - ($1::int * interval '1 millisecond')`, [this.expireMs]);
     await db.query('DELETE FROM keyring_envelopes WHERE expires_at < now()');
   }
 
   /** Records this member's keyring view (what `GET /keyring` shows under `members`). */
-  async report(state: { keyIds: string[]; active: string | undefined }): Promise<void> {
+  async report(state: ViewState): Promise<void> {
     await this.options.db.query('UPDATE cluster_nodes SET last_seen = now(), key_ids = $2, active_key_id = $3 WHERE node_id = $1', [
       this.options.identity.nodeId,
       state.keyIds,
@@ -95,7 +113,7 @@ export class Members {
 
   async live(): Promise<MemberRow[]> {
     const rows = await this.options.db.query<MemberRow & Record<string, unknown>>(
-      `SELECT node_id, app, hostname, public_key, admission_proof, key_ids, active_key_id, last_seen FROM cluster_nodes
+      `SELECT node_id, app, hostname, public_key, signing_key, admission_proof, key_ids, active_key_id, last_seen FROM cluster_nodes
        WHERE last_seen >= now() - ($1::int * interval '1 millisecond') ORDER BY started_at, node_id`,
       [this.expireMs],
     );
@@ -104,25 +122,47 @@ export class Members {
 
   /** Live members other than this one whose admission proof verifies. */
   async admittedPeers(): Promise<AdmittedPeer[]> {
-    return (await this.live()).filter((row) => row.node_id !== this.options.identity.nodeId).flatMap((row) => this.#admit(row) ?? []);
+    return (await this.live()).filter((row) => row.node_id !== this.options.identity.nodeId).flatMap((row) => this.#admitRow(row) ?? []);
   }
 
+  /** A peer known from a verified message, else from its row (checked against its proof). */
   async admittedPeer(nodeId: string): Promise<AdmittedPeer | undefined> {
+    const known = this.#known.get(nodeId);
+    if (known) return known;
     const row = (await this.options.db.query<MemberRow & Record<string, unknown>>('SELECT * FROM cluster_nodes WHERE node_id = $1', [nodeId])).rows[0];
-    return row ? this.#admit(row) : undefined;
+    return row ? this.#admitRow(row) : undefined;
   }
 
-  #admit(row: MemberRow): AdmittedPeer | undefined {
+  /**
+   * Remembers a sender the message guard verified (its claim carries an admission proof). With
+   * `rsaKey` (a request), the key must be the one the proof names.
+   */
+  learn(claim: IdentityClaim, rsaKey?: string): AdmittedPeer | undefined {
+    const signingKey = signingPublicKey(claim.sig_key);
+    if (!signingKey) return undefined;
+    const previous = this.#known.get(claim.node_id);
+    const publicKey = rsaKey !== undefined ? rsaKeyMatching(rsaKey, claim.rsa) : previous?.publicKey;
+    if (rsaKey !== undefined && !publicKey) return undefined;
+    const peer = { nodeId: claim.node_id, app: claim.app, signingKey, publicKey };
+    if (this.#known.size > 10_000) this.#known.clear();
+    this.#known.set(claim.node_id, peer);
+    return peer;
+  }
+
+  #admitRow(row: MemberRow): AdmittedPeer | undefined {
     const { secret } = this.options;
-    const publicKey = row.public_key ? parsePublicKey(row.public_key) : undefined;
-    if (secret && publicKey && isAdmitted(secret, row.node_id, row.public_key as string, row.admission_proof)) {
-      return { nodeId: row.node_id, app: row.app, publicKey };
+    const publicKey = row.public_key ? rsaPublicKey(row.public_key) : undefined;
+    const signingKey = row.signing_key ? signingPublicKey(row.signing_key) : undefined;
+    const claim = publicKey && row.signing_key ? { node_id: row.node_id, app: row.app, rsa: publicKeyFingerprint(publicKey), sig_key: row.signing_key, proof: row.admission_proof ?? '' } : undefined;
+    if (secret && claim && publicKey && signingKey && isAdmitted(secret, claim)) {
+      this.#refusedLogged.delete(row.node_id);
+      return { nodeId: row.node_id, app: row.app, signingKey, publicKey };
     }
     if (!this.#refusedLogged.has(row.node_id)) {
       this.#refusedLogged.add(row.node_id);
       this.options.logger.warn(
         { peer_node_id: row.node_id, peer_app: row.app, peer_hostname: row.hostname },
-        'refused keyring member: its admission proof does not verify (is keyring_cluster_secret the same on every node?)',
+        'refused keyring member: its admission proof does not verify (is keyring_cluster_secret the same on every node? was its row edited?)',
       );
     }
     return undefined;

@@ -1,25 +1,78 @@
+import { randomBytes } from 'node:crypto';
 import { channel } from '@keygate/bus';
+import { ed25519Sign } from '@keygate/crypto';
+import { claimOf, type IdentityClaim, type MemberIdentity } from './identity';
 
 /**
  * What keyring members say to each other over NOTIFY. Ids only: keys travel in envelopes stored
- * in `keyring_envelopes`, and the tables are the truth a member resyncs from.
+ * in `keyring_envelopes`, and the tables are the truth a member resyncs from. Every message is
+ * signed by its sender's Ed25519 identity and names that identity with its admission proof, so a
+ * receiver can refuse a forgery with one HMAC, before any database or RSA work.
  */
 export type KeyringMessage =
-  /** A member lacks keys (`*` = all) and asks admitted holders to send them. */
-  | { readonly type: 'request'; readonly from: string; readonly key_ids: string[] | '*' }
+  /** The sender lacks keys (`*` = all) and asks admitted holders to wrap them to `rsa_key` (base64 DER). */
+  | { readonly type: 'request'; readonly key_ids: string[] | '*'; readonly rsa_key: string }
   /** Envelopes are waiting for `to`. */
   | { readonly type: 'envelopes'; readonly to: string; readonly ids: string[] }
-  | { readonly type: 'activated'; readonly from: string; readonly key_id: string }
-  | { readonly type: 'removed'; readonly from: string; readonly key_id: string }
-  /** A member applied a change (for convergence reports and benchmarks). */
-  | { readonly type: 'applied'; readonly node_id: string; readonly active: string | null; readonly key_ids: string[] };
+  | { readonly type: 'activated'; readonly key_id: string }
+  | { readonly type: 'removed'; readonly key_id: string }
+  /** The sender applied a change (for convergence reports and benchmarks). */
+  | { readonly type: 'applied'; readonly active: string | null; readonly key_ids: string[] };
 
-const TYPES = new Set(['request', 'envelopes', 'activated', 'removed', 'applied']);
+/** The signed part: who, when, a nonce (replays are refused), and the message. */
+export interface SignedBody {
+  readonly v: 2;
+  readonly from: IdentityClaim;
+  /** Sender's clock, ms since the epoch. */
+  readonly ts: number;
+  readonly nonce: string;
+  readonly msg: KeyringMessage;
+}
 
-export const KEYRING_CHANNEL = channel<KeyringMessage>('keygate_keyring', (value) => {
-  const v = value as { type?: unknown } | null;
-  return v && typeof v.type === 'string' && TYPES.has(v.type) ? (value as KeyringMessage) : undefined;
+/** On the wire: `m` is the signed JSON text, `s` its Ed25519 signature. */
+export interface WireMessage {
+  readonly m: string;
+  readonly s: string;
+}
+
+export const KEYRING_CHANNEL = channel<WireMessage>('keygate_keyring', (value) => {
+  const v = value as Partial<WireMessage> | null;
+  return v && typeof v.m === 'string' && typeof v.s === 'string' ? (v as WireMessage) : undefined;
 });
 
-/** Envelope ids per NOTIFY, to stay far below the 8000-byte payload limit. */
+export function sealMessage(identity: MemberIdentity, msg: KeyringMessage, now = Date.now()): WireMessage {
+  const body: SignedBody = { v: 2, from: claimOf(identity), ts: now, nonce: randomBytes(12).toString('base64url'), msg };
+  const m = JSON.stringify(body);
+  return { m, s: ed25519Sign(identity.signingPrivateKey, m) };
+}
+
+const KEY_ID = /^[A-Za-z0-9_.~-]{1,64}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const ids = (v: unknown, pattern: RegExp) => Array.isArray(v) && v.length <= IDS_PER_MESSAGE && v.every((x) => typeof x === 'string' && pattern.test(x));
+
+/** The message's shape, checked field by field: anything else is not a message. */
+export function validMessage(v: unknown): v is KeyringMessage {
+  const m = v as Record<string, unknown> | null;
+  if (!m || typeof m !== 'object') return false;
+  switch (m.type) {
+    case 'request':
+      return (m.key_ids === '*' || ids(m.key_ids, KEY_ID)) && typeof m.rsa_key === 'string' && m.rsa_key.length < 2048;
+    case 'envelopes':
+      return typeof m.to === 'string' && UUID.test(m.to) && ids(m.ids, UUID);
+    case 'activated':
+    case 'removed':
+      return typeof m.key_id === 'string' && KEY_ID.test(m.key_id);
+    case 'applied':
+      return (m.active === null || (typeof m.active === 'string' && KEY_ID.test(m.active))) && Array.isArray(m.key_ids);
+    default:
+      return false;
+  }
+}
+
+export function validClaim(v: unknown): v is IdentityClaim {
+  const c = v as Record<string, unknown> | null;
+  return !!c && ['node_id', 'app', 'rsa', 'sig_key', 'proof'].every((k) => typeof c[k] === 'string' && (c[k] as string).length <= 128);
+}
+
+/** Key and envelope ids per NOTIFY, to stay far below the 8000-byte payload limit. */
 export const IDS_PER_MESSAGE = 100;

@@ -19,6 +19,7 @@ export interface StateSyncOptions {
 }
 
 const TABLES = new Set<string>(TABLE_NAMES);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Keeps the proxy's state current. At start and after every bus (re)connect it reads everything
@@ -79,7 +80,7 @@ export class StateSync {
   }
 
   #onChange(change: EntityChange): void {
-    if (!this.#started || !TABLES.has(change.entity)) return;
+    if (!this.#started || !TABLES.has(change.entity) || !UUID.test(change.id)) return;
     this.#pending.set(`${change.entity}:${change.id}`, change);
     void this.#scheduleFlush();
   }
@@ -125,20 +126,20 @@ export class StateSync {
     this.#pending.clear();
     const changes: Change[] = [];
     const byTable = new Map<TableName, string[]>();
-    for (const change of batch) {
-      const table = change.entity as TableName;
-      if (change.op === 'delete') changes.push({ op: 'delete', table, id: change.id } as Change);
-      else byTable.set(table, [...(byTable.get(table) ?? []), change.id]);
-    }
+    // The event names a row, nothing more (anyone who can connect can NOTIFY): whatever its
+    // `op` says, the row is read again, and only a row that is really gone is deleted here.
+    for (const change of batch) byTable.set(change.entity as TableName, [...(byTable.get(change.entity as TableName) ?? []), change.id]);
     // Parents before children, so a route never arrives before its service in one delta.
     for (const table of TABLE_NAMES) {
       const ids = byTable.get(table);
       if (!ids) continue;
       for (const [id, loaded] of await this.options.loader.loadMany(table, ids)) {
         // Gone, or unreadable now: what was held for it must not keep working.
-        changes.push(loaded.found ? ({ op: 'put', table, value: loaded.value } as Change) : ({ op: 'delete', table, id } as Change));
+        if (loaded.found) changes.push({ op: 'put', table, value: loaded.value } as Change);
+        else if (this.state.tables[table].has(id)) changes.push({ op: 'delete', table, id } as Change);
       }
     }
+    if (changes.length === 0) return;
     const version = this.state.version + 1;
     this.state.apply(changes, version);
     this.lastChange = new Date();
