@@ -113,11 +113,13 @@ export class ClusterKeyring {
     const generation = await this.store.locked(async (tx) => {
       const g = await this.store.activate(tx, key);
       await this.onActivation(tx, id, reason);
+      // Inside the transaction: every member hears of it the moment it commits.
+      await this.peers.activated(id, tx);
       return g;
     });
     this.keyring.activate(id, generation);
     this.#saveBlob();
-    await this.#tellPeers((p) => p.activated(id));
+    await this.#tellPeers((p) => p.applied());
   }
 
   /**

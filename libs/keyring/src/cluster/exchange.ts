@@ -1,6 +1,6 @@
 import type { Bus } from '@keygate/bus';
 import type { DataKey, Secret } from '@keygate/crypto';
-import type { Database } from '@keygate/db';
+import type { Database, Queryable } from '@keygate/db';
 import type { Logger } from '@keygate/logging';
 import type { Keyring } from '../keyring';
 import { verifiedMeta, verifyMeta } from '../meta';
@@ -49,7 +49,12 @@ export class KeyringExchange implements KeyringPeers {
   #reported = '';
 
   constructor(private readonly options: ExchangeOptions) {
-    this.guard = new MessageGuard({ secret: options.secret, selfId: options.identity.nodeId, logger: options.logger });
+    this.guard = new MessageGuard({
+      secret: options.secret,
+      selfId: options.identity.nodeId,
+      logger: options.logger,
+      relevant: (msg) => msg.type !== 'applied' && (msg.type !== 'envelopes' || msg.to === options.identity.nodeId),
+    });
   }
 
   get lastSync(): Date | undefined {
@@ -119,8 +124,14 @@ export class KeyringExchange implements KeyringPeers {
     for (const peer of await this.options.members.admittedPeers()) await this.#send(peer, keys);
   }
 
-  async activated(id: string): Promise<void> {
-    await this.#publish({ type: 'activated', key_id: id });
+  /** With the activation's transaction, members hear of it the moment it commits. */
+  async activated(id: string, tx?: Queryable): Promise<void> {
+    await this.#publish({ type: 'activated', key_id: id }, tx);
+    if (!tx) await this.#reportApplied();
+  }
+
+  /** After the change this node made committed and applied here. */
+  async applied(): Promise<void> {
     await this.#reportApplied();
   }
 
@@ -129,9 +140,9 @@ export class KeyringExchange implements KeyringPeers {
     await this.#reportApplied();
   }
 
-  async #publish(msg: KeyringMessage): Promise<void> {
+  async #publish(msg: KeyringMessage, tx?: Queryable): Promise<void> {
     if (!this.options.identity.proof) return;
-    await this.options.bus.publish(KEYRING_CHANNEL, sealMessage(this.options.identity, msg));
+    await this.options.bus.publish(KEYRING_CHANNEL, sealMessage(this.options.identity, msg), tx);
   }
 
   /** Only verified messages get here; each is a hint checked against the tables. */

@@ -8,6 +8,11 @@ export interface GuardOptions {
   readonly secret: Secret<string> | undefined;
   readonly selfId: string;
   readonly logger: Logger;
+  /**
+   * Whether this node acts on a message at all (e.g. envelopes for another member, reports):
+   * those are dropped unverified, so checking them costs nothing either.
+   */
+  readonly relevant?: (msg: KeyringMessage) => boolean;
   /** How far a message's timestamp may be from this node's clock. Default 60 s. */
   readonly windowMs?: number;
   /** Messages one sender may send in a burst, and per second after it. */
@@ -55,7 +60,7 @@ export class MessageGuard {
       return this.#refuse('malformed');
     }
     if (!body || body.v !== 2 || !validClaim(body.from) || !validMessage(body.msg) || typeof body.nonce !== 'string' || typeof body.ts !== 'number') return this.#refuse('malformed');
-    if (body.from.node_id === this.options.selfId) return undefined;
+    if (body.from.node_id === this.options.selfId || this.options.relevant?.(body.msg) === false) return undefined;
     if (Math.abs(now - body.ts) > this.windowMs) return this.#refuse('stale', body.from);
     const { secret } = this.options;
     if (!secret || !isAdmitted(secret, body.from)) return this.#refuse('not admitted', body.from);

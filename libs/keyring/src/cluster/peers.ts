@@ -1,4 +1,5 @@
 import type { DataKey } from '@keygate/crypto';
+import type { Queryable } from '@keygate/db';
 
 /**
  * How a node's keyring tells the rest of the cluster about a change it made. The single-node
@@ -7,7 +8,10 @@ import type { DataKey } from '@keygate/crypto';
 export interface KeyringPeers {
   /** New keys (generated, imported, recovered) for every admitted member. */
   distribute(keys: readonly DataKey[]): Promise<void>;
-  activated(id: string): Promise<void>;
+  /** Announces an activation; with `tx`, inside it (heard when it commits). */
+  activated(id: string, tx?: Queryable): Promise<void>;
+  /** This node applied a change it made (reports its view). */
+  applied(): Promise<void>;
   removed(id: string): Promise<void>;
   /** Asks peers for a key this node lacks; resolves with it, or undefined after the fetch timeout. */
   fetchMissing(id: string): Promise<DataKey | undefined>;
@@ -16,6 +20,7 @@ export interface KeyringPeers {
 export const noPeers: KeyringPeers = {
   distribute: async () => undefined,
   activated: async () => undefined,
+  applied: async () => undefined,
   removed: async () => undefined,
   fetchMissing: async () => undefined,
 };
