@@ -12,6 +12,9 @@ import type { AdmittedPeer, Members } from './members';
 import { IDS_PER_MESSAGE, KEYRING_CHANNEL, sealMessage, type KeyringMessage } from './messages';
 import type { KeyringPeers } from './peers';
 
+/** How long a key sent to a member is not sent to it again on request. */
+const ANSWER_AGAIN_MS = 5_000;
+
 export interface ExchangeOptions {
   readonly db: Database;
   readonly bus: Bus;
@@ -43,6 +46,8 @@ export class KeyringExchange implements KeyringPeers {
   /** Envelopes already opened: a copy put back in the table is not opened twice. */
   readonly #opened = new Map<string, number>();
   readonly #unverifiedLogged = new Set<string>();
+  /** `member:key` -> when this node last wrapped that key for that member. */
+  readonly #answered = new Map<string, number>();
   #lastSync: Date | undefined;
   #timer: NodeJS.Timeout | undefined;
   #consuming: Promise<void> = Promise.resolve();
@@ -183,10 +188,16 @@ export class KeyringExchange implements KeyringPeers {
     await this.#reportApplied();
   }
 
-  /** A holder answers an admitted requester, only with keys it holds. */
+  /**
+   * A holder answers an admitted requester, only with keys it holds, and each key to the same
+   * member at most once per `ANSWER_AGAIN_MS` (a member asks again only if it never got it).
+   */
   async #answer(peer: AdmittedPeer, keyIds: string[] | '*'): Promise<void> {
     const { keyring } = this.options;
-    const keys = keyIds === '*' ? keyring.all() : keyIds.flatMap((id) => keyring.get(id) ?? []);
+    const now = Date.now();
+    for (const [sent, at] of this.#answered) if (now - at > ANSWER_AGAIN_MS) this.#answered.delete(sent);
+    const keys = (keyIds === '*' ? keyring.all() : keyIds.flatMap((id) => keyring.get(id) ?? [])).filter((key) => !this.#answered.has(`${peer.nodeId}:${key.id}`));
+    for (const key of keys) this.#answered.set(`${peer.nodeId}:${key.id}`, now);
     if (keys.length > 0) await this.#send(peer, keys);
   }
 
