@@ -224,15 +224,18 @@ export class KeyringExchange implements KeyringPeers {
 
   async #consumeNow(): Promise<void> {
     const { db, identity, keyring, members, logger, store } = this.options;
-    const rows = (await db.query<Envelope & Record<string, unknown>>('SELECT * FROM keyring_envelopes WHERE recipient_node_id = $1', [identity.nodeId])).rows;
+    // Bounded: rows a database writer piles up are worked through a batch per resync.
+    const rows = (await db.query<Envelope & Record<string, unknown>>('SELECT * FROM keyring_envelopes WHERE recipient_node_id = $1 ORDER BY created_at LIMIT 200', [identity.nodeId])).rows;
     if (rows.length === 0) return;
     const meta = new Map((await store.rows(db, rows.map((r) => r.key_id))).map((m) => [m.id, m]));
     const now = Date.now();
     for (const [id, expiry] of this.#opened) if (expiry < now) this.#opened.delete(id);
+    const senders = new Map<string, AdmittedPeer | undefined>();
     for (const row of rows) {
       try {
         if (this.#opened.has(row.id)) throw new Error('this envelope was opened before (a replayed copy)');
-        const sender = await members.admittedPeer(row.sender_node_id);
+        if (!senders.has(row.sender_node_id)) senders.set(row.sender_node_id, await members.admittedPeer(row.sender_node_id));
+        const sender = senders.get(row.sender_node_id);
         if (!sender) throw new Error('the sender is not an admitted member');
         const key = openEnvelope(row, identity, sender, now);
         this.#opened.set(row.id, new Date(row.expires_at).getTime());
