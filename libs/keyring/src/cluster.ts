@@ -1,9 +1,10 @@
 import { renameSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
-import { newDataKey, newKeyId, parsePrivateKeyPem, publicKeyFingerprint, RsaKeyError, Secret, type DataKey } from '@keygate/crypto';
+import { keyOrigin, newDataKey, newKeyId, parsePrivateKeyPem, publicKeyFingerprint, RsaKeyError, Secret, type DataKey } from '@keygate/crypto';
 import type { Queryable } from '@keygate/db';
 import type { Logger } from '@keygate/logging';
 import { exportKeyring, importKeyring } from './blob';
-import { activeKeyRemoval, badParam, keyInUse, settingMissing, unknownKey } from './errors';
+import { assertNoConflict, originParam, sameMaterial } from './conflicts';
+import { activeKeyRemoval, badParam, keyConflict, keyInUse, settingMissing, unknownKey } from './errors';
 import type { Keyring } from './keyring';
 import { openRecovery, sealForRecovery } from './recovery';
 import type { KeyringSettings } from './settings';
@@ -140,6 +141,7 @@ export class ClusterKeyring {
     if (!this.settings.privateKey) throw settingMissing('keyring_private_key', 'the export is decrypted with it');
     const contents = importKeyring(data, this.settings.privateKey);
     await this.store.locked(async (tx) => {
+      assertNoConflict(this.keyring, await this.store.knownIds(tx), contents.keys);
       for (const key of contents.keys) await this.#persist(tx, key);
       if (contents.active && contents.keys.some((k) => k.id === contents.active) && (await this.store.activeId()) !== contents.active) {
         await this.store.activate(tx, contents.active);
@@ -155,13 +157,17 @@ export class ClusterKeyring {
     return { ids: this.keyring.ids(), ...(this.keyring.activeId ? { active: this.keyring.activeId } : {}) };
   }
 
-  async importRaw(id: unknown, data: unknown): Promise<void> {
+  /** `origin`: `kong` for a key taken from a Kong database (its `$ke$1$` values are read under it). */
+  async importRaw(id: unknown, data: unknown, origin?: unknown): Promise<void> {
     if (typeof id !== 'string' || id === '' || typeof data !== 'string' || data === '') throw badParam("missing 'id' or 'data' params");
     if (!KEY_ID.test(id)) throw badParam('id must be 1 to 64 characters of [A-Za-z0-9_.~]');
     const raw = Buffer.from(data, 'base64');
     if (raw.length !== 32 || raw.toString('base64').replace(/=+$/, '') !== data.replace(/=+$/, '')) throw badParam('key must be 32 bytes');
-    const key = { id, key: new Secret(raw) };
-    await this.store.locked((tx) => this.#persist(tx, key));
+    const key: DataKey = { id, key: new Secret(raw), origin: originParam(origin) };
+    await this.store.locked(async (tx) => {
+      assertNoConflict(this.keyring, await this.store.knownIds(tx), [key]);
+      await this.#persist(tx, key);
+    });
     this.keyring.add(key);
     this.#saveBlob();
     await this.#tellPeers((p) => p.distribute([key]));
@@ -182,9 +188,16 @@ export class ClusterKeyring {
     const fingerprint = publicKeyFingerprint(privateKey);
     const recovered: string[] = [];
     const notRecovered: string[] = [];
+    const origins = await this.store.origins();
     for (const row of await this.store.recoveryRows()) {
       try {
-        this.keyring.add({ id: row.id, key: new Secret(openRecovery(row.key_encrypted, privateKey)) });
+        // Origin from keyring_meta; a key without a row there (deleted) reads no $ke$1$ values.
+        const key: DataKey = { id: row.id, key: new Secret(openRecovery(row.key_encrypted, privateKey)), origin: origins.get(row.id) ?? 'keygate' };
+        // A key held here is never replaced (nor its origin): a different key in keyring_keys is
+        // a row someone wrote (anyone can encrypt to the recovery public key), not a recovery.
+        const held = this.keyring.get(key.id);
+        if (held && !sameMaterial(held, key)) throw keyConflict(key.id, 'with different material than its keyring_keys row; the key held here is kept');
+        if (!held) this.keyring.add(key);
         recovered.push(row.id);
       } catch (err) {
         notRecovered.push(row.id);
@@ -210,7 +223,7 @@ export class ClusterKeyring {
   }
 
   async #persist(tx: Queryable, key: DataKey): Promise<void> {
-    await this.store.addMeta(tx, key.id);
+    await this.store.addMetaWithOrigin(tx, key.id, keyOrigin(key));
     const recovery = this.settings.recoveryPublicKey;
     if (recovery) await this.store.saveRecovery(tx, key.id, publicKeyFingerprint(recovery), sealForRecovery(key.key.reveal(), recovery));
   }

@@ -1,3 +1,4 @@
+import type { KeyOrigin } from '@keygate/crypto';
 import type { Database, Queryable } from '@keygate/db';
 
 export interface KeyMeta {
@@ -58,6 +59,26 @@ export class KeyringStore {
        ON CONFLICT (id) DO UPDATE SET recovery_key_id = EXCLUDED.recovery_key_id, key_encrypted = EXCLUDED.key_encrypted, updated_at = now()`,
       [id, recoveryKeyId, sealed],
     );
+  }
+
+  /**
+   * Registers a key with its origin (`keyring_meta.origin`). Callers have already refused ids
+   * held with other material, so a conflict here is the same key: its origin is re-asserted.
+   */
+  async addMetaWithOrigin(tx: Queryable, id: string, origin: KeyOrigin): Promise<void> {
+    await tx.query("INSERT INTO keyring_meta (id, state, origin) VALUES ($1, 'alive', $2) ON CONFLICT (id) DO UPDATE SET origin = EXCLUDED.origin", [id, origin]);
+  }
+
+  /** Ids the cluster knows (`keyring_meta` or `keyring_keys`), read inside the keyring lock. */
+  async knownIds(tx: Queryable): Promise<Set<string>> {
+    const { rows } = await tx.query<{ id: string }>('SELECT id FROM keyring_meta UNION SELECT id FROM keyring_keys');
+    return new Set(rows.map((r) => r.id));
+  }
+
+  /** Each key's origin as `keyring_meta` records it (recovery restores it from here). */
+  async origins(): Promise<Map<string, KeyOrigin>> {
+    const { rows } = await this.db.query<{ id: string; origin: KeyOrigin }>('SELECT id, origin FROM keyring_meta');
+    return new Map(rows.map((r) => [r.id, r.origin]));
   }
 
   async recoveryRows(): Promise<RecoveryRow[]> {
