@@ -10,8 +10,6 @@ export interface SkippedRow {
   readonly table: TableName;
   readonly id: string;
   readonly key_id: string | null;
-  /** The encrypted field that could not be read, when known. */
-  readonly field: string | null;
   readonly code: string;
 }
 
@@ -136,8 +134,8 @@ export class StateLoader {
     const encrypted = encryptedPaths(def, stored).map((p) => getPath(stored, p)).find((v): v is string => typeof v === 'string' && fieldKeyId(v) !== undefined);
     const keyId = (err as { keyId?: string }).keyId ?? (encrypted ? (fieldKeyId(encrypted) ?? null) : null);
     const code = (err as { code?: unknown }).code;
+    const skipped: SkippedRow = { table, id: stored.id, key_id: keyId, code: typeof code === 'string' ? code : 'UNREADABLE' };
     const field = (err as { field?: unknown }).field;
-    const skipped: SkippedRow = { table, id: stored.id, key_id: keyId, field: typeof field === 'string' ? field : null, code: typeof code === 'string' ? code : 'UNREADABLE' };
     this.skipped.set(`${table}:${stored.id}`, skipped);
     const once = `${table}:${stored.id}:${keyId}:${skipped.code}`;
     if (this.#logged.has(once)) return skipped;
@@ -150,7 +148,7 @@ export class StateLoader {
     this.#logged.add(once);
     const refused = REFUSED.has(skipped.code);
     this.options.logger[refused ? 'warn' : 'error'](
-      { table, row_id: stored.id, field: skipped.field, key_id: keyId, code: skipped.code, reason: (err as Error).message },
+      { table, row_id: stored.id, field: typeof field === 'string' ? field : null, key_id: keyId, code: skipped.code, reason: (err as Error).message },
       refused
         ? 'proxy: skipped a row whose encrypted field holds a format refused in place of $ke$2$ (forged, or an unfinished migration); other rows are served'
         : 'proxy: skipped a row whose encrypted field cannot be read; other rows are served',
