@@ -49,7 +49,7 @@ describe('encrypted fields', () => {
   });
 
   it("reads Kong's $ke$1$ value with Kong's imported key (the seed's real vector)", async () => {
-    await api.post('/keyring/import/raw', { form: { id: '8zgITLQh', data: 't6NWgbj3g9cbNVC3/D6oZ2Md1Br5gWtRrqb1T2FZy44=' } });
+    await api.post('/keyring/import/raw', { form: { id: '8zgITLQh', data: 't6NWgbj3g9cbNVC3/D6oZ2Md1Br5gWtRrqb1T2FZy44=', origin: 'kong' } });
     const consumer = (await api.post<{ id: string }>('/consumers', { form: { username: 'kong-bob' } })).json;
     const id = 'fc46ce48-c1d6-4078-9f51-5a777350a8a2';
     await database.get().query(

@@ -77,7 +77,8 @@ describe('keyring re-encryption jobs', () => {
     keyA = { id: a.id, key: new Secret(Buffer.from(a.key, 'base64')) };
     await api.post('/keyring/activate', { form: { key: a.id } });
     await seed(1000, keyA, 'seed');
-    // Kong's format, plaintext from before the keyring, and one tampered value.
+    // Kong's format under a key Keygate generated (a downgrade forgery), plaintext from before the
+    // keyring (accepted: the broker runs with keyring_accept_plaintext), and one tampered value.
     const kong = await seed(1, keyA, 'kong');
     await database.get().query("UPDATE basicauth_credentials SET password = replace(password, '$ke$2$', '$ke$1$') WHERE id = $1", [kong[0]]);
     const plain = await seed(1, keyA, 'plain');
@@ -98,20 +99,27 @@ describe('keyring re-encryption jobs', () => {
     expect(refused.json.rows).toEqual({ basicauth_credentials: 1002 });
     expect(refused.json.message).toContain('POST /keyring/reencrypt');
 
-    await start('keyring-broker');
+    const broker = await start('keyring-broker', { KONG_KEYRING_ACCEPT_PLAINTEXT: 'on' });
     const done = await until(api, (r) => r.state === 'done', 'run finished');
-    expect(done.tables.basicauth_credentials).toMatchObject({ rewritten: 1002, failed: 1, remaining: 0 });
-    expect(done.errors).toEqual([expect.objectContaining({ table: 'basicauth_credentials', id: tampered, key_id: a.id })]);
-    expect(await rowsUnder(a.id)).toBe(1); // only the tampered row, untouched
-    expect(await rowsUnder(b.id)).toBe(1002);
-    expect((await database.get().query<{ password: string }>('SELECT password FROM basicauth_credentials WHERE id = $1', [kong[0]]))[0]!.password).toMatch(/^\$ke\$2\$-/);
+    expect(done.tables.basicauth_credentials).toMatchObject({ rewritten: 1001, failed: 2, remaining: 0 });
+    expect(done.errors).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ table: 'basicauth_credentials', id: tampered, key_id: a.id }),
+        expect.objectContaining({ table: 'basicauth_credentials', id: kong[0], field: 'password', key_id: a.id, reason: expect.stringContaining('not imported from Kong') }),
+      ]),
+    );
+    expect(await rowsUnder(a.id)).toBe(2); // the tampered and the forged row, untouched
+    expect(await rowsUnder(b.id)).toBe(1001);
+    expect((await database.get().query<{ password: string }>('SELECT password FROM basicauth_credentials WHERE id = $1', [kong[0]]))[0]!.password).toMatch(/^\$ke\$1\$-/);
+    // The accepted plaintext is upgraded and its row id logged (never the value).
+    await broker.waitForLine((l) => l.includes('re-encryption upgraded') && l.includes('"from":"plaintext"') && l.includes(plain[0]!));
     const read = await api.get<{ password: string }>(`/basic-auths/${plain[0]}`);
     expect(read.json.password).toBe('da61c0083b6d19ef3db2490d0da96a71572da0fa');
     const view = (await api.get<{ usage: Record<string, Record<string, number>> }>('/keyring')).json;
-    expect(view.usage[b.id]).toEqual({ basicauth_credentials: 1002 });
-    expect(view.usage[a.id]).toEqual({ basicauth_credentials: 1 });
+    expect(view.usage[b.id]).toEqual({ basicauth_credentials: 1001 });
+    expect(view.usage[a.id]).toEqual({ basicauth_credentials: 2 });
 
-    await database.get().query('DELETE FROM basicauth_credentials WHERE id = $1', [tampered]);
+    await database.get().query('DELETE FROM basicauth_credentials WHERE id = ANY($1::uuid[])', [[tampered, kong[0]]]);
     expect((await api.post('/keyring/remove', { form: { key: a.id } })).status).toBe(204);
   });
 
@@ -119,7 +127,7 @@ describe('keyring re-encryption jobs', () => {
     const started = await api.post<RunView>('/keyring/reencrypt');
     expect(started.status).toBe(202);
     const done = await until(api, (r) => r.id === started.json.id && r.state === 'done', 'second run');
-    expect(done.tables.basicauth_credentials).toMatchObject({ rewritten: 0, skipped: 1002 });
+    expect(done.tables.basicauth_credentials).toMatchObject({ rewritten: 0, skipped: 1001 });
   });
 
   it('resumes from its checkpoint after the worker is killed, losing nothing', async () => {
@@ -130,7 +138,7 @@ describe('keyring re-encryption jobs', () => {
     await api.post('/keyring/activate', { form: { key: d.id } });
     // Every table's total is known from the start, so progress is meaningful at once.
     const started = await until(api, (r) => r.target_key_id === d.id && r.state === 'running', 'run started');
-    expect(started.tables.basicauth_credentials?.total).toBe(9002);
+    expect(started.tables.basicauth_credentials?.total).toBe(9001);
     await until(api, (r) => r.target_key_id === d.id && r.state === 'running' && r.scanned > 400, 'run in progress');
     broker.signal('SIGKILL');
     await broker.exited;
@@ -138,8 +146,8 @@ describe('keyring re-encryption jobs', () => {
     expect(halfway.state).toBe('running');
     await start('keyring-broker');
     const done = await until(api, (r) => r.target_key_id === d.id && r.state === 'done', 'resumed run');
-    expect(done.scanned).toBeGreaterThanOrEqual(9002);
-    expect(await rowsUnder(d.id)).toBe(9002);
+    expect(done.scanned).toBeGreaterThanOrEqual(9001);
+    expect(await rowsUnder(d.id)).toBe(9001);
     const sample = (await database.get().query<{ id: string }>('SELECT id FROM basicauth_credentials ORDER BY random() LIMIT 5'));
     for (const row of sample) expect((await api.get(`/basic-auths/${row.id}`)).status).toBe(200);
   });
@@ -153,7 +161,7 @@ describe('keyring re-encryption jobs', () => {
     expect(done.state).toBe('done');
     const first = (await database.get().query<{ state: string }>('SELECT state FROM keyring_reencrypt_runs WHERE target_key_id = $1', [e.id]))[0]!;
     expect(['superseded', 'done']).toContain(first.state);
-    expect(await rowsUnder(f.id)).toBe(9002);
+    expect(await rowsUnder(f.id)).toBe(9001);
   });
 
   it('enqueues a job requested while Redis was unreachable once it is back, and survives a database cut mid-run', async () => {
@@ -177,7 +185,7 @@ describe('keyring re-encryption jobs', () => {
       await pgProxy.restore();
       const done = await until(api, (r) => r.target_key_id === g.id && r.state === 'done', 'run finished after the database came back', 90_000);
       expect(done.scanned).toBeGreaterThan(0);
-      expect(await rowsUnder(g.id)).toBe(9002);
+      expect(await rowsUnder(g.id)).toBe(9001);
     } finally {
       await broker.stop();
       await redisProxy.stop();
@@ -206,7 +214,7 @@ describe('keyring re-encryption jobs', () => {
       await holder.query('SELECT pg_advisory_unlock(7263548114)');
       const done = await until(api, (r) => r.target_key_id === h.id && r.state === 'done', 'run resumed after its job was lost', 90_000);
       expect(done.state).toBe('done');
-      expect(await rowsUnder(h.id)).toBe(9002);
+      expect(await rowsUnder(h.id)).toBe(9001);
     } finally {
       redis.disconnect();
       await holder.end();

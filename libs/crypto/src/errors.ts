@@ -28,3 +28,27 @@ export class KeyNotAvailableError extends CryptoError {
 export class RsaKeyError extends CryptoError {
   override readonly code = 'RSA_KEY_INVALID';
 }
+
+/**
+ * A `$ke$1$` value (Kong's AES-GCM without tag, i.e. unauthenticated CTR) under a key that was not
+ * imported from Kong: Keygate never writes that format, so it can only be a forgery made from the
+ * shared keystream of a `$ke$2$` value. Refused instead of read.
+ */
+export class LegacyFormatRefusedError extends CryptoError {
+  override readonly code = 'LEGACY_FORMAT_REFUSED';
+  constructor(readonly keyId: string) {
+    super(`a $ke$1$ value names key ${keyId}, which was not imported from Kong; refused (Keygate writes only $ke$2$)`);
+  }
+}
+
+/**
+ * Plaintext in an encrypted field while the keyring is on: anyone with table write access could
+ * have put it there, so it is refused unless `keyring_accept_plaintext` is on (a migration).
+ */
+export class PlaintextRefusedError extends CryptoError {
+  override readonly code = 'PLAINTEXT_REFUSED';
+  readonly keyId = undefined;
+  constructor() {
+    super('an encrypted field holds plaintext; refused (set keyring_accept_plaintext = on only while migrating a database written without the keyring)');
+  }
+}

@@ -1,9 +1,9 @@
 import { decryptField, encryptField, fieldFormat, fieldKeyId, type DataKey } from './field-cipher';
-import { FieldIntegrityError, KeyNotAvailableError } from './errors';
+import { FieldIntegrityError, KeyNotAvailableError, LegacyFormatRefusedError, PlaintextRefusedError } from './errors';
 import { newDataKey, newKeyId } from './random';
 import { Secret } from './secret';
 
-const KONG_KEY: DataKey = { id: '8zgITLQh', key: new Secret(Buffer.from('t6NWgbj3g9cbNVC3/D6oZ2Md1Br5gWtRrqb1T2FZy44=', 'base64')) };
+const KONG_KEY: DataKey = { id: '8zgITLQh', key: new Secret(Buffer.from('t6NWgbj3g9cbNVC3/D6oZ2Md1Br5gWtRrqb1T2FZy44=', 'base64')), origin: 'kong' };
 const KONG_VALUE =
   '$ke$1$-8zgITLQh-b8d28531252241e6b95907e4-0768a9a4baaa2c777d9406d4e3098d813be55ae82c4c849182b06b9c5954704c6290c9e677bcd693';
 const context = { table: 'basicauth_credentials', field: 'password', id: 'fc46ce48-c1d6-4078-9f51-5a777350a8a2' };
@@ -12,9 +12,20 @@ const key: DataKey = { id: newKeyId(), key: new Secret(newDataKey()) };
 const keys = (...list: DataKey[]) => (id: string) => list.find((k) => k.id === id);
 
 describe('field cipher', () => {
-  it("reads Kong's $ke$1$ value from its keyring docs (real vector), reported as unauthenticated", () => {
+  it("reads Kong's $ke$1$ value from its keyring docs (real vector) under a key imported from Kong, reported as unauthenticated", () => {
     const out = decryptField(KONG_VALUE, keys(KONG_KEY), context);
     expect(out).toEqual({ plaintext: 'cc7274e94e41f3e00c238ff8712d1a83693f2a89', format: 'kong-v1', keyId: '8zgITLQh', authenticated: false });
+  });
+
+  it('refuses a $ke$1$ value under a key Keygate generated (a forgery from the shared GCM keystream)', () => {
+    const ours: DataKey = { id: KONG_KEY.id, key: KONG_KEY.key };
+    expect(() => decryptField(KONG_VALUE, keys(ours), context)).toThrow(LegacyFormatRefusedError);
+    expect(() => decryptField(KONG_VALUE, keys({ ...ours, origin: 'keygate' }), context)).toThrow(expect.objectContaining({ code: 'LEGACY_FORMAT_REFUSED', keyId: '8zgITLQh' }));
+    // The forgery itself: $ke$2$ minus its tag, relabelled, decrypts to the same plaintext under CTR.
+    const genuine = encryptField('known-plaintext', key, context);
+    const forged = genuine.replace('$ke$2$', '$ke$1$').slice(0, -32);
+    expect(decryptField(forged, keys({ ...key, origin: 'kong' }), context).plaintext).toBe('known-plaintext');
+    expect(() => decryptField(forged, keys(key), context)).toThrow(LegacyFormatRefusedError);
   });
 
   it('writes $ke$2$ with the key id, a 24-hex nonce and ciphertext followed by the 16-byte tag', () => {
@@ -64,8 +75,10 @@ describe('field cipher', () => {
     expect((err as Error).message).toBe(`encryption key ${key.id} is not available on this node`);
   });
 
-  it('passes plaintext (written before the keyring was enabled) through', () => {
-    expect(decryptField('plain', keys(), context)).toEqual({ plaintext: 'plain', format: 'plaintext', keyId: undefined, authenticated: false });
+  it('refuses plaintext in an encrypted field unless the migration policy accepts it', () => {
+    expect(() => decryptField('plain', keys(), context)).toThrow(PlaintextRefusedError);
+    expect(() => decryptField('plain', keys(), context, { acceptPlaintext: false })).toThrow(expect.objectContaining({ code: 'PLAINTEXT_REFUSED' }));
+    expect(decryptField('plain', keys(), context, { acceptPlaintext: true })).toEqual({ plaintext: 'plain', format: 'plaintext', keyId: undefined, authenticated: false });
   });
 
   it('makes key ids of 8 [A-Za-z0-9] characters', () => {

@@ -1,15 +1,18 @@
 export { Secret, REDACTED, revealIfSecret } from './secret';
-export { CryptoError, FieldIntegrityError, KeyNotAvailableError, RsaKeyError } from './errors';
+export { CryptoError, FieldIntegrityError, KeyNotAvailableError, LegacyFormatRefusedError, PlaintextRefusedError, RsaKeyError } from './errors';
 export {
   encryptField,
   decryptField,
   fieldFormat,
   fieldKeyId,
+  keyOrigin,
   MARKER_V1,
   MARKER_V2,
   NonceSource,
   type DataKey,
   type DecryptedField,
+  type DecryptPolicy,
+  type KeyOrigin,
   type FieldContext,
   type FieldFormat,
 } from './field-cipher';

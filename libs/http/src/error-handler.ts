@@ -24,6 +24,10 @@ const CODE_STATUS: Record<string, { status: number; expose: boolean }> = {
   KEYRING_VAULT: { status: 502, expose: true },
   KEY_NOT_AVAILABLE: { status: 503, expose: true },
   FIELD_INTEGRITY: { status: 500, expose: false },
+  // A weaker format where $ke$2$ belongs (forged, or an unfinished migration): like tampering.
+  LEGACY_FORMAT_REFUSED: { status: 500, expose: false },
+  PLAINTEXT_REFUSED: { status: 500, expose: false },
+  KEYRING_KEY_CONFLICT: { status: 409, expose: true },
 };
 
 const KEY_HINT = 'recover it (POST /keyring/recover) or import it (POST /keyring/import)';

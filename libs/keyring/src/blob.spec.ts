@@ -29,6 +29,12 @@ describe('keyring export blob', () => {
     expect(out.keys.map((k) => [k.id, k.key.reveal().toString('hex')])).toEqual(keys.map((k) => [k.id, k.key.reveal().toString('hex')]));
   });
 
+  it("carries each key's origin, so a key imported from Kong stays one (and ours never become one)", () => {
+    const mixed = [keys[0]!, { ...keys[1]!, origin: 'kong' as const }];
+    const out = importKeyring(exportKeyring(mixed, 'AAAAAAAA', publicKey), privateKey);
+    expect(out.keys.map((k) => [k.id, k.origin])).toEqual([['AAAAAAAA', 'keygate'], ['BBBBBBBB', 'kong']]);
+  });
+
   it('refuses a changed blob (authenticated), and one for another key pair', () => {
     const blob = JSON.parse(Buffer.from(exportKeyring(keys, 'AAAAAAAA', publicKey), 'base64').toString()) as { d: string };
     const d = Buffer.from(blob.d, 'base64');
@@ -44,6 +50,7 @@ describe('keyring export blob', () => {
     const out = importKeyring(kongBlob({ keys: { '8zgITLQh': material.toString('base64') }, active: '8zgITLQh' }), privateKey);
     expect(out).toMatchObject({ format: 'kong', active: '8zgITLQh' });
     expect(out.keys[0]?.key.reveal()).toEqual(material);
+    expect(out.keys[0]?.origin).toBe('kong');
   });
 });
 

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes, type KeyObject } from 'node:crypto';
-import { rsaOaepDecrypt, rsaOaepEncrypt, rsaPkcs1v15DecryptLegacy, Secret, type DataKey } from '@keygate/crypto';
+import { keyOrigin, rsaOaepDecrypt, rsaOaepEncrypt, rsaPkcs1v15DecryptLegacy, Secret, type DataKey, type KeyOrigin } from '@keygate/crypto';
 
 /**
  * The `/keyring/export` blob: base64 of JSON `{k, n, d}`, `k` = a random AES-256 key wrapped with
@@ -8,6 +8,10 @@ import { rsaOaepDecrypt, rsaOaepEncrypt, rsaPkcs1v15DecryptLegacy, Secret, type 
  * Kong wraps with RSA PKCS#1 v1.5 and encrypts `d` with AES-GCM without keeping the tag, so a
  * changed blob imports garbage keys. Ours (`"v":2`) wraps with RSA-OAEP-SHA256 and appends the GCM
  * tag, so import refuses any change. Both are read; only ours is written.
+ *
+ * Ours also carries each key's origin (`"origins":{id: "keygate"|"kong"}`; absent = keygate), so
+ * a key imported from Kong keeps reading `$ke$1$` after an export/import or a restart from the
+ * blob file. Every key of a Kong blob is a Kong key.
  */
 interface BlobJson {
   v?: number;
@@ -27,6 +31,7 @@ export function exportKeyring(keys: readonly DataKey[], active: string | undefin
   const nonce = randomBytes(12);
   const plain = JSON.stringify({
     keys: Object.fromEntries(keys.map((k) => [k.id, k.key.reveal().toString('base64')])),
+    origins: Object.fromEntries(keys.map((k) => [k.id, keyOrigin(k)])),
     ...(active ? { active } : {}),
   });
   const cipher = createCipheriv('aes-256-gcm', aesKey, nonce);
@@ -68,13 +73,19 @@ export function importKeyring(data: string, privateKey: KeyObject): KeyringConte
   } catch {
     throw new BlobError('cannot decrypt the keyring export with keyring_private_key (another key pair, or the data was changed)');
   }
-  let parsed: { keys?: Record<string, string>; active?: string };
+  let parsed: { keys?: Record<string, string>; active?: string; origins?: Record<string, unknown> };
   try {
     parsed = JSON.parse(plain) as typeof parsed;
   } catch {
     throw new BlobError('cannot decrypt the keyring export with keyring_private_key (another key pair, or the data was changed)');
   }
-  const keys = Object.entries(parsed.keys ?? {}).map(([id, b64]) => ({ id, key: new Secret(Buffer.from(b64, 'base64')) }));
+  const origin = (id: string): KeyOrigin => {
+    if (!ours) return 'kong';
+    const value = parsed.origins?.[id] ?? 'keygate';
+    if (value !== 'keygate' && value !== 'kong') throw new BlobError(`the keyring export gives key ${id} an unknown origin (expected keygate or kong)`);
+    return value;
+  };
+  const keys = Object.entries(parsed.keys ?? {}).map(([id, b64]): DataKey => ({ id, key: new Secret(Buffer.from(b64, 'base64')), origin: origin(id) }));
   if (keys.some((k) => k.key.reveal().length !== 32)) throw new BlobError('the keyring export holds a key that is not 32 bytes');
   return { keys, active: parsed.active, format: ours ? 'keygate-v2' : 'kong' };
 }

@@ -1,11 +1,12 @@
 import { renameSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
-import { newDataKey, newKeyId, parsePrivateKeyPem, publicKeyFingerprint, RsaKeyError, Secret, type DataKey } from '@keygate/crypto';
+import { keyOrigin, newDataKey, newKeyId, parsePrivateKeyPem, publicKeyFingerprint, RsaKeyError, Secret, type DataKey } from '@keygate/crypto';
 import type { Queryable } from '@keygate/db';
 import type { Logger } from '@keygate/logging';
 import { exportKeyring, importKeyring } from './blob';
-import { activeKeyRemoval, badParam, keyInUse, settingMissing, unknownKey } from './errors';
+import { assertNoConflict, originParam, sameMaterial } from './conflicts';
+import { activeKeyRemoval, badParam, keyConflict, keyInUse, settingMissing, unknownKey } from './errors';
 import type { Keyring } from './keyring';
-import { openRecovery, sealForRecovery } from './recovery';
+import { openRecovery, RECOVERY_V1, sealForRecovery } from './recovery';
 import type { KeyringSettings } from './settings';
 import type { KeyringStore } from './store';
 import { noPeers, type KeyringPeers } from './cluster/peers';
@@ -155,6 +156,7 @@ export class ClusterKeyring {
     const contents = importKeyring(data, this.settings.privateKey);
     let generation: bigint | undefined;
     await this.store.locked(async (tx) => {
+      assertNoConflict(this.keyring, await this.store.known(tx), contents.keys);
       for (const key of contents.keys) await this.#persist(tx, key);
       const active = contents.keys.find((k) => k.id === contents.active);
       if (active && this.keyring.activeId !== active.id) {
@@ -171,13 +173,17 @@ export class ClusterKeyring {
     return { ids: this.keyring.ids(), ...(this.keyring.activeId ? { active: this.keyring.activeId } : {}) };
   }
 
-  async importRaw(id: unknown, data: unknown): Promise<void> {
+  /** `origin`: `kong` for a key taken from a Kong database (its `$ke$1$` values are read under it). */
+  async importRaw(id: unknown, data: unknown, origin?: unknown): Promise<void> {
     if (typeof id !== 'string' || id === '' || typeof data !== 'string' || data === '') throw badParam("missing 'id' or 'data' params");
     if (!KEY_ID.test(id)) throw badParam('id must be 1 to 64 characters of [A-Za-z0-9_.~]');
     const raw = Buffer.from(data, 'base64');
     if (raw.length !== 32 || raw.toString('base64').replace(/=+$/, '') !== data.replace(/=+$/, '')) throw badParam('key must be 32 bytes');
-    const key = { id, key: new Secret(raw) };
-    await this.store.locked((tx) => this.#persist(tx, key));
+    const key: DataKey = { id, key: new Secret(raw), origin: originParam(origin) };
+    await this.store.locked(async (tx) => {
+      assertNoConflict(this.keyring, await this.store.known(tx), [key]);
+      await this.#persist(tx, key);
+    });
     this.keyring.add(key);
     this.#saveBlob();
     await this.#tellPeers((p) => p.distribute([key]));
@@ -198,9 +204,15 @@ export class ClusterKeyring {
     const fingerprint = publicKeyFingerprint(privateKey);
     const recovered: string[] = [];
     const notRecovered: string[] = [];
+    const meta = new Map((await this.store.rows()).map((r) => [r.id, r]));
     for (const row of await this.store.recoveryRows()) {
       try {
-        this.keyring.add({ id: row.id, key: new Secret(openRecovery(row.key_encrypted, privateKey)) });
+        const key = recoveredKey(row, openRecovery(row.key_encrypted, privateKey), meta.get(row.id));
+        // A key held here is never replaced (nor its origin): a different key in keyring_keys is
+        // a row someone wrote (anyone can encrypt to the recovery public key), not a recovery.
+        const held = this.keyring.get(key.id);
+        if (held && !sameMaterial(held, key)) throw keyConflict(key.id, 'with different material than its keyring_keys row; the key held here is kept');
+        if (!held) this.keyring.add(key);
         recovered.push(row.id);
       } catch (err) {
         notRecovered.push(row.id);
@@ -289,4 +301,15 @@ export class ClusterKeyring {
     writeFileSync(tmp, exportKeyring(this.keyring.all(), this.keyring.activeId, publicKey), { mode: 0o600 });
     renameSync(tmp, blobPath);
   }
+}
+
+/**
+ * A recovered key's origin: what its `keyring_meta` row says if the key verifies the row's MAC;
+ * otherwise `kong` only for Kong's own backup format (`$ker$1$`, which Keygate never writes), and
+ * `keygate` for anything else, so an edited row cannot make a Keygate key read `$ke$1$` values.
+ */
+function recoveredKey(row: { id: string; key_encrypted: string }, material: Buffer, meta: MetaRow | undefined): DataKey {
+  const bare: DataKey = { id: row.id, key: new Secret(material) };
+  if (meta && verifyMeta(bare, meta)) return meta.origin === 'kong' ? { ...bare, origin: 'kong' } : bare;
+  return row.key_encrypted.startsWith(RECOVERY_V1) ? { ...bare, origin: 'kong' } : bare;
 }

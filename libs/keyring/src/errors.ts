@@ -49,3 +49,10 @@ export class KeyInUseError extends KeyringError {
 }
 
 export const keyInUse = (id: string, rows: Record<string, number>) => new KeyInUseError(id, rows);
+
+/**
+ * An import naming a key id the cluster already has: replacing its material would make every
+ * value written under it unreadable, so import never overwrites (identical keys are idempotent).
+ */
+export const keyConflict = (id: string, detail: string) =>
+  new KeyringError('KEYRING_KEY_CONFLICT', `key ${id} is already in the keyring ${detail}`);

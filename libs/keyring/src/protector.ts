@@ -1,4 +1,4 @@
-import { decryptField, encryptField, fieldFormat, KeyNotAvailableError, type DataKey, type FieldContext } from '@keygate/crypto';
+import { decryptField, encryptField, fieldFormat, KeyNotAvailableError, type DataKey, type DecryptedField, type DecryptPolicy, type FieldContext } from '@keygate/crypto';
 import type { FieldProtector } from '@keygate/entities';
 import type { Logger } from '@keygate/logging';
 import { notReady } from './errors';
@@ -9,8 +9,11 @@ export type MissingKeyFetcher = (keyId: string) => Promise<DataKey | undefined>;
 
 /**
  * Encrypts declared fields with the active key (`$ke$2$`, authenticated, bound to table, column
- * and row) and decrypts ours, Kong's `$ke$1$` and plaintext. Errors carry the table, row and key
- * id, so the log says exactly which value is unreadable; the client gets no detail.
+ * and row) and decrypts ours; Kong's `$ke$1$` only under keys imported from Kong, plaintext only
+ * with `keyring_accept_plaintext` (no weaker format is accepted in place of `$ke$2$`). With the
+ * keyring off, values are stored in clear by design and read as they are. Errors carry the
+ * table, row, field and key id, so the log says exactly which value is unreadable; the client
+ * gets no detail.
  */
 export class KeyringFieldProtector implements FieldProtector {
   constructor(
@@ -18,6 +21,7 @@ export class KeyringFieldProtector implements FieldProtector {
     private readonly keyring: Keyring,
     private readonly logger: Logger,
     private readonly fetchMissing?: MissingKeyFetcher,
+    private readonly policy: DecryptPolicy = {},
   ) {}
 
   async protect(value: string, context: FieldContext): Promise<string> {
@@ -34,8 +38,10 @@ export class KeyringFieldProtector implements FieldProtector {
   }
 
   async reveal(value: string, context: FieldContext): Promise<string> {
-    if (fieldFormat(value) === 'plaintext') return value;
-    if (!this.enabled) throw notReady('keyring_enabled is off, but this value is encrypted; set keyring_enabled = on');
+    if (!this.enabled) {
+      if (fieldFormat(value) === 'plaintext') return value;
+      throw notReady('keyring_enabled is off, but this value is encrypted; set keyring_enabled = on');
+    }
     try {
       return this.#decrypt(value, context);
     } catch (err) {
@@ -50,10 +56,22 @@ export class KeyringFieldProtector implements FieldProtector {
     }
   }
 
+  /**
+   * Decrypts with the keys held here and this node's policy, without asking peers (bulk
+   * re-encryption); the result says which format was read. Errors carry the field's context.
+   */
+  decryptHeld(value: string, context: FieldContext): DecryptedField {
+    try {
+      return decryptField(value, (id) => this.keyring.get(id), context, this.policy);
+    } catch (err) {
+      throw withContext(err, context);
+    }
+  }
+
   #decrypt(value: string, context: FieldContext): string {
-    const out = decryptField(value, (id) => this.keyring.get(id), context);
-    if (out.format === 'kong-v1') {
-      this.logger.debug({ table: context.table, row_id: context.id, field: context.field, key_id: out.keyId }, "read an unauthenticated Kong $ke$1$ value; it is rewritten as $ke$2$ on the next write");
+    const out = decryptField(value, (id) => this.keyring.get(id), context, this.policy);
+    if (out.format !== 'keygate-v2') {
+      this.logger.debug({ table: context.table, row_id: context.id, field: context.field, key_id: out.keyId, format: out.format }, 'read a legacy value (accepted by policy); it is rewritten as $ke$2$ on the next write or re-encryption');
     }
     return out.plaintext;
   }

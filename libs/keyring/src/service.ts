@@ -81,6 +81,7 @@ export class KeyringService {
       this.keyring,
       this.#logger,
       options.fetchMissing ?? ((id) => (this.#exchange ? this.#exchange.fetchMissing(id) : Promise.resolve(undefined))),
+      { acceptPlaintext: this.settings.acceptPlaintext },
     );
     if (!this.settings.enabled) return;
     if (this.settings.strategy === 'cluster') {
@@ -246,8 +247,8 @@ export class KeyringService {
     return this.#clusterOnly().import(data);
   }
 
-  importRaw(id: unknown, data: unknown): Promise<void> {
-    return this.#clusterOnly().importRaw(id, data);
+  importRaw(id: unknown, data: unknown, origin?: unknown): Promise<void> {
+    return this.#clusterOnly().importRaw(id, data, origin);
   }
 
   recover(privateKeyPem: unknown): Promise<RecoverResult> {

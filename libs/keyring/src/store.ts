@@ -95,6 +95,18 @@ export class KeyringStore {
     );
   }
 
+  /**
+   * Keys the cluster knows and has not removed, read inside the keyring lock: each id with its
+   * `keyring_meta` row (undefined for an id found only in `keyring_keys`).
+   */
+  async known(tx: Queryable): Promise<Map<string, MetaRow | undefined>> {
+    const rows = await this.rows(tx);
+    const out = new Map<string, MetaRow | undefined>(rows.filter((r) => r.state !== 'tombstoned').map((r) => [r.id, r]));
+    for (const { id } of (await tx.query<{ id: string }>('SELECT id FROM keyring_keys')).rows) if (!out.has(id)) out.set(id, undefined);
+    return out;
+  }
+
+
   async recoveryRows(): Promise<RecoveryRow[]> {
     return (await this.db.query<{ id: string; recovery_key_id: string; key_encrypted: string }>('SELECT id, recovery_key_id, key_encrypted FROM keyring_keys ORDER BY id')).rows;
   }

@@ -48,7 +48,7 @@ export class ProxyNode {
       db: options.db,
       // Keys this node lacks fail at once (no waiting per row for peers); such rows are read
       // again when a key arrives.
-      protector: new KeyringFieldProtector(keyring.settings.enabled, keyring.keyring, logger),
+      protector: new KeyringFieldProtector(keyring.settings.enabled, keyring.keyring, logger, undefined, { acceptPlaintext: keyring.settings.acceptPlaintext }),
       definitions,
       compiler: new EntityCompiler(hasher, registry),
       logger,

@@ -38,7 +38,7 @@ export function keyringRoutes(router: Router, keyring: KeyringService): void {
   route(router, '/keyring/import', { post: async (req, res) => void res.json(await keyring.import(field(req, 'data'))) });
   route(router, '/keyring/import/raw', {
     post: async (req, res) => {
-      await keyring.importRaw(field(req, 'id'), field(req, 'data'));
+      await keyring.importRaw(field(req, 'id'), field(req, 'data'), field(req, 'origin'));
       res.status(201).end();
     },
   });

@@ -24,6 +24,12 @@ export const KEYRING_KEYS = {
     origin: 'keygate',
     doc: 'How long a node waits for its peers to send a key it lacks before failing that request (503) with a clear message.',
   }),
+  keyring_accept_plaintext: key({
+    type: boolean(),
+    default: 'off',
+    origin: 'keygate',
+    doc: 'Migration only: read a value without `$ke$` marker in an encrypted field as plaintext (a database written while the keyring was off). Off: such a value is refused (anyone with table write access could have put it there) and its row skipped with a warning. Turn on, re-encrypt (`POST /keyring/reencrypt`), turn off. No effect while `keyring_enabled` is off.',
+  }),
   keyring_encrypt_license: key({ type: boolean(), default: 'off', origin: 'kong-ee', acceptedOnly: true, doc: 'Accepted for compatibility; Keygate has no license to encrypt.' }),
   keyring_vault_host: key({ type: string('a URL such as https://vault.example.com:8200'), origin: 'kong-ee', doc: 'Vault address for the `vault` strategy.' }),
   keyring_vault_mount: key({ type: string(), origin: 'kong-ee', doc: 'KV v2 mount holding the keyring (`vault` strategy).' }),

@@ -3,10 +3,11 @@ import { base } from './000_base';
 import { keyring } from './001_keyring';
 import { clusterKeyring } from './002_cluster_keyring';
 import { jobs } from './003_jobs';
+import { keyOrigin } from './004_key_origin';
 import { signedCluster } from './006_signed_cluster';
 
 /** Every migration, in order. Append only: an executed migration is never edited. */
-export const MIGRATIONS: readonly Migration[] = [base, keyring, clusterKeyring, jobs, signedCluster];
+export const MIGRATIONS: readonly Migration[] = [base, keyring, clusterKeyring, jobs, keyOrigin, signedCluster];
 
 /**
  * Every table the migrations create, children before parents, for `migrations reset`.

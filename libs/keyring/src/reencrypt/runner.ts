@@ -1,9 +1,11 @@
-import { decryptField, encryptField, fieldKeyId, KeyNotAvailableError, NonceSource, type DataKey } from '@keygate/crypto';
+import { encryptField, fieldKeyId, KeyNotAvailableError, NonceSource, type DataKey, type DecryptedField } from '@keygate/crypto';
 import { quoteIdent, type Database, type Queryable, type Row } from '@keygate/db';
-import { encryptedColumns, encryptedPaths, fromRow, getPath, withPath, type Entity, type EntityDefinition, type FieldProtector } from '@keygate/entities';
+import { encryptedColumns, encryptedPaths, fromRow, getPath, withPath, type Entity, type EntityDefinition } from '@keygate/entities';
 import type { Logger } from '@keygate/logging';
 import type { Keyring } from '../keyring';
+import type { KeyringFieldProtector } from '../protector';
 import type { KeyringStore } from '../store';
+import { logUpgrades, type LegacyUpgrade } from './upgrades';
 import { MAX_ERRORS, type Cursor, type ReencryptRuns, type Run, type RunError, type TableStats } from './runs';
 
 export interface ReencryptDeps {
@@ -11,7 +13,8 @@ export interface ReencryptDeps {
   /** Entity definitions: which tables and fields are encrypted comes from their schemas. */
   readonly definitions: readonly EntityDefinition[];
   readonly keyring: Keyring;
-  readonly protector: FieldProtector;
+  /** Decrypts under this node's policy: legacy formats only as `keyring_accept_plaintext` and key origins allow. */
+  readonly protector: KeyringFieldProtector;
   readonly store: KeyringStore;
   readonly runs: ReencryptRuns;
   readonly logger: Logger;
@@ -44,11 +47,13 @@ export async function reencryptionInProgress(db: Queryable): Promise<boolean> {
 const zero = (total: number): TableStats => ({ total, scanned: 0, rewritten: 0, skipped: 0, conflicts: 0, failed: 0 });
 
 /**
- * Rewrites every encrypted field not under the target key (Kong's `$ke$1$` and plaintext
- * included), table by table in keyset-paginated batches. Each batch is one transaction that also
+ * Rewrites every encrypted field not under the target key, table by table in keyset-paginated batches. Each batch is one transaction that also
  * stores the checkpoint, so a killed worker resumes where it stopped; every rewrite is a
  * compare-and-swap, so a concurrent Admin API write is never overwritten. One run at a time
  * cluster-wide (advisory lock); a run stops early when another key was activated since.
+ * Legacy values are upgraded only where reads accept them (Kong's `$ke$1$` under keys imported
+ * from Kong, plaintext with `keyring_accept_plaintext`), and every upgraded row id is logged;
+ * anything else (a forged downgrade) is left untouched and listed in the run's errors.
  */
 export class ReencryptRunner {
   constructor(private readonly deps: ReencryptDeps) {}
@@ -161,6 +166,7 @@ export class ReencryptRunner {
     // Counted into the run's stats only when the batch commits, so a resumed run counts it once.
     const stats = { scanned: 0, skipped: 0, failed: 0 };
     const errors: RunError[] = [];
+    const legacy: LegacyUpgrade[] = [];
     const prefix = `$ke$2$-${key.id}-`;
     const nonces = new NonceSource(rows.length);
     // Tables whose encrypted fields are plain columns are read straight from the row.
@@ -180,7 +186,9 @@ export class ReencryptRunner {
         }
         const context = { table: def.name, field: path, id };
         try {
-          changed = withPath(changed, path, encryptField(await this.#plaintext(value, context), key, context, nonces));
+          const read = await this.#plaintext(value, context);
+          changed = withPath(changed, path, encryptField(read.plaintext, key, context, nonces));
+          if (read.format !== 'keygate-v2') legacy.push({ id, field: path, format: read.format });
           tally(usage, key.id, def.name);
         } catch (err) {
           failed = true;
@@ -204,15 +212,15 @@ export class ReencryptRunner {
         pending.add(id);
       }
     }
-    return { updates, pending, stats, errors };
+    return { updates, pending, stats, errors, legacy };
   }
 
   /** Decrypts with the keys held here; only a missing key goes through the protector (asks peers). */
-  async #plaintext(value: string, context: { table: string; field: string; id: string }): Promise<string> {
+  async #plaintext(value: string, context: { table: string; field: string; id: string }): Promise<Pick<DecryptedField, 'plaintext' | 'format'>> {
     try {
-      return decryptField(value, (id) => this.deps.keyring.get(id), context).plaintext;
+      return this.deps.protector.decryptHeld(value, context);
     } catch (err) {
-      if (err instanceof KeyNotAvailableError) return this.deps.protector.reveal(value, context);
+      if (err instanceof KeyNotAvailableError) return { plaintext: await this.deps.protector.reveal(value, context), format: 'keygate-v2' };
       throw err;
     }
   }
@@ -223,13 +231,13 @@ export class ReencryptRunner {
    * has been activated since the run started.
    */
   async #write(def: EntityDefinition, batch: Batch, target: string, stats: TableStats, errors: RunError[], checkpoint: (tx: Queryable) => Promise<void>): Promise<boolean> {
-    return this.deps.db.transaction(async (tx) => {
+    const written = new Set<string>();
+    const superseded = await this.deps.db.transaction(async (tx) => {
       // A batch and its checkpoint commit together; if the server crashed before flushing them,
       // both are lost and the batch is simply redone. So no need to wait for the WAL flush.
       await tx.query('SET LOCAL synchronous_commit = off');
       const active = (await tx.query<{ id: string }>("SELECT id FROM keyring_meta WHERE state = 'active'")).rows[0]?.id;
       if (active !== target) return true;
-      const written = new Set<string>();
       for (const [column, { ids, olds, news }] of batch.updates) {
         const cast = def.jsonColumns.includes(column) ? '::jsonb' : '';
         // One JSON parameter: serialised natively, far cheaper than three pg text arrays.
@@ -251,7 +259,11 @@ export class ReencryptRunner {
       await checkpoint(tx);
       return false;
     });
+    // Logged once committed: only rows that really were upgraded.
+    if (!superseded) logUpgrades(this.deps.logger, def.name, target, batch.legacy.filter((u) => written.has(u.id)));
+    return superseded;
   }
+
 }
 
 interface Batch {
@@ -259,7 +271,10 @@ interface Batch {
   readonly pending: Set<string>;
   readonly stats: { scanned: number; skipped: number; failed: number };
   readonly errors: RunError[];
+  /** Values read in a legacy format (accepted by policy) and rewritten as `$ke$2$`. */
+  readonly legacy: LegacyUpgrade[];
 }
+
 
 function quiet<T>(promise: Promise<T>): Promise<T> {
   promise.catch(() => undefined);

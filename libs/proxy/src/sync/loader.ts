@@ -13,6 +13,12 @@ export interface SkippedRow {
   readonly code: string;
 }
 
+/**
+ * Values refused by policy, not unreadable: a weaker format (`$ke$1$` under a Keygate key,
+ * plaintext) where `$ke$2$` belongs, i.e. a forgery or an unfinished migration. Logged at warn.
+ */
+const REFUSED = new Set(['LEGACY_FORMAT_REFUSED', 'PLAINTEXT_REFUSED']);
+
 /** Skipped rows logged one by one; beyond this they are counted and summed up per load. */
 const LOGGED_ROWS = 20;
 
@@ -129,6 +135,7 @@ export class StateLoader {
     const keyId = (err as { keyId?: string }).keyId ?? (encrypted ? (fieldKeyId(encrypted) ?? null) : null);
     const code = (err as { code?: unknown }).code;
     const skipped: SkippedRow = { table, id: stored.id, key_id: keyId, code: typeof code === 'string' ? code : 'UNREADABLE' };
+    const field = (err as { field?: unknown }).field;
     this.skipped.set(`${table}:${stored.id}`, skipped);
     const once = `${table}:${stored.id}:${keyId}:${skipped.code}`;
     if (this.#logged.has(once)) return skipped;
@@ -139,9 +146,12 @@ export class StateLoader {
       return skipped;
     }
     this.#logged.add(once);
-    this.options.logger.error(
-      { table, row_id: stored.id, key_id: keyId, code: skipped.code, reason: (err as Error).message },
-      'proxy: skipped a row whose encrypted field cannot be read; other rows are served',
+    const refused = REFUSED.has(skipped.code);
+    this.options.logger[refused ? 'warn' : 'error'](
+      { table, row_id: stored.id, field: typeof field === 'string' ? field : null, key_id: keyId, code: skipped.code, reason: (err as Error).message },
+      refused
+        ? 'proxy: skipped a row whose encrypted field holds a format refused in place of $ke$2$ (forged, or an unfinished migration); other rows are served'
+        : 'proxy: skipped a row whose encrypted field cannot be read; other rows are served',
     );
     return skipped;
   }
