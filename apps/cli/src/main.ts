@@ -82,9 +82,10 @@ export function buildProgram(): Command {
     .command('recover')
     .description('recover the keyring from the database with the recovery private key (POST /keyring/recover)')
     .requiredOption('--key <file>', 'the recovery private key (PEM)')
+    .option('--accept-unauthenticated', 'also recover keyring_keys rows without a valid MAC (a Kong database, or nodes without keyring_cluster_secret)')
     .addOption(confOption())
     .addOption(adminUrlOption())
-    .action(async (opts: { key: string; conf?: string; adminUrl?: string }) => exitWith(await keyringRecover(opts, consoleOutput)));
+    .action(async (opts: { key: string; conf?: string; adminUrl?: string; acceptUnauthenticated?: boolean }) => exitWith(await keyringRecover(opts, consoleOutput)));
 
   keyring
     .command('reencrypt')

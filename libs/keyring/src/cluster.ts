@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { renameSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { keyOrigin, newDataKey, newKeyId, parsePrivateKeyPem, publicKeyFingerprint, RsaKeyError, Secret, type DataKey } from '@keygate/crypto';
 import type { Queryable } from '@keygate/db';
@@ -6,7 +7,7 @@ import { exportKeyring, importKeyring } from './blob';
 import { assertNoConflict, originParam, sameMaterial } from './conflicts';
 import { activeKeyRemoval, badParam, keyConflict, keyInUse, settingMissing, unknownKey } from './errors';
 import type { Keyring } from './keyring';
-import { openRecovery, RECOVERY_V1, sealForRecovery } from './recovery';
+import { openRecovery, RECOVERY_V1, recoveryRowAuthentic, recoveryRowMac, sealForRecovery } from './recovery';
 import type { KeyringSettings } from './settings';
 import type { KeyringStore } from './store';
 import { noPeers, type KeyringPeers } from './cluster/peers';
@@ -193,7 +194,11 @@ export class ClusterKeyring {
    * Decrypts every `keyring_keys` row with the recovery private key (ours and Kong's formats),
    * adds what it can, and, unlike Kong, re-activates the cluster's active key at once.
    */
-  async recover(pem: unknown): Promise<RecoverResult> {
+  /**
+   * `acceptUnauthenticated`: also recover rows without a valid MAC (a Kong database, or rows
+   * written by nodes without `keyring_cluster_secret`); the operator vouches for them.
+   */
+  async recover(pem: unknown, acceptUnauthenticated = false): Promise<RecoverResult> {
     if (typeof pem !== 'string' || pem.trim() === '') throw badParam("missing 'recovery_private_key' param");
     let privateKey;
     try {
@@ -205,8 +210,14 @@ export class ClusterKeyring {
     const recovered: string[] = [];
     const notRecovered: string[] = [];
     const meta = new Map((await this.store.rows()).map((r) => [r.id, r]));
+    if (!this.settings.clusterSecret) {
+      this.logger.warn('keyring recovery without keyring_cluster_secret: keyring_keys rows cannot be authenticated, so a key a database writer added would be recovered too; set keyring_cluster_secret (also on a single node)');
+    }
     for (const row of await this.store.recoveryRows()) {
       try {
+        if (this.settings.clusterSecret && !acceptUnauthenticated && !recoveryRowAuthentic(this.settings.clusterSecret, row)) {
+          throw badParam('its keyring_keys row is not authenticated with keyring_cluster_secret (written by Kong, by a node without the secret, or by someone else); pass accept_unauthenticated=true if you trust it');
+        }
         const key = recoveredKey(row, openRecovery(row.key_encrypted, privateKey), meta.get(row.id));
         // A key held here is never replaced (nor its origin): a different key in keyring_keys is
         // a row someone wrote (anyone can encrypt to the recovery public key), not a recovery.
@@ -222,7 +233,7 @@ export class ClusterKeyring {
     }
     // The operator vouches for the rows as they read now: recovered keys whose row has no valid
     // MAC (Kong's rows, or written before rows were signed) are signed, never as removals.
-    await this.store.locked(async (tx) => this.#signLegacyRows(tx, await this.store.rows(tx), true));
+    if (recovered.length > 0) await this.store.locked(async (tx) => this.#signLegacyRows(tx, await this.store.rows(tx), true));
     await this.syncActive();
     this.#saveBlob();
     await this.#tellPeers((p) => p.distribute(recovered.flatMap((id) => this.keyring.get(id) ?? [])));
@@ -261,7 +272,13 @@ export class ClusterKeyring {
     // An id removed earlier may come back by import: its signed tombstone is replaced.
     await this.store.addMeta(tx, key, { revive: true });
     const recovery = this.settings.recoveryPublicKey;
-    if (recovery) await this.store.saveRecovery(tx, key.id, publicKeyFingerprint(recovery), sealForRecovery(key.key.reveal(), recovery));
+    if (recovery) await this.#saveRecovery(tx, key, recovery, publicKeyFingerprint(recovery));
+  }
+
+  async #saveRecovery(tx: Queryable, key: DataKey, recovery: KeyObject, fingerprint: string): Promise<void> {
+    const sealed = sealForRecovery(key.key.reveal(), recovery);
+    const secret = this.settings.clusterSecret;
+    await this.store.saveRecovery(tx, key.id, fingerprint, sealed, secret ? recoveryRowMac(secret, key.id, sealed) : null);
   }
 
   /** Backs up held keys that have no row for the current recovery key (it was added later). */
@@ -270,10 +287,15 @@ export class ClusterKeyring {
     if (!recovery) return;
     const fingerprint = publicKeyFingerprint(recovery);
     const backed = await this.store.recoveryKeyIds();
-    const missing = this.keyring.all().filter((k) => backed.get(k.id) !== fingerprint);
+    // Also rows without a valid MAC (written before rows were authenticated, or by someone else).
+    const secret = this.settings.clusterSecret;
+    const missing = this.keyring.all().filter((k) => {
+      const row = backed.get(k.id);
+      return row?.recovery_key_id !== fingerprint || (secret && !recoveryRowAuthentic(secret, row));
+    });
     if (missing.length === 0) return;
     await this.store.locked(async (tx) => {
-      for (const key of missing) await this.store.saveRecovery(tx, key.id, fingerprint, sealForRecovery(key.key.reveal(), recovery));
+      for (const key of missing) await this.#saveRecovery(tx, key, recovery, fingerprint);
     });
   }
 

@@ -251,8 +251,11 @@ export class KeyringService {
     return this.#clusterOnly().importRaw(id, data, origin);
   }
 
-  recover(privateKeyPem: unknown): Promise<RecoverResult> {
-    return this.#clusterOnly().recover(privateKeyPem);
+  recover(privateKeyPem: unknown, acceptUnauthenticated?: unknown): Promise<RecoverResult> {
+    if (acceptUnauthenticated !== undefined && acceptUnauthenticated !== 'true' && acceptUnauthenticated !== 'false' && typeof acceptUnauthenticated !== 'boolean') {
+      throw badParam("'accept_unauthenticated' must be true or false");
+    }
+    return this.#clusterOnly().recover(privateKeyPem, acceptUnauthenticated === true || acceptUnauthenticated === 'true');
   }
 
   async vaultSync(token: unknown): Promise<void> {

@@ -23,6 +23,8 @@ export interface KeyringSettings {
   /** `keyring_recovery_public_key`: every key is also stored encrypted to it. */
   readonly recoveryPublicKey: KeyObject | undefined;
   readonly blobPath: string | undefined;
+  /** `keyring_cluster_secret`: authenticates recovery rows (and admits members). */
+  readonly clusterSecret: Secret<string> | undefined;
   /** `keyring_accept_plaintext`: read unmarked values in encrypted fields as plaintext (migration only). */
   readonly acceptPlaintext: boolean;
   readonly vault: VaultKeyringSettings | undefined;
@@ -42,6 +44,7 @@ export function keyringSettings(config: Config): KeyringSettings {
     privateKey: load('keyring_private_key', config.keyring_private_key?.reveal(), 'private'),
     recoveryPublicKey: load('keyring_recovery_public_key', config.keyring_recovery_public_key, 'public'),
     blobPath: config.keyring_blob_path,
+    clusterSecret: config.keyring_cluster_secret,
     acceptPlaintext: config.keyring_accept_plaintext,
     vault:
       config.keyring_strategy === 'vault' && config.keyring_vault_host && config.keyring_vault_mount && config.keyring_vault_path

@@ -11,6 +11,8 @@ export interface RecoveryRow {
   readonly id: string;
   readonly recovery_key_id: string;
   readonly key_encrypted: string;
+  /** HMAC with the cluster secret (recovery.ts); null when written without one, or by Kong. */
+  readonly mac: string | null;
 }
 
 /** Advisory lock id for keyring changes that must not interleave between nodes. */
@@ -87,11 +89,11 @@ export class KeyringStore {
     await tx.query('DELETE FROM keyring_keys WHERE id = $1', [key.id]);
   }
 
-  async saveRecovery(tx: Queryable, id: string, recoveryKeyId: string, sealed: string): Promise<void> {
+  async saveRecovery(tx: Queryable, id: string, recoveryKeyId: string, sealed: string, mac: string | null): Promise<void> {
     await tx.query(
-      `INSERT INTO keyring_keys (id, recovery_key_id, key_encrypted) VALUES ($1, $2, $3)
-       ON CONFLICT (id) DO UPDATE SET recovery_key_id = EXCLUDED.recovery_key_id, key_encrypted = EXCLUDED.key_encrypted, updated_at = now()`,
-      [id, recoveryKeyId, sealed],
+      `INSERT INTO keyring_keys (id, recovery_key_id, key_encrypted, mac) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (id) DO UPDATE SET recovery_key_id = EXCLUDED.recovery_key_id, key_encrypted = EXCLUDED.key_encrypted, mac = EXCLUDED.mac, updated_at = now()`,
+      [id, recoveryKeyId, sealed, mac],
     );
   }
 
@@ -108,11 +110,10 @@ export class KeyringStore {
 
 
   async recoveryRows(): Promise<RecoveryRow[]> {
-    return (await this.db.query<{ id: string; recovery_key_id: string; key_encrypted: string }>('SELECT id, recovery_key_id, key_encrypted FROM keyring_keys ORDER BY id')).rows;
+    return (await this.db.query<RecoveryRow & Record<string, unknown>>('SELECT id, recovery_key_id, key_encrypted, mac FROM keyring_keys ORDER BY id')).rows;
   }
 
-  async recoveryKeyIds(): Promise<Map<string, string>> {
-    const rows = await this.db.query<{ id: string; recovery_key_id: string }>('SELECT id, recovery_key_id FROM keyring_keys');
-    return new Map(rows.rows.map((r) => [r.id, r.recovery_key_id]));
+  async recoveryKeyIds(): Promise<Map<string, RecoveryRow>> {
+    return new Map((await this.recoveryRows()).map((r) => [r.id, r]));
   }
 }

@@ -42,7 +42,7 @@ export function keyringRoutes(router: Router, keyring: KeyringService): void {
       res.status(201).end();
     },
   });
-  route(router, '/keyring/recover', { post: async (req, res) => void res.json(await keyring.recover(field(req, 'recovery_private_key'))) });
+  route(router, '/keyring/recover', { post: async (req, res) => void res.json(await keyring.recover(field(req, 'recovery_private_key'), field(req, 'accept_unauthenticated'))) });
   route(router, '/keyring/vault/sync', {
     post: async (req, res) => {
       await keyring.vaultSync(field(req, 'token'));

@@ -47,7 +47,7 @@ export async function keyringStatus(options: KeyringCommandOptions, out: Output)
 }
 
 /** `keygate keyring recover --key FILE`: posts the recovery private key to `/keyring/recover`. */
-export async function keyringRecover(options: KeyringCommandOptions & { key: string }, out: Output): Promise<number> {
+export async function keyringRecover(options: KeyringCommandOptions & { key: string; acceptUnauthenticated?: boolean }, out: Output): Promise<number> {
   let pem: string;
   try {
     pem = readFileSync(options.key, 'utf8');
@@ -57,6 +57,7 @@ export async function keyringRecover(options: KeyringCommandOptions & { key: str
   const base = await adminUrl(options);
   const form = new FormData();
   form.append('recovery_private_key', new Blob([pem]), 'key.pem');
+  if (options.acceptUnauthenticated) form.append('accept_unauthenticated', 'true');
   const { status, body } = await call(`${base}/keyring/recover`, { method: 'POST', body: form });
   if (status !== 200) {
     out.err(`Error: ${String(body.message ?? `HTTP ${status}`)}`);

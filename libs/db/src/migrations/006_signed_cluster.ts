@@ -6,6 +6,7 @@ import type { Migration } from '../migrator';
  * under a subkey of the key it describes, with an activation generation (the highest verified
  * one is active; an older one never wins) and signed removals (`tombstoned` rows are kept).
  * `origin` says whether a key came from a Kong database (only those may read `$ke$1$`).
+ * `keyring_keys.mac` authenticates each recovery row with the cluster secret.
  */
 export const signedCluster: Migration = {
   name: '006_signed_cluster',
@@ -15,5 +16,6 @@ ALTER TABLE keyring_meta ADD COLUMN IF NOT EXISTS origin TEXT NOT NULL DEFAULT '
 ALTER TABLE keyring_meta ADD COLUMN generation BIGINT;
 ALTER TABLE keyring_meta ADD COLUMN mac TEXT;
 ALTER TABLE keyring_envelopes ADD COLUMN origin TEXT NOT NULL DEFAULT 'keygate';
+ALTER TABLE keyring_keys ADD COLUMN mac TEXT;
 `,
 };
