@@ -3,7 +3,7 @@ import type { LoadedConfig } from '@keygate/config';
 import type { Database } from '@keygate/db';
 import type { EntityStore } from '@keygate/entities';
 import type { KeyringService } from '@keygate/keyring';
-import { errorHandler, HttpError, parseBody, requestContext } from '@keygate/http';
+import { crossSiteGuard, errorHandler, HttpError, parseBody, rejectMalformedUrl, rejectUnstorableBody, requestContext } from '@keygate/http';
 import type { Logger } from '@keygate/logging';
 import type { NodeInfo } from '@keygate/runtime';
 import { entityRoutes } from './routes/entities';
@@ -37,12 +37,20 @@ export function createAdminApi(deps: AdminApiDeps): Express {
     } as typeof res.writeHead;
     next();
   });
+  // Before anything reads the body or a route runs: every path, nested or not, is covered.
+  app.use(crossSiteGuard({ allowedOrigins: deps.loaded.config.admin_gui_url ?? [], logger: deps.logger }));
+  app.use(rejectMalformedUrl());
   app.use(parseBody());
+  app.use(rejectUnstorableBody());
 
   const router = express.Router({ strict: false });
   infoRoutes(router, deps);
   keyringRoutes(router, deps.keyring);
-  entityRoutes(router, deps.store);
+  entityRoutes(router, deps.store, {
+    logger: deps.logger,
+    // With no key at all this node cannot read any encrypted row: a list would look empty.
+    holdsKeys: () => deps.keyring.keyring.ids().length > 0,
+  });
   app.use(router);
   app.use((_req, _res, next) => next(HttpError.notFound()));
   app.use(errorHandler(deps.logger));

@@ -139,7 +139,7 @@ describe('cluster keyring exchange', () => {
     const res = await api.get<{ message: string }>(`/basic-auths/${credId}`);
     const took = Date.now() - started;
     expect(res.status).toBe(503);
-    expect(res.json.message).toContain('encryption key ghostKey is not available on this node');
+    expect(res.json.message).toContain(`basicauth_credentials row ${credId}: its password is encrypted with key ghostKey, which this node does not hold`);
     expect(took).toBeGreaterThanOrEqual(1500);
     expect(took).toBeLessThan(6000);
     expect((await api.get('/consumers/ghost-user')).status).toBe(200);

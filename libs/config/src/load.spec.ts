@@ -186,6 +186,14 @@ describe('loadConfig', () => {
     expect(error.message).toContain("unknown flag 'turbo'");
   });
 
+  it('keeps the origins of admin_gui_url and refuses a URL that is not http(s)', async () => {
+    const { config } = await load({ env: { KONG_ADMIN_GUI_URL: 'https://manager.example.com/path, http://localhost:8002' } });
+    expect(config.admin_gui_url).toEqual(['https://manager.example.com', 'http://localhost:8002']);
+    expect((await load()).config.admin_gui_url).toBeUndefined();
+    const error = await configError({ env: { KONG_ADMIN_GUI_URL: 'javascript:alert(1)' } });
+    expect(error.message).toContain('admin_gui_url');
+  });
+
   it('requires both halves of a client certificate', async () => {
     const error = await configError({ env: { KONG_PG_SSL_CERT: '/etc/pg.crt' } });
     expect(error.message).toContain('pg_ssl_cert_key');

@@ -77,6 +77,29 @@ export function list(expected = 'a comma-separated list'): ValueType<readonly st
   };
 }
 
+/**
+ * Comma-separated http(s) URLs, kept as their origins (`scheme://host[:port]`): a path in the
+ * URL is allowed (Kong accepts one in `admin_gui_url`) but only the origin is compared.
+ */
+export function origins(): ValueType<readonly string[]> {
+  const origin = (item: string): string | undefined => {
+    try {
+      const url = new URL(item);
+      return url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const items = (v: string) => v.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  return {
+    schema: z
+      .string()
+      .refine((v) => items(v).every((item) => origin(item) !== undefined))
+      .transform((v) => Object.freeze([...new Set(items(v).map((item) => origin(item) as string))])),
+    expected: 'a comma-separated list of http(s) URLs such as https://manager.example.com',
+  };
+}
+
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** A duration like `500ms`, `30s`, `5m`, `12h`, `30d`; a bare number is seconds. Value in ms. */

@@ -4,6 +4,7 @@ export { issuesToFields } from './schema/zod-errors';
 export { inferFormValue } from './schema/introspect';
 export { validateEntity, inferForm } from './schema/validate';
 export { EntityDao, deepMerge, isUuid, type Page, type PageQuery, type Scope, type WriteOptions } from './dao/dao';
+export { UnreadableRowError, revealRow } from './dao/unreadable';
 export { encodeOffset, decodeOffset, parseSize, parseTags, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './dao/pagination';
 export { EntityStore, coreDefinitions, collectionPath, type Relation } from './store';
 export { plainFields, type FieldProtector } from './protector';

@@ -58,4 +58,20 @@ describe('parseBody', () => {
       json: { message: 'Request body too large' },
     });
   });
+
+  it('caps a multipart body in total: two parts each under the limit are 413 together', async () => {
+    const data = new FormData();
+    data.append('a', 'x'.repeat(600));
+    data.append('b', 'y'.repeat(600));
+    expect(await post(data)).toEqual({ status: 413, json: { message: 'Request body too large' } });
+  });
+
+  it('refuses invalid UTF-8 instead of storing U+FFFD', async () => {
+    const bytes = Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xff]), Buffer.from('"}')]);
+    expect((await post(bytes, { 'content-type': 'application/json' })).status).toBe(400);
+    expect(await post(Buffer.from([0x61, 0x3d, 0xc3, 0x28]), { 'content-type': 'application/x-www-form-urlencoded' })).toEqual({
+      status: 400,
+      json: { message: 'Cannot parse form body: invalid UTF-8' },
+    });
+  });
 });

@@ -44,7 +44,7 @@ export function parseBody(options: BodyOptions = {}) {
         req.body = parseJson(raw);
         req.bodyKind = 'json';
       } else if (type === 'application/x-www-form-urlencoded') {
-        req.body = qs.parse(raw.toString('utf8'), { allowDots: true, depth: 10, arrayLimit: 1000, parameterLimit: 10_000 });
+        req.body = qs.parse(formText(raw), { allowDots: true, depth: 10, arrayLimit: 1000, parameterLimit: 10_000 });
         req.bodyKind = 'form';
       } else if (raw.length > 0) {
         throw new HttpError(415, 'Unsupported Content-Type; use application/json, application/x-www-form-urlencoded or multipart/form-data');
@@ -58,12 +58,27 @@ export function parseBody(options: BodyOptions = {}) {
 
 function parseJson(raw: Buffer): Record<string, unknown> {
   try {
-    const parsed: unknown = JSON.parse(raw.toString('utf8'));
+    const parsed: unknown = JSON.parse(utf8(raw));
     if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
   } catch {
     // fall through
   }
   throw HttpError.badRequest('Cannot parse JSON body');
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Invalid UTF-8 is refused: decoding it leniently would store U+FFFD in place of the bytes sent. */
+function utf8(raw: Buffer): string {
+  return strictUtf8.decode(raw);
+}
+
+function formText(raw: Buffer): string {
+  try {
+    return utf8(raw);
+  } catch {
+    throw HttpError.badRequest('Cannot parse form body: invalid UTF-8');
+  }
 }
 
 function readRaw(req: Request, limit: number): Promise<Buffer> {
@@ -85,7 +100,11 @@ function readRaw(req: Request, limit: number): Promise<Buffer> {
   });
 }
 
-/** Multipart fields and file parts, both as text fields (Kong reads `-F key=@file` the same). */
+/**
+ * Multipart fields and file parts, both as text fields (Kong reads `-F key=@file` the same).
+ * `limit` caps the whole body, not only each part: busboy's limits are per part and it drops
+ * parts over its count limits silently, so bytes are counted here and any limit hit is a 413.
+ */
 function readMultipart(req: Request, limit: number): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     const fields: Record<string, string> = {};
@@ -95,19 +114,44 @@ function readMultipart(req: Request, limit: number): Promise<Record<string, unkn
     } catch {
       return reject(HttpError.badRequest('Cannot parse multipart body'));
     }
-    parser.on('field', (name, value) => {
+    let failed = false;
+    const fail = (err: HttpError) => {
+      if (failed) return;
+      failed = true;
+      // Stop parsing and discard the rest, so the client reads the answer instead of a reset.
+      req.unpipe(parser);
+      req.resume();
+      reject(err);
+    };
+    const tooLarge = () => fail(new HttpError(413, 'Request body too large'));
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) tooLarge();
+    });
+    parser.on('field', (name, value, info) => {
+      if (info.valueTruncated || info.nameTruncated) return tooLarge();
       fields[name] = value;
     });
     parser.on('file', (name, stream) => {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('limit', () => reject(new HttpError(413, 'Request body too large')));
+      stream.on('limit', tooLarge);
       stream.on('end', () => {
-        fields[name] = Buffer.concat(chunks).toString('utf8');
+        try {
+          fields[name] = utf8(Buffer.concat(chunks));
+        } catch {
+          fail(HttpError.badRequest(`Cannot parse multipart body: part '${name}' is not UTF-8 text`));
+        }
       });
     });
-    parser.on('error', () => reject(HttpError.badRequest('Cannot parse multipart body')));
-    parser.on('close', () => resolve(qs.parse(qs.stringify(fields), { allowDots: true, depth: 10 })));
+    parser.on('fieldsLimit', tooLarge);
+    parser.on('filesLimit', tooLarge);
+    parser.on('partsLimit', tooLarge);
+    parser.on('error', () => fail(HttpError.badRequest('Cannot parse multipart body')));
+    parser.on('close', () => {
+      if (!failed) resolve(qs.parse(qs.stringify(fields), { allowDots: true, depth: 10 }));
+    });
     req.pipe(parser);
   });
 }

@@ -1,5 +1,5 @@
-import { DatabaseUnavailableError } from '@keygate/db';
-import { EntityError } from '@keygate/entities';
+import { DatabaseError, DatabaseUnavailableError } from '@keygate/db';
+import { EntityError, UnreadableRowError } from '@keygate/entities';
 import { HttpError } from './errors';
 import { toErrorResponse } from './error-handler';
 
@@ -23,5 +23,22 @@ describe('toErrorResponse', () => {
       body: { message: 'The database is currently unavailable', request_id: 'req-43' },
       internal: true,
     });
+  });
+
+  it('answers a value the database refused as data with 400, not 500', () => {
+    expect(toErrorResponse(new DatabaseError('invalid byte sequence', { sqlState: '22021' }), 'r1')).toEqual({
+      status: 400,
+      body: { message: 'The database refused a value of this request (SQLSTATE 22021)' },
+      internal: false,
+    });
+    expect(toErrorResponse(new DatabaseError('index row size exceeds maximum', { sqlState: '54000' }), 'r1').status).toBe(400);
+    expect(toErrorResponse(new DatabaseError('deadlock', { sqlState: '40P01' }), 'r1').status).toBe(500);
+  });
+
+  it('answers an unreadable row with 409 (tampered) or 503 (key not held), naming row and key', () => {
+    const tampered = toErrorResponse(new UnreadableRowError('keyauth_credentials', 'r-9', 'key', 'AbCd1234', { code: 'FIELD_INTEGRITY' }), 'r1');
+    expect(tampered).toMatchObject({ status: 409, internal: false, body: { message: expect.stringContaining('keyauth_credentials row r-9: its key (key AbCd1234)') } });
+    const missing = toErrorResponse(new UnreadableRowError('keyauth_credentials', 'r-9', 'key', 'ZZZZZZZZ', { code: 'KEY_NOT_AVAILABLE' }), 'r1');
+    expect(missing).toMatchObject({ status: 503, body: { message: expect.stringContaining('key ZZZZZZZZ, which this node does not hold'), request_id: 'r1' } });
   });
 });

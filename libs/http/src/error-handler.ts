@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { DatabaseBusyError, DatabaseTimeoutError, DatabaseUnavailableError } from '@keygate/db';
+import { DatabaseBusyError, DatabaseError, DatabaseTimeoutError, DatabaseUnavailableError } from '@keygate/db';
 import { EntityError } from '@keygate/entities';
 import type { Logger } from '@keygate/logging';
 import { HttpError } from './errors';
@@ -28,7 +28,18 @@ const CODE_STATUS: Record<string, { status: number; expose: boolean }> = {
   LEGACY_FORMAT_REFUSED: { status: 500, expose: false },
   PLAINTEXT_REFUSED: { status: 500, expose: false },
   KEYRING_KEY_CONFLICT: { status: 409, expose: true },
+  // A stored row (not this request, not the server) is the problem: say which, never its value.
+  ROW_TAMPERED: { status: 409, expose: true },
+  ROW_KEY_NOT_AVAILABLE: { status: 503, expose: true },
 };
+
+/**
+ * Values the database refused as data (class 22: NUL, bad text for a type, out of range; 54000:
+ * too long for an index). The edge checks name the field first; this keeps anything they miss
+ * a 400 instead of a 500.
+ */
+const isDataRejected = (err: unknown): err is DatabaseError =>
+  err instanceof DatabaseError && typeof err.sqlState === 'string' && (err.sqlState.startsWith('22') || err.sqlState === '54000');
 
 const KEY_HINT = 'recover it (POST /keyring/recover) or import it (POST /keyring/import)';
 
@@ -51,6 +62,9 @@ export function toErrorResponse(err: unknown, requestId: string): ErrorResponse 
   }
   if (err instanceof DatabaseUnavailableError || err instanceof DatabaseTimeoutError || err instanceof DatabaseBusyError) {
     return { status: 503, body: { message: 'The database is currently unavailable', request_id: requestId }, internal: true };
+  }
+  if (isDataRejected(err)) {
+    return { status: 400, body: { message: `The database refused a value of this request (SQLSTATE ${err.sqlState})` }, internal: false };
   }
   if (isBodyParserError(err)) return { status: err.status, body: { message: err.message }, internal: false };
   const coded = typeof (err as { code?: unknown })?.code === 'string' ? CODE_STATUS[(err as { code: string }).code] : undefined;
@@ -78,6 +92,9 @@ export function errorHandler(logger: Logger) {
     const response = toErrorResponse(err, req.requestId);
     if (response.internal) {
       logger.error({ err, request_id: req.requestId, method: req.method, path: req.path, status: response.status }, 'request failed');
+    } else if (isDataRejected(err)) {
+      // A check at the edge is missing for this input: worth an operator's (and a developer's) eye.
+      logger.warn({ request_id: req.requestId, method: req.method, path: req.path, sql_state: err.sqlState }, 'database refused a request value');
     } else {
       logger.debug({ request_id: req.requestId, status: response.status, message: (err as Error).message }, 'request rejected');
     }

@@ -4,4 +4,5 @@ export { TestDatabase, useTestDatabase } from './database';
 export { AppProcess, ManagedProcess, runCli, baseEnv, type AppName, type ExitResult, type StartAppOptions } from './processes';
 export { TcpProxy } from './tcp-proxy';
 export { httpClient, type HttpClient, type HttpResult, type Body } from './http-client';
+export { rawRequest, type RawRequest } from './raw-http';
 export { rsaKeyFiles, selfSignedCertificate, type RsaFiles } from './rsa-fixtures';

@@ -1,6 +1,7 @@
 import type { Request, Response, Router } from 'express';
-import { collectionPath, type EntityDao, type EntityStore, type Relation, type Scope } from '@keygate/entities';
+import { collectionPath, type EntityDao, type EntityStore, type Page, type Relation, type Scope } from '@keygate/entities';
 import { HttpError, pageBody } from '@keygate/http';
+import type { Logger } from '@keygate/logging';
 import { param, route } from './route';
 
 const writeOptions = (req: Request, scope?: Scope) => ({ form: req.bodyKind === 'form', ...(scope ? { scope } : {}) });
@@ -9,12 +10,31 @@ function body(req: Request): Record<string, unknown> {
   return (req.body ?? {}) as Record<string, unknown>;
 }
 
+export interface EntityRoutesOptions {
+  readonly logger: Logger;
+  /** False while this node holds no encryption key: unreadable rows then fail the list (503). */
+  readonly holdsKeys: () => boolean;
+}
+
+/**
+ * A page with its unreadable rows left out (a tampered row must not take the whole list down),
+ * each named in a warning. A node without any key fails instead: every encrypted row would be
+ * missing, and a client syncing from the list would take it for the truth.
+ */
+function readablePage(page: Page, options: EntityRoutesOptions): Page {
+  const [first] = page.skipped;
+  if (!first) return page;
+  if (first.code === 'ROW_KEY_NOT_AVAILABLE' && !options.holdsKeys()) throw first;
+  options.logger.warn({ table: first.table, rows: page.skipped.map((row) => row.toJSON()) }, 'list skipped rows whose encrypted fields cannot be read');
+  return page;
+}
+
 /** `/services`, `/services/{id or name}` and the same for every entity. */
-function collectionRoutes(router: Router, dao: EntityDao): void {
+function collectionRoutes(router: Router, dao: EntityDao, options: EntityRoutesOptions): void {
   const name = collectionPath(dao.def);
   route(router, `/${name}`, {
     get: async (req, res) => {
-      res.json(pageBody(await dao.page(req.query), `/${name}`, req.query));
+      res.json(pageBody(readablePage(await dao.page(req.query), options), `/${name}`, req.query));
     },
     post: async (req, res) => {
       res.status(201).json(await dao.insert(body(req), writeOptions(req)));
@@ -59,7 +79,7 @@ function entityHandlers(
  * Nested endpoints for a foreign key, as Kong generates them:
  * `/services/{s}/routes`, `/services/{s}/routes/{r}` and `/routes/{r}/service`.
  */
-function relationRoutes(router: Router, store: EntityStore, relation: Relation): void {
+function relationRoutes(router: Router, store: EntityStore, relation: Relation, options: EntityRoutesOptions): void {
   const parent = store.dao(relation.parent.name);
   const child = store.dao(relation.child.name);
   const field = relation.foreignKey.field;
@@ -74,7 +94,7 @@ function relationRoutes(router: Router, store: EntityStore, relation: Relation):
   };
   route(router, base, {
     get: async (req, res) => {
-      const page = await child.page({ ...req.query, scope: await scope(req) });
+      const page = readablePage(await child.page({ ...req.query, scope: await scope(req) }), options);
       res.json(pageBody(page, `/${parentPath}/${param(req, 'parent')}/${nested}`, req.query));
     },
     post: async (req, res) => {
@@ -103,8 +123,8 @@ function relationRoutes(router: Router, store: EntityStore, relation: Relation):
   });
 }
 
-export function entityRoutes(router: Router, store: EntityStore): void {
+export function entityRoutes(router: Router, store: EntityStore, options: EntityRoutesOptions): void {
   // Nested paths first: `/services/:parent/routes` must not be taken for `/services/:id`.
-  for (const relation of store.relations()) relationRoutes(router, store, relation);
-  for (const def of store.definitions()) collectionRoutes(router, store.dao(def.name));
+  for (const relation of store.relations()) relationRoutes(router, store, relation, options);
+  for (const def of store.definitions()) collectionRoutes(router, store.dao(def.name), options);
 }

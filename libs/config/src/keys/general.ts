@@ -1,5 +1,5 @@
 import { key } from '../spec';
-import { list, oneOf, redisUrl } from '../types';
+import { list, oneOf, origins, redisUrl } from '../types';
 import { listen } from '../listen';
 
 export const GENERAL_KEYS = {
@@ -38,6 +38,11 @@ export const GENERAL_KEYS = {
     default: '127.0.0.1:8001 reuseport backlog=16384, 127.0.0.1:8444 http2 ssl reuseport backlog=16384',
     origin: 'kong',
     doc: 'Where the Admin API listens. Keep it on a private address: it can change every credential.',
+  }),
+  admin_gui_url: key({
+    type: origins(),
+    origin: 'kong',
+    doc: "Kong Manager's URL(s). Browser pages at these origins may call the Admin API (CORS); every other cross-site browser request gets 403. Unset: only the Admin API's own origin and clients that send no `Origin` (curl, SDKs).",
   }),
   status_listen: key({
     type: listen(),

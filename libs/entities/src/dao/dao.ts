@@ -5,14 +5,14 @@ import { EntityError, luaPretty } from '../schema/errors';
 import { inferForm, validateEntity } from '../schema/validate';
 import { deleteError, writeError } from './db-errors';
 import { decodeOffset, encodeOffset, parseSize, parseTags } from './pagination';
+import { isUuid } from './uuid';
 import { fromRow, nowSeconds, toRow, type Row } from './rows';
-import { protectEntity, revealEntity } from './encrypted';
+import { getPath, protectEntity, revealEntity } from './encrypted';
+import { revealRow, UnreadableRowError } from './unreadable';
 import { plainFields, type FieldProtector } from '../protector';
 import type { ChangeSink } from '../changes';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export const isUuid = (value: string): boolean => UUID.test(value);
+export { isUuid };
 
 /** Restricts an operation to the children of one parent (`/services/{s}/routes`). */
 export interface Scope {
@@ -30,6 +30,8 @@ export interface PageQuery {
 export interface Page {
   readonly data: Entity[];
   readonly offset?: string;
+  /** Rows of this page left out because an encrypted field cannot be decrypted. */
+  readonly skipped: readonly UnreadableRowError[];
 }
 
 export interface WriteOptions {
@@ -58,8 +60,17 @@ export class EntityDao {
     this.#table = quoteIdent(def.name);
   }
 
-  /** By id (when it looks like one), else by the endpoint key, as Kong's Admin API does. */
+  /**
+   * By id (when it looks like one), else by the endpoint key, as Kong's Admin API does. A row
+   * whose encrypted field cannot be decrypted throws `UnreadableRowError`.
+   */
   async select(idOrKey: string, scope?: Scope, q: Queryable = this.db, lock = false): Promise<Entity | undefined> {
+    const stored = await this.#find(idOrKey, scope, q, lock);
+    return stored && revealRow(this.def, stored, this.protector);
+  }
+
+  /** The row as stored (encrypted fields still encrypted): for callers that need no secret. */
+  async #find(idOrKey: string, scope: Scope | undefined, q: Queryable, lock: boolean): Promise<Entity | undefined> {
     const suffix = lock ? ' FOR UPDATE' : '';
     let row: Row | undefined;
     if (isUuid(idOrKey)) {
@@ -72,7 +83,7 @@ export class EntityDao {
     if (!row) return undefined;
     const entity = fromRow(this.def, row);
     if (scope && (entity[scope.field] as { id?: string } | null)?.id !== scope.id) return undefined;
-    return revealEntity(this.def, entity, this.protector);
+    return entity;
   }
 
   async page(query: PageQuery = {}): Promise<Page> {
@@ -96,9 +107,17 @@ export class EntityDao {
     values.push(size + 1);
     const sql = `SELECT * FROM ${this.#table}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT $${values.length}`;
     const rows = (await this.db.query(sql, values)).rows;
-    const data = await Promise.all(rows.slice(0, size).map((row) => revealEntity(this.def, fromRow(this.def, row), this.protector)));
-    const last = data[data.length - 1];
-    return rows.length > size && last ? { data, offset: encodeOffset(last.id) } : { data };
+    const stored = rows.slice(0, size).map((row) => fromRow(this.def, row));
+    // One unreadable row (tampered, or under a key this node lacks) must not hide the others.
+    const read = await Promise.all(stored.map((entity) => revealRow(this.def, entity, this.protector).catch((err: unknown) => {
+      if (err instanceof UnreadableRowError) return err;
+      throw err;
+    })));
+    const data = read.filter((entry): entry is Entity => !(entry instanceof UnreadableRowError));
+    const skipped = read.filter((entry): entry is UnreadableRowError => entry instanceof UnreadableRowError);
+    // The next page starts after the last row read from the table, skipped or not.
+    const last = stored[stored.length - 1];
+    return rows.length > size && last ? { data, offset: encodeOffset(last.id), skipped } : { data, skipped };
   }
 
   async insert(body: Record<string, unknown>, options: WriteOptions = {}): Promise<Entity> {
@@ -117,8 +136,10 @@ export class EntityDao {
   /** PATCH: merges the body onto the stored entity, validates the whole, writes. */
   async update(idOrKey: string, body: Record<string, unknown>, options: WriteOptions = {}): Promise<Entity | undefined> {
     return this.db.transaction(async (tx) => {
-      const existing = await this.select(idOrKey, options.scope, tx, true);
-      if (!existing) return undefined;
+      const stored = await this.#find(idOrKey, options.scope, tx, true);
+      if (!stored) return undefined;
+      // An unreadable field the body gives a new value for is repaired, not an error.
+      const existing = await revealRow(this.def, stored, this.protector, (path) => getPath(body, path) != null);
       const input = await this.#prepareInput(body, options, existing);
       const merged = deepMerge(existing, input);
       const candidate = {
@@ -141,7 +162,8 @@ export class EntityDao {
     const keyField = this.def.endpointKey;
     if (!byId && !keyField) throw new EntityError('INVALID_PRIMARY_KEY', `invalid primary key: '${luaPretty({ id: idOrKey })}'`);
     return this.db.transaction(async (tx) => {
-      const existing = await this.select(idOrKey, undefined, tx, true);
+      // A PUT replaces every field, so the stored values need not be readable.
+      const existing = await this.#find(idOrKey, undefined, tx, true);
       const input = await this.#prepareInput(body, options);
       const now = nowSeconds();
       const candidate: Record<string, unknown> = {
@@ -163,7 +185,8 @@ export class EntityDao {
 
   /** Returns false when there was nothing to delete. */
   async delete(idOrKey: string, scope?: Scope): Promise<boolean> {
-    const entity = await this.select(idOrKey, scope);
+    // Not decrypted: a row that cannot be read can still be deleted.
+    const entity = await this.#find(idOrKey, scope, this.db, false);
     if (!entity) return false;
     try {
       return await this.db.transaction(async (tx) => {

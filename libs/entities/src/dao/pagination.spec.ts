@@ -16,6 +16,12 @@ describe('pagination options', () => {
     expect(decodeOffset(encodeOffset(id))).toBe(id);
     expect(() => decodeOffset('x')).toThrow("'x' is not a valid offset: bad base64 encoding");
     expect(() => decodeOffset(Buffer.from('{nope').toString('base64'))).toThrow('bad json encoding');
+    // Valid base64 of valid JSON, but not an id: the query would fail on the uuid column.
+    for (const value of [['abc'], ['\u0000'], [id, 'extra']]) {
+      expect(() => decodeOffset(Buffer.from(JSON.stringify(value)).toString('base64'))).toThrow(
+        new EntityError('INVALID_OFFSET', `'${Buffer.from(JSON.stringify(value)).toString('base64')}' is not a valid offset: not a primary key`),
+      );
+    }
   });
 
   it('reads tags=a,b as AND and tags=a/b as OR, and refuses a mix', () => {

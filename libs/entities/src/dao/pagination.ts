@@ -1,4 +1,5 @@
 import { EntityError } from '../schema/errors';
+import { isUuid } from './uuid';
 
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
@@ -32,6 +33,8 @@ export function decodeOffset(raw: unknown): string | undefined {
     throw invalid('bad json encoding');
   }
   if (!Array.isArray(parsed) || typeof parsed[0] !== 'string') throw invalid('bad json encoding');
+  // Offsets are made from ids; anything else would reach the query as a bad uuid (a 500).
+  if (parsed.length !== 1 || !isUuid(parsed[0])) throw invalid('not a primary key');
   return parsed[0];
 }
 
