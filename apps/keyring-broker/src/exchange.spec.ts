@@ -127,6 +127,17 @@ describe('cluster keyring exchange', () => {
     expect(await database.get().query('SELECT id FROM keyring_envelopes WHERE id = $1', [id])).toEqual([]);
   });
 
+  it('does not ask peers for a key id the cluster never had (a row a database writer planted), nor again right after nobody sent one', async () => {
+    const api = httpClient(admin.url('admin'));
+    const consumer = (await api.post<{ id: string }>('/consumers', { form: { username: 'planted-user' } })).json;
+    const planted = { id: 'madeUp01', key: new Secret(newDataKey()) };
+    const credId = randomUUID();
+    const value = encryptField('da61c0083b6d19ef3db2490d0da96a71572da0fa', planted, { table: 'basicauth_credentials', field: 'password', id: credId });
+    await database.get().query("INSERT INTO basicauth_credentials (id, created_at, consumer_id, username, password) VALUES ($1, now(), $2, 'planted', $3)", [credId, consumer.id, value]);
+    for (let i = 0; i < 3; i++) expect((await api.get(`/basic-auths/${credId}`)).status).toBe(503);
+    expect(admin.output).not.toContain('no peer sent key madeUp01');
+  });
+
   it('fails only the requests needing a key no live member has, with a clear 503 within keyring_fetch_timeout', async () => {
     const api = httpClient(admin.url('admin'));
     const consumer = (await api.post<{ id: string }>('/consumers', { form: { username: 'ghost-user' } })).json;
@@ -143,5 +154,8 @@ describe('cluster keyring exchange', () => {
     expect(took).toBeGreaterThanOrEqual(1500);
     expect(took).toBeLessThan(6000);
     expect((await api.get('/consumers/ghost-user')).status).toBe(200);
+    // Asked once: the next read does not wait for peers again.
+    expect((await api.get(`/basic-auths/${credId}`)).status).toBe(503);
+    expect(admin.output.split('no peer sent key ghostKey').length - 1).toBe(1);
   });
 });

@@ -14,6 +14,8 @@ import type { KeyringPeers } from './peers';
 
 /** How long a key sent to a member is not sent to it again on request. */
 const ANSWER_AGAIN_MS = 5_000;
+/** How long a key no peer sent is not asked for again by reads (resyncs still ask). */
+const MISSING_AGAIN_MS = 30_000;
 
 export interface ExchangeOptions {
   readonly db: Database;
@@ -46,6 +48,8 @@ export class KeyringExchange implements KeyringPeers {
   /** Envelopes already opened: a copy put back in the table is not opened twice. */
   readonly #opened = new Map<string, number>();
   readonly #unverifiedLogged = new Set<string>();
+  /** Key id -> when a fetch for it last came back empty. */
+  readonly #missed = new Map<string, number>();
   /** `member:key` -> when this node last wrapped that key for that member. */
   readonly #answered = new Map<string, number>();
   #lastSync: Date | undefined;
@@ -108,10 +112,19 @@ export class KeyringExchange implements KeyringPeers {
     for (const key_ids of batches) await this.#publish({ type: 'request', key_ids, rsa_key: rsaKey });
   }
 
-  /** Asks peers for a key and waits up to `keyring_fetch_timeout` for it. */
+  /**
+   * Asks peers for a key and waits up to `keyring_fetch_timeout` for it. Only for ids the
+   * cluster knows (a row in `keyring_meta`, not removed), and not again for
+   * `MISSING_AGAIN_MS` after nobody sent it: rows a database writer plants under made-up key ids
+   * must not make every read wait.
+   */
   async fetchMissing(keyId: string): Promise<DataKey | undefined> {
-    const { keyring } = this.options;
+    const { keyring, store } = this.options;
     if (keyring.has(keyId)) return keyring.get(keyId);
+    const missedAt = this.#missed.get(keyId);
+    if (missedAt !== undefined && Date.now() - missedAt < MISSING_AGAIN_MS) return undefined;
+    const row = (await store.rows(this.options.db, [keyId]))[0];
+    if (!row || row.state === 'tombstoned') return undefined;
     const arrived = new Promise<void>((resolve) => {
       const list = this.#waiters.get(keyId) ?? [];
       list.push(resolve);
@@ -120,6 +133,8 @@ export class KeyringExchange implements KeyringPeers {
     await this.request([keyId]);
     await Promise.race([arrived, new Promise((resolve) => setTimeout(resolve, this.options.fetchTimeoutMs).unref())]);
     const key = keyring.get(keyId);
+    if (key) this.#missed.delete(keyId);
+    else this.#missed.set(keyId, Date.now());
     if (!key) this.options.logger.warn({ key_id: keyId }, `no peer sent key ${keyId} within keyring_fetch_timeout; recover (POST /keyring/recover) or import it`);
     return key;
   }
