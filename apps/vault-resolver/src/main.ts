@@ -16,7 +16,7 @@ export async function startVaultResolver(ctx: AppContext): Promise<void> {
   const bus = createBus(ctx, databases.rw);
   const keyring = await startKeyring(ctx, databases.rw, { bus });
   const store = new EntityStore(databases.ro, new PluginRegistry(ctx.config.plugins), keyring.protector);
-  const service = await startVaultResolverService(ctx, { bus, vaults: store.dao('vaults') });
+  const service = await startVaultResolverService(ctx, { bus, vaults: store.dao('vaults'), db: databases.ro });
   await serveHttp(ctx, 'vault-resolver', ctx.config.vault_resolver_listen, () => createServer(service.handler));
 }
 

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Bus } from '@keygate/bus';
 import { processEnv, type Config } from '@keygate/config';
 import { ENTITY_CHANGES, VaultSchemaRegistry, type EntityDao } from '@keygate/entities';
+import type { Queryable } from '@keygate/db';
 import type { Logger } from '@keygate/logging';
 import { queueSettings } from '@keygate/queue';
 import { loadedBackends } from './backends';
@@ -10,6 +11,7 @@ import { changePayloads, VAULT_CHANGES, type VaultChange } from './events';
 import { SecretRefreshJobs } from './jobs';
 import { resolverApi } from './remote/server';
 import { SecretResolver } from './resolver';
+import { serialised, TableVersion } from './table-version';
 
 /** The parts of a node's context the vault-resolver service needs (libs/runtime's AppContext fits). */
 export interface VaultResolverNodeContext {
@@ -32,7 +34,10 @@ export interface VaultResolverService {
  * refreshes references with a TTL as BullMQ jobs, announces changed values on the bus, and
  * forgets what it resolved through a vault entity when that entity changes.
  */
-export async function startVaultResolverService(ctx: VaultResolverNodeContext, deps: { readonly bus: Bus; readonly vaults: EntityDao }): Promise<VaultResolverService> {
+export async function startVaultResolverService(
+  ctx: VaultResolverNodeContext,
+  deps: { readonly bus: Bus; readonly vaults: EntityDao; readonly db: Queryable },
+): Promise<VaultResolverService> {
   const { config } = ctx;
   const { bus } = deps;
   const logger = ctx.logger.child({ component: 'vaults' });
@@ -55,13 +60,21 @@ export async function startVaultResolverService(ctx: VaultResolverNodeContext, d
     logger.info({ references }, 'vault references have new values');
     for (const payload of changePayloads(references)) void publish(payload);
   });
-  // A `/vaults` entity changed: what was resolved through any vault entity is read again.
-  bus.subscribe(ENTITY_CHANGES, (change) => {
-    if (change.entity !== 'vaults') return;
+  // A `/vaults` entity changed: what was resolved through any vault entity is read again. The
+  // event is a hint (anyone who can connect can NOTIFY): the table is checked first, once per
+  // burst of events, so forged events cannot make every reference go back to its backend.
+  const vaultsVersion = new TableVersion(deps.db, 'vaults');
+  await vaultsVersion.changed();
+  const onVaultsChanged = serialised(async () => {
+    if (!(await vaultsVersion.changed())) return;
     const references = resolver.forgetVault();
     if (references.length > 0) for (const payload of changePayloads(references)) void publish(payload);
+  }, (err) => logger.warn({ err }, 'cannot check the vaults table after a change event; will check at the next one'));
+  bus.subscribe(ENTITY_CHANGES, (change) => {
+    if (change.entity === 'vaults') onVaultsChanged();
   });
   bus.onResync(async () => {
+    await vaultsVersion.changed();
     resolver.forgetVault();
   });
   await bus.start();
