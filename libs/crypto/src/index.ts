@@ -26,3 +26,4 @@ export {
   type RsaKind,
 } from './rsa';
 export { hmacHex, constantTimeEqual } from './mac';
+export { keyedDigest, unkeyedDigest, isKeyedDigest, DIGEST_V1 } from './lookup-digest';

@@ -18,6 +18,8 @@ import { QUEUES, requestJob } from '@keygate/queue';
 import { ReencryptRuns, type Run } from './reencrypt/runs';
 import { rowsUsingKey } from './reencrypt/usage';
 import { describeRun, type RunView } from './reencrypt/view';
+import { keyedDigestsExist, migrateDigests } from './digests/migrate';
+import { isIndexKeyId } from './index-key';
 
 export interface KeyringNode {
   readonly nodeId: string;
@@ -36,6 +38,11 @@ export interface KeyringServiceOptions {
   readonly fetchMissing?: MissingKeyFetcher;
   /** Ephemeral RSA key size of this member (2048 or 3072). */
   readonly memberKeyBits?: 2048 | 3072;
+  /**
+   * Rewrite unkeyed lookup digests as keyed ones once this node holds the index key (nodes that
+   * write entities: admin, keyring-broker). @defaultValue false
+   */
+  readonly migrateDigests?: boolean;
 }
 
 export interface KeyringStatus {
@@ -91,6 +98,7 @@ export class KeyringService {
         await requestJob(tx, QUEUES.keyringReencrypt, 'reencrypt', { run_id: runId, target_key_id: keyId, reason }, runId);
       };
       this.#cluster.usageOf = (keyId) => rowsUsingKey(options.db, this.definitions, keyId);
+      this.#cluster.keyedDigestsExist = (tx) => keyedDigestsExist(tx, this.definitions);
     }
     else if (this.settings.vault) this.#vault = new VaultKeyring(this.settings.vault, this.keyring, this.#logger);
   }
@@ -108,6 +116,15 @@ export class KeyringService {
     await this.#cluster?.start();
     await this.#exchange?.resync();
     await this.#vault?.start();
+    await this.#afterKeysArrived();
+  }
+
+  /** Makes the index key if the cluster has none, then migrates digests written without one. */
+  async #afterKeysArrived(): Promise<void> {
+    await this.#cluster?.ensureIndexKey();
+    const indexKey = this.keyring.indexKey();
+    if (!this.#options.migrateDigests || !indexKey) return;
+    await migrateDigests(this.#options.db, this.definitions, { indexKey, protector: this.protector, logger: this.#logger });
   }
 
   /**
@@ -155,13 +172,15 @@ export class KeyringService {
   /** `GET /keyring`: Kong's `{ids, active}`, plus the cluster's ids this node lacks, if any. */
   async view(): Promise<Record<string, unknown>> {
     this.#assertEnabled();
-    const missing = this.#cluster ? (await this.store.meta()).map((m) => m.id).filter((id) => !this.keyring.has(id)) : [];
+    const missing = this.#cluster ? (await this.store.meta()).map((m) => m.id).filter((id) => !this.keyring.has(id) && !isIndexKeyId(id)) : [];
     const members = this.#members ? (await this.#members.live()).map((m) => ({ node_id: m.node_id, app: m.app, active: m.active_key_id, ids: m.key_ids })) : undefined;
     const usage = this.#cluster ? await this.runs.lastUsage() : undefined;
     return {
       ids: this.keyring.ids(),
       ...(this.keyring.activeId ? { active: this.keyring.activeId } : {}),
       ...(missing.length > 0 ? { missing } : {}),
+      // The index key keys lookup digests; it is not a data key, so it is not among `ids`.
+      index_key: this.keyring.indexKey() ? 'held' : 'missing',
       ...(members ? { members } : {}),
       // Rows per key and table, as counted by the last finished re-encryption.
       ...(usage ? { usage: usage.usage, usage_counted_at: Math.floor(usage.counted_at.getTime() / 1000) } : {}),
@@ -241,16 +260,21 @@ export class KeyringService {
     return this.#clusterOnly().exportBlob();
   }
 
-  import(data: unknown): Promise<{ ids: string[]; active?: string }> {
-    return this.#clusterOnly().import(data);
+  async import(data: unknown): Promise<{ ids: string[]; active?: string }> {
+    const result = await this.#clusterOnly().import(data);
+    await this.#afterKeysArrived();
+    return result;
   }
 
-  importRaw(id: unknown, data: unknown): Promise<void> {
-    return this.#clusterOnly().importRaw(id, data);
+  async importRaw(id: unknown, data: unknown): Promise<void> {
+    await this.#clusterOnly().importRaw(id, data);
+    await this.#afterKeysArrived();
   }
 
-  recover(privateKeyPem: unknown): Promise<RecoverResult> {
-    return this.#clusterOnly().recover(privateKeyPem);
+  async recover(privateKeyPem: unknown): Promise<RecoverResult> {
+    const result = await this.#clusterOnly().recover(privateKeyPem);
+    await this.#afterKeysArrived();
+    return { ...result, index_key: this.keyring.indexKey() !== undefined };
   }
 
   async vaultSync(token: unknown): Promise<void> {
@@ -262,6 +286,7 @@ export class KeyringService {
 
   #keyParam(id: unknown): string {
     if (typeof id !== 'string' || id === '') throw badParam("missing 'key' param (the key id)");
+    if (isIndexKeyId(id)) throw badParam(`${id} is the index key of lookup digests, not a data key; it is never activated or removed`);
     return id;
   }
 

@@ -1,8 +1,10 @@
 import type { Database, Queryable } from '@keygate/db';
+import { INDEX_KEY_STATE, isIndexKeyId } from './index-key';
 
 export interface KeyMeta {
   readonly id: string;
-  readonly state: 'active' | 'alive' | 'tombstoned';
+  /** `index`: the index key's row (lookup digests), never activated or retired. */
+  readonly state: 'active' | 'alive' | 'tombstoned' | 'index';
 }
 
 export interface RecoveryRow {
@@ -38,7 +40,8 @@ export class KeyringStore {
   }
 
   async addMeta(tx: Queryable, id: string): Promise<void> {
-    await tx.query("INSERT INTO keyring_meta (id, state) VALUES ($1, 'alive') ON CONFLICT (id) DO NOTHING", [id]);
+    const state = isIndexKeyId(id) ? INDEX_KEY_STATE : 'alive';
+    await tx.query('INSERT INTO keyring_meta (id, state) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING', [id, state]);
   }
 
   async activate(tx: Queryable, id: string): Promise<void> {
@@ -58,6 +61,12 @@ export class KeyringStore {
        ON CONFLICT (id) DO UPDATE SET recovery_key_id = EXCLUDED.recovery_key_id, key_encrypted = EXCLUDED.key_encrypted, updated_at = now()`,
       [id, recoveryKeyId, sealed],
     );
+  }
+
+  /** Whether the cluster has (or had, by its backup) a key with this id. */
+  async known(tx: Queryable, id: string): Promise<boolean> {
+    const res = await tx.query('SELECT 1 FROM keyring_meta WHERE id = $1 UNION ALL SELECT 1 FROM keyring_keys WHERE id = $1', [id]);
+    return res.rows.length > 0;
   }
 
   async recoveryRows(): Promise<RecoveryRow[]> {

@@ -3,9 +3,10 @@ import { base } from './000_base';
 import { keyring } from './001_keyring';
 import { clusterKeyring } from './002_cluster_keyring';
 import { jobs } from './003_jobs';
+import { keyedDigests } from './005_keyed_digests';
 
 /** Every migration, in order. Append only: an executed migration is never edited. */
-export const MIGRATIONS: readonly Migration[] = [base, keyring, clusterKeyring, jobs];
+export const MIGRATIONS: readonly Migration[] = [base, keyring, clusterKeyring, jobs, keyedDigests];
 
 /**
  * Every table the migrations create, children before parents, for `migrations reset`.

@@ -7,6 +7,7 @@ import { deleteError, writeError } from './db-errors';
 import { decodeOffset, encodeOffset, parseSize, parseTags } from './pagination';
 import { fromRow, nowSeconds, toRow, type Row } from './rows';
 import { protectEntity, revealEntity } from './encrypted';
+import { digestColumns, refuseLegacyDuplicate } from './digests';
 import { plainFields, type FieldProtector } from '../protector';
 import type { ChangeSink } from '../changes';
 
@@ -178,7 +179,9 @@ export class EntityDao {
   }
 
   async #write(q: Queryable, entity: Entity, mode: 'insert' | 'update'): Promise<Entity> {
-    const row = toRow(this.def, await protectEntity(this.def, entity, this.protector), entity);
+    const digests = await digestColumns(this.def, entity, this.protector);
+    await refuseLegacyDuplicate(q, this.def, entity, digests);
+    const row = { ...toRow(this.def, await protectEntity(this.def, entity, this.protector), entity), ...digests };
     const columns = Object.keys(row);
     const values = Object.values(row);
     const sql =
