@@ -43,7 +43,7 @@ export async function migrateDigests(
       const col = quoteIdent(column);
       let after: string | null = null;
       for (;;) {
-        const rows = (
+        const rows: Array<{ id: string; value: string | null; digest: string }> = (
           await q.query<{ id: string; value: string | null; digest: string }>(
             `SELECT id, ${quoteIdent(spec.field)} AS value, ${col} AS digest FROM ${table}
              WHERE ${col} NOT LIKE ${KEYED} AND ($1::uuid IS NULL OR id > $1::uuid) ORDER BY id LIMIT $2`,
