@@ -122,9 +122,8 @@ export class KeyringService {
   /** Makes the index key if the cluster has none, then migrates digests written without one. */
   async #afterKeysArrived(): Promise<void> {
     await this.#cluster?.ensureIndexKey();
-    const indexKey = this.keyring.indexKey();
-    if (!this.#options.migrateDigests || !indexKey) return;
-    await migrateDigests(this.#options.db, this.definitions, { indexKey, protector: this.protector, logger: this.#logger });
+    if (!this.#options.migrateDigests || !this.keyring.indexKey()) return;
+    await migrateDigests(this.#options.db, this.definitions, { protector: this.protector, logger: this.#logger });
   }
 
   /**

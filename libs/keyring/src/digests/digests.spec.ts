@@ -67,19 +67,19 @@ describe('keyed lookup digests', () => {
     // PATCHing the legacy row itself is not a duplicate of itself.
     await store.dao('keyauth_credentials').update(old, { key: 'weak-key-1' });
 
-    const first = await migrateDigests(db, store.definitions(), { indexKey, protector, logger, batchSize: 1 });
+    const first = await migrateDigests(db, store.definitions(), { protector, logger, batchSize: 1 });
     expect(first).toEqual({ migrated: { keyauth_credentials: 1 }, failed: {} });
     expect(await digestOf(other)).toBe(keyedDigest(indexKey.key, 'key-auth', 'weak-key-2'));
     expect(await digestOf(old)).toBe(keyedDigest(indexKey.key, 'key-auth', 'weak-key-1'));
     expect(await keyedDigestsExist(db, store.definitions())).toBe(true);
     expect(lines.some((l) => l.includes('rewrote unkeyed digests'))).toBe(true);
 
-    expect(await migrateDigests(db, store.definitions(), { indexKey, protector, logger })).toEqual({ migrated: {}, failed: {} });
+    expect(await migrateDigests(db, store.definitions(), { protector, logger })).toEqual({ migrated: {}, failed: {} });
     await expect(store.dao('keyauth_credentials').insert({ consumer: { id: consumer.id }, key: 'weak-key-2' })).rejects.toMatchObject({ kind: 'UNIQUE_VIOLATION' });
   });
 
   it('leaves a row it cannot read with its old digest and says which, without the value', async () => {
-    const { db, store, indexKey, protector, logger, lines, consumer } = await setup();
+    const { db, store, protector, logger, lines, consumer } = await setup();
     const id = randomUUID();
     const lost = { id: 'lostKey1', key: new Secret(newDataKey()) };
     const secret = plantedSecret('key');
@@ -90,7 +90,7 @@ describe('keyed lookup digests', () => {
       stored,
       unkeyedDigest('key-auth', secret),
     ]);
-    expect(await migrateDigests(db, store.definitions(), { indexKey, protector, logger })).toEqual({ migrated: {}, failed: { keyauth_credentials: 1 } });
+    expect(await migrateDigests(db, store.definitions(), { protector, logger })).toEqual({ migrated: {}, failed: { keyauth_credentials: 1 } });
     expect(isKeyedDigest((await digestOf(id))!)).toBe(false);
     expect(lines.some((l) => l.includes(id) && l.includes('cannot read the value'))).toBe(true);
     expect(lines.join('\n')).not.toContain(secret);

@@ -1,4 +1,4 @@
-import { DIGEST_V1, keyedDigest, type DataKey } from '@keygate/crypto';
+import { DIGEST_V1 } from '@keygate/crypto';
 import { quoteIdent, UniqueViolationError, type Queryable } from '@keygate/db';
 import type { DigestColumn, EntityDefinition, FieldProtector } from '@keygate/entities';
 import type { Logger } from '@keygate/logging';
@@ -33,7 +33,7 @@ export async function keyedDigestsExist(q: Queryable, definitions: readonly Enti
 export async function migrateDigests(
   q: Queryable,
   definitions: readonly EntityDefinition[],
-  deps: { readonly indexKey: DataKey; readonly protector: FieldProtector; readonly logger: Logger; readonly batchSize?: number },
+  deps: { readonly protector: FieldProtector; readonly logger: Logger; readonly batchSize?: number },
 ): Promise<DigestMigrationResult> {
   const migrated: Record<string, number> = {};
   const failed: Record<string, number> = {};
@@ -72,7 +72,7 @@ async function migrateRow(
   column: string,
   spec: DigestColumn,
   row: { id: string; value: string | null; digest: string },
-  deps: { readonly indexKey: DataKey; readonly protector: FieldProtector; readonly logger: Logger },
+  deps: { readonly protector: FieldProtector; readonly logger: Logger },
 ): Promise<boolean> {
   const where = { table: def.name, row_id: row.id, column };
   if (row.value === null) return false;
@@ -85,7 +85,7 @@ async function migrateRow(
   }
   try {
     await q.query(`UPDATE ${quoteIdent(def.name)} SET ${quoteIdent(column)} = $1 WHERE id = $2 AND ${quoteIdent(column)} = $3`, [
-      keyedDigest(deps.indexKey.key, spec.purpose, plain),
+      await deps.protector.digest(spec.purpose, plain),
       row.id,
       row.digest,
     ]);
