@@ -33,8 +33,9 @@ describe('/keyring (cluster strategy)', () => {
     expect(keyring.json.active).toMatch(KEY_ID);
     expect(keyring.json.ids).toEqual([keyring.json.active]);
     expect((await api.get('/keyring/active')).json).toEqual({ id: keyring.json.active });
-    const meta = await database.get().query("SELECT id, state FROM keyring_meta");
-    expect(meta).toEqual([{ id: keyring.json.active, state: 'active' }]);
+    const meta = await database.get().query("SELECT id, state FROM keyring_meta ORDER BY state = 'index', id");
+    // Beside the data key, the index key of lookup digests (made with the first key).
+    expect(meta).toEqual([{ id: keyring.json.active, state: 'active' }, { id: 'keygate:index', state: 'index' }]);
   });
 
   it('generate answers 201 with the id and the key; activate switches; remove refuses the active key', async () => {

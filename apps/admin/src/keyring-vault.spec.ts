@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encryptField, Secret } from '@keygate/crypto';
+import { encryptField, keyedDigest, Secret } from '@keygate/crypto';
 import { startVaultDev, type VaultDev } from '@keygate/tool-vault-dev';
 import { AppProcess, httpClient, useTestDatabase } from '@keygate/testing';
 
@@ -31,7 +31,7 @@ describe('keyring_strategy = vault', () => {
     const admin = await AppProcess.start('admin', { env: env({ KONG_KEYRING_VAULT_TOKEN: vault.rootToken }) });
     try {
       const api = httpClient(admin.url('admin'));
-      expect((await api.get('/keyring')).json).toEqual({ ids: ['vaultK01', 'vaultK02'], active: 'vaultK02' });
+      expect((await api.get('/keyring')).json).toEqual({ ids: ['vaultK01', 'vaultK02'], active: 'vaultK02', index_key: 'missing' });
 
       // A value written with version 1's key (SHA-256 of its "key" string) reads back.
       const consumer = (await api.post<{ id: string }>('/consumers', { form: { username: 'v' } })).json;
@@ -41,10 +41,20 @@ describe('keyring_strategy = vault', () => {
       await database.get().query("INSERT INTO basicauth_credentials (id, created_at, consumer_id, username, password) VALUES ($1, now(), $2, 'v', $3)", [credId, consumer.id, value]);
       expect((await api.get(`/basic-auths/${credId}`)).json).toMatchObject({ password: 'f'.repeat(40) });
 
-      await vault.writeSecret('secret', 'keygate/keyring', { id: 'vaultK03', key: 'third' });
+      // Without an index_key in Vault, key-auth digests cannot be keyed: writes answer 503 saying why.
+      const refused = await api.post<{ message: string }>('/consumers/v/key-auth', { form: { key: 'vault-user-key' } });
+      expect(refused).toMatchObject({ status: 503, json: { message: expect.stringContaining('index key') } });
+
+      await vault.writeSecret('secret', 'keygate/keyring', { id: 'vaultK03', key: 'third', index_key: 'index material' });
       expect((await api.get('/keyring')).json).toMatchObject({ active: 'vaultK02' });
       expect((await api.post('/keyring/vault/sync')).status).toBe(204);
-      expect((await api.get('/keyring')).json).toEqual({ ids: ['vaultK01', 'vaultK02', 'vaultK03'], active: 'vaultK03' });
+      expect((await api.get('/keyring')).json).toEqual({ ids: ['vaultK01', 'vaultK02', 'vaultK03'], active: 'vaultK03', index_key: 'held' });
+      const created = await api.post<{ id: string }>('/consumers/v/key-auth', { form: { key: 'vault-user-key' } });
+      expect(created.status).toBe(201);
+      const indexKey = new Secret(createHash('sha256').update('index material').digest());
+      expect(await database.get().query('SELECT key_digest FROM keyauth_credentials WHERE id = $1', [created.json.id])).toEqual([
+        { key_digest: keyedDigest(indexKey, 'key-auth', 'vault-user-key') },
+      ]);
 
       // Vault is read, never written; cluster-only endpoints refuse; the keyring tables stay empty.
       expect(await api.post('/keyring/generate')).toMatchObject({ status: 400, json: { message: "endpoint only supported for 'cluster' strategy (keyring_strategy)" } });
@@ -72,7 +82,7 @@ describe('keyring_strategy = vault', () => {
     const admin = await AppProcess.start('admin', { env: env({ KONG_KEYRING_VAULT_HOST: 'http://127.0.0.1:9', KONG_KEYRING_VAULT_TOKEN: 't' }), timeoutMs: 60_000 });
     try {
       const api = httpClient(admin.url('admin'));
-      expect((await api.get('/keyring')).json).toEqual({ ids: [] });
+      expect((await api.get('/keyring')).json).toEqual({ ids: [], index_key: 'missing' });
       expect(admin.output).toContain('cannot read the keyring from Vault');
       await api.post('/consumers', { form: { username: 'w' } });
       expect((await api.post('/consumers/w/key-auth')).status).toBe(503);

@@ -12,7 +12,7 @@ export async function startAdmin(ctx: AppContext): Promise<void> {
   const plugins = new PluginRegistry(ctx.config.plugins);
   const databases = await openDatabases(ctx);
   const bus = createBus(ctx, databases.rw);
-  const keyring = await startKeyring(ctx, databases.rw, { bus });
+  const keyring = await startKeyring(ctx, databases.rw, { bus, migrateDigests: true });
   // Every committed write is announced on the bus, so proxies apply it within milliseconds.
   const store = new EntityStore(databases.rw, plugins, keyring.protector, (tx, change) => notify(tx, ENTITY_CHANGES, change));
   const stats = new ServerStats();

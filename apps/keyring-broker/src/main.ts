@@ -11,7 +11,7 @@ import { vaultReferences } from '@keygate/vaults';
 export async function startKeyringBroker(ctx: AppContext): Promise<void> {
   const databases = await openDatabases(ctx);
   const bus = createBus(ctx, databases.rw);
-  const keyring = await startKeyring(ctx, databases.rw, { bus });
+  const keyring = await startKeyring(ctx, databases.rw, { bus, migrateDigests: true });
   await startKeyringJobs(ctx, keyring, databases.rw, bus);
 }
 

@@ -30,3 +30,4 @@ export {
 } from './rsa';
 export { hmacHex, constantTimeEqual } from './mac';
 export { newSigningKeyPair, signingPublicKey, ed25519Sign, ed25519Verify, deriveKey, hmacBase64, type SigningKeyPair } from './signing';
+export { keyedDigest, unkeyedDigest, isKeyedDigest, DIGEST_V1 } from './lookup-digest';

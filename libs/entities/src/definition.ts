@@ -10,6 +10,12 @@ export interface ForeignKey {
   readonly column: string;
 }
 
+/** A digest column: of which field, for which purpose (domain separation inside the MAC). */
+export interface DigestColumn {
+  readonly field: string;
+  readonly purpose: string;
+}
+
 export type Entity = Record<string, unknown> & { id: string };
 
 export type Expanded = { readonly ok: true; readonly value: Record<string, unknown> } | { readonly ok: false; readonly errors: FieldErrors };
@@ -63,6 +69,11 @@ export interface EntityDefinition {
   readonly encryptedColumns?: readonly string[];
   /** Columns computed from the entity (a plugin's `cache_key`). */
   readonly derived?: (entity: Entity) => Record<string, unknown>;
+  /**
+   * Columns holding a lookup digest of a secret field (`key_digest` of a key-auth key), computed
+   * by the protector: keyed with the index key when the keyring is on.
+   */
+  readonly digests?: Readonly<Record<string, DigestColumn>>;
   /** The key shown in Kong's UNIQUE message for a derived unique column (`cache_key`). */
   readonly derivedUniqueFields?: Readonly<Record<string, readonly string[]>>;
 }

@@ -1,4 +1,4 @@
-export type { Entity, EntityDefinition, ForeignKey, ValidationContext, Expanded } from './definition';
+export type { Entity, EntityDefinition, ForeignKey, ValidationContext, Expanded, DigestColumn } from './definition';
 export { EntityError, ERRORS, luaPretty, schemaViolation, type ErrorKind, type FieldErrors } from './schema/errors';
 export { issuesToFields } from './schema/zod-errors';
 export { inferFormValue } from './schema/introspect';
@@ -8,7 +8,7 @@ export { UnreadableRowError, revealRow } from './dao/unreadable';
 export { encodeOffset, decodeOffset, parseSize, parseTags, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './dao/pagination';
 export { EntityStore, coreDefinitions, collectionPath, type Relation } from './store';
 export { plainFields, type FieldProtector } from './protector';
-export { basicAuthCredentials, keyAuthCredentials, basicAuthHash, keyAuthDigest } from './definitions/credentials';
+export { basicAuthCredentials, keyAuthCredentials, basicAuthHash } from './definitions/credentials';
 export { certificates } from './definitions/certificates';
 export { revealEntity, protectEntity, encryptedColumns, encryptedPaths, getPath, withPath } from './dao/encrypted';
 export { fromRow, toRow } from './dao/rows';

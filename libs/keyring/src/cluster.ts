@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { renameSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
-import { keyOrigin, newDataKey, newKeyId, parsePrivateKeyPem, publicKeyFingerprint, RsaKeyError, Secret, type DataKey } from '@keygate/crypto';
+import { newDataKey, newKeyId, parsePrivateKeyPem, publicKeyFingerprint, RsaKeyError, Secret, type DataKey } from '@keygate/crypto';
 import type { Queryable } from '@keygate/db';
 import type { Logger } from '@keygate/logging';
 import { exportKeyring, importKeyring } from './blob';
@@ -12,12 +12,15 @@ import type { KeyringSettings } from './settings';
 import type { KeyringStore } from './store';
 import { noPeers, type KeyringPeers } from './cluster/peers';
 import { verifiedMeta, verifyMeta, type MetaRow } from './meta';
+import { INDEX_KEY_ID, isIndexKeyId } from './index-key';
 
 export interface RecoverResult {
   readonly message: string;
   readonly recovered: string[];
   readonly not_recovered: string[];
   readonly active: string | null;
+  /** Whether the index key (lookup digests) is on this node after the recovery. */
+  readonly index_key: boolean;
 }
 
 const KEY_ID = /^[A-Za-z0-9_.~]{1,64}$/;
@@ -38,6 +41,8 @@ export class ClusterKeyring {
   peers: KeyringPeers = noPeers;
   onActivation: ActivationHook = async () => undefined;
   usageOf: KeyUsageCounter = async () => ({});
+  /** Whether rows hold digests keyed with an index key (then one existed: never make another). */
+  keyedDigestsExist: (tx: Queryable) => Promise<boolean> = async () => false;
 
   constructor(
     private readonly settings: KeyringSettings,
@@ -61,6 +66,7 @@ export class ClusterKeyring {
       this.keyring.add(key);
       this.keyring.activate(key.id, await this.store.activate(tx, key));
       this.logger.info({ key_id: key.id }, 'keyring was empty: generated and activated its first key');
+      if (!(await this.store.hasKey(tx, INDEX_KEY_ID))) await this.#createIndexKey(tx);
     });
     await this.#tellPeers((p) => p.distribute(this.keyring.all()));
     await this.syncActive();
@@ -94,6 +100,44 @@ export class ClusterKeyring {
     else if (active) {
       this.logger.warn({ key_id: active }, `the active key ${active} is not on this node: recover (POST /keyring/recover) or import it`);
     }
+  }
+
+  /**
+   * For a cluster made before index keys existed (or whose index key row was deleted): the first
+   * node holding the keyring that finds none makes it, under the keyring lock. A node never makes
+   * one while the cluster has (or backed up) one, or while rows hold digests keyed with one: a
+   * second index key would change every digest and break uniqueness. It asks peers instead.
+   */
+  async ensureIndexKey(): Promise<void> {
+    if (this.keyring.indexKey()) {
+      // Puts back a deleted row, so that members that lack the key keep asking for it.
+      await this.store.locked((tx) => this.store.addMeta(tx, this.keyring.indexKey()!));
+      return;
+    }
+    if (this.keyring.ids().length === 0) return;
+    const outcome = await this.store.locked(async (tx) => {
+      if (await this.store.hasKey(tx, INDEX_KEY_ID)) return 'exists';
+      if (await this.keyedDigestsExist(tx)) return 'lost';
+      await this.#createIndexKey(tx);
+      return 'created';
+    });
+    if (outcome === 'created') {
+      this.logger.info('keyring had no index key: generated it (it keys lookup digests such as key-auth key_digest)');
+      this.#saveBlob();
+      await this.#tellPeers((p) => p.distribute(this.keyring.all().filter((k) => isIndexKeyId(k.id))));
+    } else if (!(await this.peers.fetchMissing(INDEX_KEY_ID))) {
+      this.logger.error(
+        outcome === 'lost'
+          ? 'rows hold digests keyed with an index key that no node holds; recover it (POST /keyring/recover) or import it (POST /keyring/import). Key-auth writes answer 503 until then'
+          : 'the keyring index key is not on this node; recover it (POST /keyring/recover) or import it (POST /keyring/import). Key-auth writes answer 503 until then',
+      );
+    }
+  }
+
+  async #createIndexKey(tx: Queryable): Promise<void> {
+    const key = { id: INDEX_KEY_ID, key: new Secret(newDataKey()) };
+    await this.#persist(tx, key);
+    this.keyring.add(key);
   }
 
   private async syncActiveHeld(id: string): Promise<void> {
@@ -154,7 +198,9 @@ export class ClusterKeyring {
   async import(data: unknown): Promise<{ ids: string[]; active?: string }> {
     if (typeof data !== 'string' || data === '') throw badParam("missing 'data' param");
     if (!this.settings.privateKey) throw settingMissing('keyring_private_key', 'the export is decrypted with it');
-    const contents = importKeyring(data, this.settings.privateKey);
+    const imported = importKeyring(data, this.settings.privateKey);
+    // Only our authenticated format may carry the index key (Kong's can be forged with the public key).
+    const contents = imported.format === 'kong' ? { ...imported, keys: imported.keys.filter((k) => !isIndexKeyId(k.id)) } : imported;
     let generation: bigint | undefined;
     await this.store.locked(async (tx) => {
       assertNoConflict(this.keyring, await this.store.known(tx), contents.keys);
@@ -224,7 +270,7 @@ export class ClusterKeyring {
         const held = this.keyring.get(key.id);
         if (held && !sameMaterial(held, key)) throw keyConflict(key.id, 'with different material than its keyring_keys row; the key held here is kept');
         if (!held) this.keyring.add(key);
-        recovered.push(row.id);
+        if (!isIndexKeyId(row.id)) recovered.push(row.id);
       } catch (err) {
         notRecovered.push(row.id);
         const other = row.recovery_key_id !== fingerprint ? ' (it was backed up to another recovery key)' : '';
@@ -236,13 +282,14 @@ export class ClusterKeyring {
     if (recovered.length > 0) await this.store.locked(async (tx) => this.#signLegacyRows(tx, await this.store.rows(tx), true));
     await this.syncActive();
     this.#saveBlob();
-    await this.#tellPeers((p) => p.distribute(recovered.flatMap((id) => this.keyring.get(id) ?? [])));
+    await this.#tellPeers((p) => p.distribute([...recovered, INDEX_KEY_ID].flatMap((id) => this.keyring.get(id) ?? [])));
     this.logger.info({ recovered, not_recovered: notRecovered }, 'keyring recovery finished');
     return {
       message: `successfully recovered ${recovered.length} keys`,
       recovered,
       not_recovered: notRecovered,
       active: this.keyring.activeId ?? null,
+      index_key: this.keyring.indexKey() !== undefined,
     };
   }
 

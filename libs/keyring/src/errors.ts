@@ -31,6 +31,13 @@ export const activeKeyRemoval = (id: string) =>
 /** The keyring is on but this node has no active key: nothing can be encrypted. */
 export const notReady = (detail: string) => new KeyringError('KEYRING_NOT_READY', `no encryption key is active on this node: ${detail}`);
 
+/** Lookup digests (`key_digest`) need the index key, which this node has not received. */
+export const indexKeyMissing = () =>
+  new KeyringError(
+    'KEYRING_NOT_READY',
+    'this node does not hold the keyring index key (it keys lookup digests such as key-auth key_digest); recover the keyring (POST /keyring/recover) or import it (POST /keyring/import)',
+  );
+
 /** A key still used by rows: removing it would make them unreadable. */
 export class KeyInUseError extends KeyringError {
   /** Added to the error body next to `message`. */

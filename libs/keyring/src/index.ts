@@ -13,3 +13,5 @@ export { ReencryptRunner, RetryLaterError } from './reencrypt/runner';
 export { ReencryptRuns, type Run, type TableStats, type RunError } from './reencrypt/runs';
 export { describeRun, type RunView } from './reencrypt/view';
 export { rowsUsingKey } from './reencrypt/usage';
+export { INDEX_KEY_ID } from './index-key';
+export { migrateDigests, keyedDigestsExist, type DigestMigrationResult } from './digests/migrate';

@@ -1,5 +1,6 @@
 import type { DataKey } from '@keygate/crypto';
 import { unknownKey } from './errors';
+import { INDEX_KEY_ID, isIndexKeyId } from './index-key';
 
 export type KeyringChange =
   | { readonly type: 'added'; readonly id: string }
@@ -8,7 +9,8 @@ export type KeyringChange =
 
 /**
  * The keys this node holds, in memory only (never logged, never written unless
- * `keyring_blob_path`), and which one encrypts new values.
+ * `keyring_blob_path`), and which one encrypts new values. The index key (lookup digests) is held
+ * here too, so it travels, is exported and recovered like a data key; `ids()` lists data keys only.
  */
 export class Keyring {
   readonly #keys = new Map<string, DataKey>();
@@ -33,15 +35,24 @@ export class Keyring {
     return this.#keys.has(id);
   }
 
+  /** Data key ids (the index key is not one). */
   ids(): string[] {
-    return [...this.#keys.keys()].sort();
+    return [...this.#keys.keys()].filter((id) => !isIndexKeyId(id)).sort();
   }
 
+  /** The cluster's index key, once this node has it. */
+  indexKey(): DataKey | undefined {
+    return this.#keys.get(INDEX_KEY_ID);
+  }
+
+  /** Every key, the index key included (what is sent to peers, exported, written to the blob). */
   all(): DataKey[] {
     return [...this.#keys.values()];
   }
 
   add(key: DataKey): void {
+    // Replacing the index key would change every digest and silently break uniqueness.
+    if (isIndexKeyId(key.id) && this.#keys.has(key.id)) return;
     const known = this.#keys.has(key.id);
     this.#keys.set(key.id, key);
     if (!known) this.#emit({ type: 'added', id: key.id });
@@ -56,7 +67,7 @@ export class Keyring {
    * `keyring_meta` row), an activation older than the one applied is refused: returns false.
    */
   activate(id: string, generation?: bigint): boolean {
-    if (!this.#keys.has(id)) throw unknownKey(id);
+    if (!this.#keys.has(id) || isIndexKeyId(id)) throw unknownKey(id);
     if (generation !== undefined) {
       if (generation < this.#generation) return false;
       this.#generation = generation;
@@ -67,8 +78,9 @@ export class Keyring {
     return true;
   }
 
+  /** The index key is never forgotten: no message or missing row can make a node drop it. */
   remove(id: string): void {
-    if (!this.#keys.delete(id)) return;
+    if (isIndexKeyId(id) || !this.#keys.delete(id)) return;
     if (this.#activeId === id) this.#activeId = undefined;
     this.#emit({ type: 'removed', id });
   }

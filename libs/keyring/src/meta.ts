@@ -9,7 +9,7 @@ import { constantTimeEqual, deriveKey, hmacBase64, type DataKey } from '@keygate
  */
 export interface MetaRow {
   readonly id: string;
-  readonly state: 'active' | 'alive' | 'tombstoned';
+  readonly state: 'active' | 'alive' | 'tombstoned' | 'index';
   readonly origin: 'keygate' | 'kong';
   /** The activation generation (bigint as text); null if never activated. */
   readonly generation: string | null;

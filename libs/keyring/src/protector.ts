@@ -1,7 +1,8 @@
-import { decryptField, encryptField, fieldFormat, KeyNotAvailableError, type DataKey, type DecryptedField, type DecryptPolicy, type FieldContext } from '@keygate/crypto';
+import { decryptField, encryptField, fieldFormat, keyedDigest, KeyNotAvailableError, unkeyedDigest, type DataKey, type DecryptedField, type DecryptPolicy, type FieldContext } from '@keygate/crypto';
 import type { FieldProtector } from '@keygate/entities';
 import type { Logger } from '@keygate/logging';
-import { notReady } from './errors';
+import { indexKeyMissing, notReady } from './errors';
+import { INDEX_KEY_ID } from './index-key';
 import type { Keyring } from './keyring';
 
 /** Asks other nodes for a key this node lacks (the cluster exchange plugs in here). */
@@ -66,6 +67,19 @@ export class KeyringFieldProtector implements FieldProtector {
     } catch (err) {
       throw withContext(err, context);
     }
+  }
+
+  /** Keyed with the cluster's index key (asked of peers if missing); unkeyed with the keyring off. */
+  async digest(purpose: string, value: string): Promise<string> {
+    if (!this.enabled) return unkeyedDigest(purpose, value);
+    let key = this.keyring.indexKey();
+    if (!key && this.fetchMissing) {
+      const fetched = await this.fetchMissing(INDEX_KEY_ID);
+      if (fetched) this.keyring.add(fetched);
+      key = this.keyring.indexKey();
+    }
+    if (!key) throw indexKeyMissing();
+    return keyedDigest(key.key, purpose, value);
   }
 
   #decrypt(value: string, context: FieldContext): string {

@@ -18,6 +18,8 @@ import { QUEUES, requestJob } from '@keygate/queue';
 import { ReencryptRuns, type Run } from './reencrypt/runs';
 import { rowsUsingKey } from './reencrypt/usage';
 import { describeRun, type RunView } from './reencrypt/view';
+import { keyedDigestsExist, migrateDigests } from './digests/migrate';
+import { isIndexKeyId } from './index-key';
 
 export interface KeyringNode {
   readonly nodeId: string;
@@ -36,6 +38,11 @@ export interface KeyringServiceOptions {
   readonly fetchMissing?: MissingKeyFetcher;
   /** Ephemeral RSA key size of this member (2048 or 3072). */
   readonly memberKeyBits?: 2048 | 3072;
+  /**
+   * Rewrite unkeyed lookup digests as keyed ones once this node holds the index key (nodes that
+   * write entities: admin, keyring-broker). @defaultValue false
+   */
+  readonly migrateDigests?: boolean;
 }
 
 export interface KeyringStatus {
@@ -92,6 +99,7 @@ export class KeyringService {
         await requestJob(tx, QUEUES.keyringReencrypt, 'reencrypt', { run_id: runId, target_key_id: keyId, reason }, runId);
       };
       this.#cluster.usageOf = (keyId) => rowsUsingKey(options.db, this.definitions, keyId);
+      this.#cluster.keyedDigestsExist = (tx) => keyedDigestsExist(tx, this.definitions);
     }
     else if (this.settings.vault) this.#vault = new VaultKeyring(this.settings.vault, this.keyring, this.#logger);
   }
@@ -109,6 +117,14 @@ export class KeyringService {
     await this.#cluster?.start();
     await this.#exchange?.resync();
     await this.#vault?.start();
+    await this.#afterKeysArrived();
+  }
+
+  /** Makes the index key if the cluster has none, then migrates digests written without one. */
+  async #afterKeysArrived(): Promise<void> {
+    await this.#cluster?.ensureIndexKey();
+    if (!this.#options.migrateDigests || !this.keyring.indexKey()) return;
+    await migrateDigests(this.#options.db, this.definitions, { protector: this.protector, logger: this.#logger });
   }
 
   /**
@@ -157,13 +173,15 @@ export class KeyringService {
   /** `GET /keyring`: Kong's `{ids, active}`, plus the cluster's ids this node lacks, if any. */
   async view(): Promise<Record<string, unknown>> {
     this.#assertEnabled();
-    const missing = this.#cluster ? (await this.store.meta()).map((m) => m.id).filter((id) => !this.keyring.has(id)) : [];
+    const missing = this.#cluster ? (await this.store.meta()).map((m) => m.id).filter((id) => !this.keyring.has(id) && !isIndexKeyId(id)) : [];
     const members = this.#members ? (await this.#members.live()).map((m) => ({ node_id: m.node_id, app: m.app, active: m.active_key_id, ids: m.key_ids })) : undefined;
     const usage = this.#cluster ? await this.runs.lastUsage() : undefined;
     return {
       ids: this.keyring.ids(),
       ...(this.keyring.activeId ? { active: this.keyring.activeId } : {}),
       ...(missing.length > 0 ? { missing } : {}),
+      // The index key keys lookup digests; it is not a data key, so it is not among `ids`.
+      index_key: this.keyring.indexKey() ? 'held' : 'missing',
       ...(members ? { members } : {}),
       // Rows per key and table, as counted by the last finished re-encryption.
       ...(usage ? { usage: usage.usage, usage_counted_at: Math.floor(usage.counted_at.getTime() / 1000) } : {}),
@@ -243,19 +261,24 @@ export class KeyringService {
     return this.#clusterOnly().exportBlob();
   }
 
-  import(data: unknown): Promise<{ ids: string[]; active?: string }> {
-    return this.#clusterOnly().import(data);
+  async import(data: unknown): Promise<{ ids: string[]; active?: string }> {
+    const result = await this.#clusterOnly().import(data);
+    await this.#afterKeysArrived();
+    return result;
   }
 
-  importRaw(id: unknown, data: unknown, origin?: unknown): Promise<void> {
-    return this.#clusterOnly().importRaw(id, data, origin);
+  async importRaw(id: unknown, data: unknown, origin?: unknown): Promise<void> {
+    await this.#clusterOnly().importRaw(id, data, origin);
+    await this.#afterKeysArrived();
   }
 
-  recover(privateKeyPem: unknown, acceptUnauthenticated?: unknown): Promise<RecoverResult> {
+  async recover(privateKeyPem: unknown, acceptUnauthenticated?: unknown): Promise<RecoverResult> {
     if (acceptUnauthenticated !== undefined && acceptUnauthenticated !== 'true' && acceptUnauthenticated !== 'false' && typeof acceptUnauthenticated !== 'boolean') {
       throw badParam("'accept_unauthenticated' must be true or false");
     }
-    return this.#clusterOnly().recover(privateKeyPem, acceptUnauthenticated === true || acceptUnauthenticated === 'true');
+    const result = await this.#clusterOnly().recover(privateKeyPem, acceptUnauthenticated === true || acceptUnauthenticated === 'true');
+    await this.#afterKeysArrived();
+    return { ...result, index_key: this.keyring.indexKey() !== undefined };
   }
 
   async vaultSync(token: unknown): Promise<void> {
@@ -267,6 +290,7 @@ export class KeyringService {
 
   #keyParam(id: unknown): string {
     if (typeof id !== 'string' || id === '') throw badParam("missing 'key' param (the key id)");
+    if (isIndexKeyId(id)) throw badParam(`${id} is the index key of lookup digests, not a data key; it is never activated or removed`);
     return id;
   }
 

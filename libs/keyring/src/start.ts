@@ -18,8 +18,14 @@ export interface KeyringNodeContext {
  * With the node's bus, the node is a member of the cluster keyring exchange (cluster strategy):
  * it gets keys from other members and serves them to admitted ones.
  */
-export async function startKeyring(ctx: KeyringNodeContext, db: Database, options: { bus?: Bus } = {}): Promise<KeyringService> {
-  const keyring = new KeyringService({ config: ctx.config, db, logger: ctx.logger, ...(options.bus ? { bus: options.bus, node: ctx.node } : {}) });
+export async function startKeyring(ctx: KeyringNodeContext, db: Database, options: { bus?: Bus; migrateDigests?: boolean } = {}): Promise<KeyringService> {
+  const keyring = new KeyringService({
+    config: ctx.config,
+    db,
+    logger: ctx.logger,
+    migrateDigests: options.migrateDigests ?? false,
+    ...(options.bus ? { bus: options.bus, node: ctx.node } : {}),
+  });
   ctx.defer(() => keyring.stop());
   await keyring.start();
   ctx.status.addSection('keyring', () => keyring.status());

@@ -1,10 +1,12 @@
 import type { DataKey } from '@keygate/crypto';
 import type { Database, Queryable } from '@keygate/db';
 import { metaMac, type MetaRow } from './meta';
+import { INDEX_KEY_STATE, isIndexKeyId } from './index-key';
 
 export interface KeyMeta {
   readonly id: string;
-  readonly state: 'active' | 'alive' | 'tombstoned';
+  /** `index`: the index key's row (lookup digests), never activated or retired. */
+  readonly state: 'active' | 'alive' | 'tombstoned' | 'index';
 }
 
 export interface RecoveryRow {
@@ -28,7 +30,7 @@ export class KeyringStore {
 
   /** Ids of keys not removed, as the rows say (unauthenticated: for listings and requests). */
   async meta(): Promise<KeyMeta[]> {
-    return (await this.db.query<{ id: string; state: KeyMeta['state'] }>("SELECT id, state FROM keyring_meta WHERE state <> 'tombstoned' ORDER BY created_at, id")).rows;
+    return (await this.db.query<{ id: string; state: KeyMeta['state'] }>("SELECT id, state FROM keyring_meta WHERE state NOT IN ('tombstoned', 'index') ORDER BY created_at, id")).rows;
   }
 
   async rows(q: Queryable = this.db, ids?: readonly string[]): Promise<MetaRow[]> {
@@ -55,7 +57,8 @@ export class KeyringStore {
     const conflict = options.revive
       ? "ON CONFLICT (id) DO UPDATE SET state = 'alive', origin = EXCLUDED.origin, generation = NULL, mac = EXCLUDED.mac, updated_at = now() WHERE keyring_meta.state = 'tombstoned'"
       : 'ON CONFLICT (id) DO NOTHING';
-    await tx.query(`INSERT INTO keyring_meta (id, state, origin, mac) VALUES ($1, 'alive', $2, $3) ${conflict}`, [key.id, origin, mac]);
+    const state = isIndexKeyId(key.id) ? INDEX_KEY_STATE : 'alive';
+    await tx.query(`INSERT INTO keyring_meta (id, state, origin, mac) VALUES ($1, $4, $2, $3) ${conflict}`, [key.id, origin, mac, state]);
   }
 
   /** Makes `key` active with the next generation; returns it. Runs under `locked`. */
@@ -106,6 +109,12 @@ export class KeyringStore {
     const out = new Map<string, MetaRow | undefined>(rows.filter((r) => r.state !== 'tombstoned').map((r) => [r.id, r]));
     for (const { id } of (await tx.query<{ id: string }>('SELECT id FROM keyring_keys')).rows) if (!out.has(id)) out.set(id, undefined);
     return out;
+  }
+
+  /** Whether the cluster has (or had, by its backup) a key with this id. */
+  async hasKey(tx: Queryable, id: string): Promise<boolean> {
+    const res = await tx.query('SELECT 1 FROM keyring_meta WHERE id = $1 UNION ALL SELECT 1 FROM keyring_keys WHERE id = $1', [id]);
+    return res.rows.length > 0;
   }
 
 

@@ -5,6 +5,7 @@ import type { Logger } from '@keygate/logging';
 import { KeyringError } from './errors';
 import type { Keyring } from './keyring';
 import type { VaultKeyringSettings } from './settings';
+import { INDEX_KEY_ID, isIndexKeyId } from './index-key';
 
 const vaultError = (message: string) => new KeyringError('KEYRING_VAULT', message);
 
@@ -49,14 +50,16 @@ export class VaultKeyring {
     const versions = Object.entries(meta.data?.versions ?? {}).filter(([, v]) => !v.destroyed && !v.deletion_time);
     if (!meta.data || versions.length === 0) throw vaultError('no metadata found');
     let activeId: string | undefined;
+    let indexKey: { version: number; value: string } | undefined;
     for (const [version] of versions) {
-      const secret = await this.#get<{ data: { data: { id?: unknown; key?: unknown } } }>(
+      const secret = await this.#get<{ data: { data: { id?: unknown; key?: unknown; index_key?: unknown } } }>(
         `/v1/${mount}/data/${path}?version=${version}`,
         clientToken,
         'keyring secret',
       );
-      const { id, key } = secret.data?.data ?? {};
-      if (typeof id !== 'string' || typeof key !== 'string') {
+      const { id, key, index_key: index } = secret.data?.data ?? {};
+      if (typeof index === 'string' && index !== '' && (!indexKey || Number(version) > indexKey.version)) indexKey = { version: Number(version), value: index };
+      if (typeof id !== 'string' || typeof key !== 'string' || isIndexKeyId(id)) {
         this.logger.warn({ version }, 'Vault keyring version without string id and key; skipped');
         continue;
       }
@@ -64,6 +67,9 @@ export class VaultKeyring {
       if (Number(version) === meta.data.current_version) activeId = id;
     }
     if (activeId) this.keyring.activate(activeId);
+    // Lookup digests are keyed with it; like data keys, the stored string is hashed to 32 bytes.
+    if (indexKey) this.keyring.add({ id: INDEX_KEY_ID, key: new Secret(createHash('sha256').update(indexKey.value).digest()) });
+    else this.logger.error('the Vault keyring secret has no index_key: key-auth credentials cannot be written until a version holds one (see docs/keyring.md)');
     this.logger.info({ key_ids: this.keyring.ids(), active: activeId }, 'keyring synced from Vault');
   }
 

@@ -4,10 +4,11 @@ import { keyring } from './001_keyring';
 import { clusterKeyring } from './002_cluster_keyring';
 import { jobs } from './003_jobs';
 import { keyOrigin } from './004_key_origin';
+import { keyedDigests } from './005_keyed_digests';
 import { signedCluster } from './006_signed_cluster';
 
 /** Every migration, in order. Append only: an executed migration is never edited. */
-export const MIGRATIONS: readonly Migration[] = [base, keyring, clusterKeyring, jobs, keyOrigin, signedCluster];
+export const MIGRATIONS: readonly Migration[] = [base, keyring, clusterKeyring, jobs, keyOrigin, keyedDigests, signedCluster];
 
 /**
  * Every table the migrations create, children before parents, for `migrations reset`.

@@ -9,6 +9,7 @@ import { isUuid } from './uuid';
 import { fromRow, nowSeconds, toRow, type Row } from './rows';
 import { getPath, protectEntity, revealEntity } from './encrypted';
 import { revealRow, UnreadableRowError } from './unreadable';
+import { digestColumns, refuseLegacyDuplicate } from './digests';
 import { plainFields, type FieldProtector } from '../protector';
 import type { ChangeSink } from '../changes';
 
@@ -201,7 +202,9 @@ export class EntityDao {
   }
 
   async #write(q: Queryable, entity: Entity, mode: 'insert' | 'update'): Promise<Entity> {
-    const row = toRow(this.def, await protectEntity(this.def, entity, this.protector), entity);
+    const digests = await digestColumns(this.def, entity, this.protector);
+    await refuseLegacyDuplicate(q, this.def, entity, digests);
+    const row = { ...toRow(this.def, await protectEntity(this.def, entity, this.protector), entity), ...digests };
     const columns = Object.keys(row);
     const values = Object.values(row);
     const sql =

@@ -20,7 +20,7 @@ export function writeError(def: EntityDefinition, err: unknown, entity: Entity):
   return err;
 }
 
-function uniqueError(def: EntityDefinition, constraint: string, entity: Entity): unknown {
+export function uniqueError(def: EntityDefinition, constraint: string, entity: Entity): unknown {
   if (constraint === `${def.name}_pkey`) {
     return new EntityError('PRIMARY_KEY_VIOLATION', `primary key violation on key '${luaPretty({ id: entity.id })}'`, {
       id: entity.id,

@@ -10,13 +10,6 @@ export function basicAuthHash(password: string, consumerId: string): string {
   return createHash('sha1').update(password + consumerId).digest('hex');
 }
 
-/**
- * Deterministic digest of a key-auth key: uniqueness and lookup, since the stored key itself is
- * encrypted with a random nonce. (SHA-256 with a domain prefix; Kong stores the key in clear.)
- */
-export function keyAuthDigest(key: string): string {
-  return createHash('sha256').update(`keygate:key-auth:${key}`).digest('hex');
-}
 
 const consumerId = (input: Record<string, unknown>, existing?: Entity) =>
   ((input.consumer ?? existing?.consumer) as { id?: unknown } | null | undefined)?.id;
@@ -67,8 +60,10 @@ export const keyAuthCredentials: EntityDefinition = {
   transform: (input, existing) => (input.key === undefined && !existing ? { ...input, key: randomAlphanumeric(32) } : input),
   encryptedFields: ['key'],
   derived: (entity) => ({
-    key_digest: typeof entity.key === 'string' ? keyAuthDigest(entity.key) : null,
     expires_at: typeof entity.ttl === 'number' && entity.ttl > 0 ? new Date((Number(entity.created_at) + entity.ttl) * 1000) : null,
   }),
+  // Uniqueness and lookup of keys, since the stored key is encrypted with a random nonce (Kong
+  // stores it in clear): a digest keyed with the cluster's index key, see docs/keyring.md.
+  digests: { key_digest: { field: 'key', purpose: 'key-auth' } },
   derivedUniqueFields: { key_digest: ['key'] },
 };
