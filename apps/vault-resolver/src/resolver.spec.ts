@@ -98,6 +98,17 @@ describe('vault-resolver node', () => {
     expect(rows[0]!.config.token).toMatch(/^\$ke\$2\$/);
     expect((await client().resolve('{vault://team-hcv/kong/db/pg_password}')).reveal()).toBe(DB_PASSWORD);
 
+    // Forged change events (anyone who can connect can NOTIFY) change nothing: the table did not
+    // change, so what was resolved stays cached and the backend is not called again.
+    const backendCalls = async () => (await httpClient(nodes[1]!.url('status')).get<{ vaults: { backend_calls: number } }>('/status')).json.vaults.backend_calls;
+    const attacker = await database.get().attacker();
+    const vaultId = (await database.get().query<{ id: string }>("SELECT id FROM vaults WHERE prefix = 'team-hcv'"))[0]!.id;
+    const calls = await backendCalls();
+    for (let i = 0; i < 20; i++) await attacker.query('SELECT pg_notify($1, $2)', ['keygate_entity_changes', JSON.stringify({ entity: 'vaults', op: 'update', id: vaultId })]);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await client().resolve('{vault://team-hcv/kong/db/pg_password}')).reveal()).toBe(DB_PASSWORD);
+    expect(await backendCalls()).toBe(calls);
+
     // Changing the entity: the resolver forgets it, and nodes are told to re-read.
     const bus = new Bus({ connect: () => database.get().db().then((db) => db.newClient()), db: await database.get().db(), logger: silentLogger() });
     const watcher = client();

@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LoadedConfig } from '@keygate/config';
@@ -16,6 +16,17 @@ export interface LocalKeyring {
  * its keys back from the database. For local use only: in production the recovery private key is
  * kept off the nodes.
  */
+/**
+ * The cluster secret of the local cluster when the configuration sets none: made once and kept
+ * in the state directory (mode 0600), so that recovery rows written in one run (authenticated
+ * with it) verify in the next.
+ */
+export function localClusterSecret(stateDir: string): string {
+  const path = join(stateDir, 'keyring-cluster-secret');
+  if (!existsSync(path)) writeFileSync(path, randomBytes(32).toString('base64url'), { mode: 0o600 });
+  return readFileSync(path, 'utf8').trim();
+}
+
 export function localKeyring(loaded: LoadedConfig, stateDir: string): LocalKeyring {
   const env: Record<string, string> = {};
   if (!loaded.sources.has('keyring_enabled')) env.KONG_KEYRING_ENABLED = 'on';

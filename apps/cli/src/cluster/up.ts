@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, processEnv, type Env } from '@keygate/config';
@@ -12,7 +11,7 @@ import { isPortFree } from './net';
 import { planCluster, type NodeApp } from './plan';
 import { ensurePostgres, type PostgresHandle } from './postgres';
 import { ensureRedis, type RedisHandle } from './redis';
-import { localKeyring } from './keyring';
+import { localClusterSecret, localKeyring } from './keyring';
 import { startEmulators, withVaultResolverAddress, type Emulators } from './emulators';
 import { vaultReferences } from '@keygate/vaults';
 
@@ -90,8 +89,8 @@ export async function clusterUp(options: ClusterOptions, out: Output): Promise<n
         if (!(await isPortFree(host, port))) throw new ClusterError(`${node.name}: port ${host}:${port} is already in use (another Keygate or Kong running?)`);
       }
     }
-    const secret = config.keyring_cluster_secret ? {} : { KONG_KEYRING_CLUSTER_SECRET: randomBytes(32).toString('base64url') };
     mkdirSync(options.stateDir, { recursive: true });
+    const secret = config.keyring_cluster_secret ? {} : { KONG_KEYRING_CLUSTER_SECRET: localClusterSecret(options.stateDir) };
     const keyring = localKeyring(loaded, options.stateDir);
     const baseEnv = { ...env, ...postgres.env, ...secret, ...keyring.env };
     const args = options.conf ? ['-c', options.conf] : [];

@@ -46,7 +46,7 @@ export function sealMessage(identity: MemberIdentity, msg: KeyringMessage, now =
   return { m, s: ed25519Sign(identity.signingPrivateKey, m) };
 }
 
-const KEY_ID = /^[A-Za-z0-9_.~-]{1,64}$/;
+const KEY_ID = /^[A-Za-z0-9_.~:-]{1,64}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const ids = (v: unknown, pattern: RegExp) => Array.isArray(v) && v.length <= IDS_PER_MESSAGE && v.every((x) => typeof x === 'string' && pattern.test(x));
 
