@@ -299,13 +299,15 @@ export class ClusterKeyring {
   }
 
   /**
-   * Signs rows that carry no valid MAC for keys held here: once, when a cluster upgrades to signed
-   * rows (no row has a MAC yet), and on recovery (`any`, the operator's call). The row that says
-   * `active` gets the next generation; a removal is never signed from an unsigned row.
+   * Signs rows that were never signed, for keys held here: once, when a cluster upgrades to
+   * signed rows (no row has a MAC yet), and on recovery (`any`, the operator's call: Kong's rows).
+   * The row that says `active` gets the next generation; a removal is never signed.
    */
   async #signLegacyRows(tx: Queryable, rows: readonly MetaRow[], any = false): Promise<void> {
-    if (!any && rows.some((r) => r.mac !== null)) return;
-    const unsigned = rows.filter((r) => this.keyring.has(r.id) && !verifyMeta(this.keyring.get(r.id)!, r));
+    // A node holding the index key belongs to a cluster whose rows are signed already.
+    if (!any && (rows.some((r) => r.mac !== null) || this.keyring.indexKey())) return;
+    // Rows never signed only: a row whose MAC is there but wrong was edited, and stays ignored.
+    const unsigned = rows.filter((r) => r.mac === null && this.keyring.has(r.id));
     if (unsigned.length === 0) return;
     let next = rows.reduce((max, r) => (r.generation !== null && BigInt(r.generation) > max ? BigInt(r.generation) : max), 0n);
     for (const row of unsigned) {
