@@ -31,14 +31,28 @@ export interface OutboxRelayOptions {
  * twice, by two relays or after a crash between add and mark, exists once). Rows are claimed with
  * `FOR UPDATE SKIP LOCKED`, so relays on several nodes do not collide.
  */
+/** Mean delay between hearing of a new job and claiming it. */
+const NOTIFY_SPREAD_MS = 100;
+
 export class OutboxRelay {
   #timer: NodeJS.Timeout | undefined;
+  #pending: NodeJS.Timeout | undefined;
   #running: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: OutboxRelayOptions) {}
 
   start(): void {
-    this.options.bus.subscribe(OUTBOX_CHANNEL, () => void this.drain());
+    // Every relay hears the same NOTIFY: a short random delay spreads them out, so a job request
+    // (the re-encryption an activation asks for) does not have N relays contend for one row at
+    // the moment every member is applying the activation itself.
+    this.options.bus.subscribe(OUTBOX_CHANNEL, () => {
+      if (this.#pending) return;
+      this.#pending = setTimeout(() => {
+        this.#pending = undefined;
+        void this.drain();
+      }, NOTIFY_SPREAD_MS * (0.5 + Math.random()));
+      this.#pending.unref();
+    });
     this.options.bus.onResync(() => this.drain());
     this.#timer = setInterval(() => void this.drain(), this.options.sweepMs ?? 2_000);
     this.#timer.unref();
@@ -46,6 +60,7 @@ export class OutboxRelay {
 
   stop(): void {
     clearInterval(this.#timer);
+    clearTimeout(this.#pending);
   }
 
   /** Serialised: moves every pending row it can claim. */
