@@ -127,6 +127,21 @@ describe('cross-site browser requests to the Admin API', () => {
     }
   });
 
+  it('refuses browser requests that name the API by a host name it does not know (DNS rebinding), while curl may use any name', async () => {
+    const port = new URL(base).port;
+    const rebound = { host: `evil.example:${port}`, 'sec-fetch-site': 'same-origin' };
+    const read = await send({ path: '/consumers', headers: rebound });
+    expect(read.status).toBe(403);
+    expect(read.json.message).toContain('DNS rebinding');
+    expect((await form('/consumers', 'username=rebound', { ...rebound, origin: `http://evil.example:${port}` })).status).toBe(403);
+    expect((await send({ path: '/consumers/rebound' })).status).toBe(404);
+    // Scripts in a compose network call the admin by its service name: no browser headers, allowed.
+    expect((await send({ path: '/consumers', headers: { host: `admin:${port}` } })).status).toBe(200);
+    expect((await send({ path: '/consumers', headers: { host: `localhost:${port}`, 'sec-fetch-site': 'none' } })).status).toBe(200);
+    expect((await send({ path: '/consumers', headers: { host: `manager.test:${port}`, 'sec-fetch-site': 'same-origin' } })).status).toBe(200);
+    await admin.waitForLine((l) => l.includes('browser request to the Admin API by an unknown host name refused') && l.includes('evil.example'));
+  });
+
   it('does not take a same-host origin on another port for its own', async () => {
     const port = await freePort();
     const res = await form('/consumers', 'username=mallory', { origin: `http://127.0.0.1:${port}` });

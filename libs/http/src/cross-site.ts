@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from '@keygate/logging';
 import { HttpError } from './errors';
@@ -13,6 +14,8 @@ export interface CrossSiteOptions {
 
 const REFUSED =
   'Cross-site requests to the Admin API are not allowed; a browser page may call it only from its own origin or an origin listed in admin_gui_url';
+const REBOUND =
+  'Browser requests must address the Admin API by IP address, localhost or a host listed in admin_gui_url (a page on another name that resolves here is refused: DNS rebinding)';
 
 /**
  * Refuses requests a browser sends on behalf of another site's page: without this, any web page
@@ -25,12 +28,17 @@ const REFUSED =
  *   (`Sec-Fetch-Site: cross-site` or `same-site`). `same-site` is refused too: a page on
  *   another port of the same host is same-site, and any local dev server or app can serve one.
  * - Neither header (curl, SDKs, scripts): allowed; those clients act for the operator.
+ * - A browser request (it carries `Sec-Fetch-Site` or `Origin`) must name this API in `Host` by an
+ *   IP address, `localhost` or a host of `admin_gui_url`. Otherwise a page on a name the attacker
+ *   controls, re-pointed to 127.0.0.1 (DNS rebinding), would be "same-origin" with the API and
+ *   could read credentials with plain GETs, which carry no `Origin`.
  *
  * Allowed origins get CORS headers (and answers to preflights); nobody gets Kong's
  * `Access-Control-Allow-Origin: *`, which lets every page read the Admin API's answers.
  */
 export function crossSiteGuard(options: CrossSiteOptions) {
   const allowed = new Set(options.allowedOrigins ?? []);
+  const allowedHosts = new Set([...allowed].flatMap((o) => hostOf(o) ?? []));
   return (req: Request, res: Response, next: NextFunction): void => {
     const origin = req.headers.origin;
     const site = header(req, 'sec-fetch-site');
@@ -38,6 +46,11 @@ export function crossSiteGuard(options: CrossSiteOptions) {
     const own = origin !== undefined && origin === ownOrigin(req);
     const listed = origin !== undefined && allowed.has(origin);
     const refused = origin !== undefined ? !own && !listed : site === 'cross-site' || site === 'same-site';
+    const browser = origin !== undefined || site !== undefined;
+    if (!refused && browser && !listed && !addressedDirectly(req, allowedHosts)) {
+      options.logger.warn({ request_id: req.requestId, method: req.method, path: req.path, host: clip(req.headers.host), sec_fetch_site: clip(site) }, 'browser request to the Admin API by an unknown host name refused');
+      return next(new HttpError(403, REBOUND));
+    }
     if (refused) {
       options.logger.warn(
         { request_id: req.requestId, method: req.method, path: req.path, origin: clip(origin), sec_fetch_site: clip(site) },
@@ -71,6 +84,21 @@ function ownOrigin(req: Request): string | undefined {
   if (!host) return undefined;
   try {
     return new URL(`${req.protocol}://${host}`).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The `Host` names an IP address, `localhost`, or a host of `admin_gui_url`. */
+function addressedDirectly(req: Request, allowedHosts: ReadonlySet<string>): boolean {
+  const host = req.headers.host ? hostOf(`http://${req.headers.host}`) : undefined;
+  if (!host) return false;
+  return host === 'localhost' || host.endsWith('.localhost') || isIP(host.replace(/^\[|\]$/g, '')) !== 0 || allowedHosts.has(host);
+}
+
+function hostOf(url: string): string | undefined {
+  try {
+    return new URL(url).hostname.toLowerCase();
   } catch {
     return undefined;
   }
