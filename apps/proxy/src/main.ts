@@ -15,7 +15,7 @@ export async function startProxy(ctx: AppContext): Promise<void> {
   const databases = await openDatabases(ctx, { readiness: false });
   const bus = createBus(ctx, databases.rw);
   const keyring = new KeyringService({ config: ctx.config, db: databases.rw, logger: ctx.logger, bus, node: ctx.node });
-  const proxy = new ProxyNode({ config: ctx.config, logger: ctx.logger, node: ctx.node, db: databases.rw, bus, keyring, workerScript: join(__dirname, 'worker.js') });
+  const proxy = new ProxyNode({ config: ctx.config, logger: ctx.logger, node: ctx.node, db: databases.rw, bus, protector: keyring.heldKeysProtector, keys: keyring.keys, workerScript: join(__dirname, 'worker.js') });
   // Subscribed before the bus connects, so no change between LISTEN and the first load is lost.
   proxy.attach();
   ctx.defer(() => keyring.stop());

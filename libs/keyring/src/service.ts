@@ -13,7 +13,7 @@ import { VaultKeyring } from './vault';
 import { KeyringExchange } from './cluster/exchange';
 import { createIdentity } from './cluster/identity';
 import { Members } from './cluster/members';
-import { coreDefinitions, PluginRegistry, type EntityDefinition } from '@keygate/entities';
+import { coreDefinitions, PluginRegistry, type EntityDefinition, type KeySource } from '@keygate/entities';
 import { QUEUES, requestJob } from '@keygate/queue';
 import { ReencryptRuns, type Run } from './reencrypt/runs';
 import { rowsUsingKey } from './reencrypt/usage';
@@ -64,6 +64,13 @@ export class KeyringService {
   readonly keyring = new Keyring();
   readonly settings: KeyringSettings;
   readonly protector: KeyringFieldProtector;
+  /**
+   * Reads with the keys held here only, never waiting for peers (the proxy's bulk load: rows
+   * under a missing key are skipped and read again when it arrives, see `keys`).
+   */
+  readonly heldKeysProtector: KeyringFieldProtector;
+  /** The keys this node holds, as the domain's `KeySource` port (for other features). */
+  readonly keys: KeySource;
   readonly store: KeyringStore;
   readonly runs: ReencryptRuns;
   /** Entity definitions: which tables and fields hold encrypted values. */
@@ -90,6 +97,12 @@ export class KeyringService {
       options.fetchMissing ?? ((id) => (this.#exchange ? this.#exchange.fetchMissing(id) : Promise.resolve(undefined))),
       { acceptPlaintext: this.settings.acceptPlaintext },
     );
+    this.heldKeysProtector = new KeyringFieldProtector(this.settings.enabled, this.keyring, this.#logger, undefined, { acceptPlaintext: this.settings.acceptPlaintext });
+    this.keys = {
+      has: (id) => this.keyring.has(id),
+      onChange: (listener) => this.keyring.onChange(listener),
+      fetch: async (id) => (await this.fetchKey(id)) !== undefined,
+    };
     if (!this.settings.enabled) return;
     if (this.settings.strategy === 'cluster') {
       this.#cluster = new ClusterKeyring(this.settings, this.store, this.keyring, this.#logger);
