@@ -2,8 +2,8 @@ import nx from '@nx/eslint-plugin';
 
 /**
  * One lint configuration for the monorepo. `@nx/enforce-module-boundaries` keeps the layers
- * (apps -> feature libs -> core libs) and fails on import cycles; a restricted-syntax rule keeps
- * `process.env` inside libs/config.
+ * (apps -> feature libs -> domain -> core libs; no feature lib imports another) and fails on
+ * import cycles; a restricted-syntax rule keeps `process.env` inside libs/config.
  */
 export default [
   ...nx.configs['flat/base'],
@@ -23,13 +23,17 @@ export default [
           banTransitiveDependencies: false,
           checkDynamicDependenciesExceptions: [],
           depConstraints: [
-            // type:tool (emulators) and type:testing are allowed for tests only (rule below).
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:feature', 'type:core', 'type:testing', 'type:tool'] },
-            { sourceTag: 'type:feature', onlyDependOnLibsWithTags: ['type:feature', 'type:core', 'type:testing', 'type:tool'] },
+            // apps -> feature libs -> domain (libs/entities: schemas, DAOs, ports) -> core libs.
+            // A feature lib never imports another: what it needs of one is a port in the domain,
+            // passed in by the app. type:tool (emulators) and type:testing are for tests only
+            // (rule below).
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:feature', 'type:domain', 'type:core', 'type:testing', 'type:tool'] },
+            { sourceTag: 'type:feature', onlyDependOnLibsWithTags: ['type:domain', 'type:core', 'type:testing', 'type:tool'] },
+            { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:core', 'type:testing'] },
             { sourceTag: 'type:core', onlyDependOnLibsWithTags: ['type:core', 'type:testing'] },
-            { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:feature', 'type:core'] },
-            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:feature', 'type:core', 'type:testing', 'type:tool'] },
-            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:feature', 'type:core', 'type:testing', 'type:tool'] },
+            { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:core'] },
+            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:feature', 'type:domain', 'type:core', 'type:testing', 'type:tool'] },
+            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:feature', 'type:domain', 'type:core', 'type:testing', 'type:tool'] },
           ],
         },
       ],

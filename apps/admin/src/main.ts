@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import { notify } from '@keygate/bus';
 import { ENTITY_CHANGES, EntityStore, PluginRegistry } from '@keygate/entities';
 import { startKeyring } from '@keygate/keyring';
-import { createBus, openDatabases, runApp, serveHttp, type AppContext } from '@keygate/runtime';
+import { startBus, openDatabases, runApp, serveHttp, type AppContext } from '@keygate/runtime';
 import { vaultReferences } from '@keygate/vaults';
 import { createAdminApi } from './app';
 import { ServerStats } from './server-stats';
@@ -11,7 +11,7 @@ import { ServerStats } from './server-stats';
 export async function startAdmin(ctx: AppContext): Promise<void> {
   const plugins = new PluginRegistry(ctx.config.plugins);
   const databases = await openDatabases(ctx);
-  const bus = createBus(ctx, databases.rw);
+  const bus = await startBus(ctx, databases.rw);
   const keyring = await startKeyring(ctx, databases.rw, { bus, migrateDigests: true });
   // Every committed write is announced on the bus, so proxies apply it within milliseconds.
   const store = new EntityStore(databases.rw, plugins, keyring.protector, (tx, change) => notify(tx, ENTITY_CHANGES, change));

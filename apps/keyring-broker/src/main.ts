@@ -1,5 +1,5 @@
 import { startKeyring, startKeyringJobs } from '@keygate/keyring';
-import { createBus, openDatabases, runApp, type AppContext } from '@keygate/runtime';
+import { startBus, openDatabases, runApp, type AppContext } from '@keygate/runtime';
 import { vaultReferences } from '@keygate/vaults';
 
 /**
@@ -10,7 +10,7 @@ import { vaultReferences } from '@keygate/vaults';
  */
 export async function startKeyringBroker(ctx: AppContext): Promise<void> {
   const databases = await openDatabases(ctx);
-  const bus = createBus(ctx, databases.rw);
+  const bus = await startBus(ctx, databases.rw);
   const keyring = await startKeyring(ctx, databases.rw, { bus, migrateDigests: true });
   await startKeyringJobs(ctx, keyring, databases.rw, bus);
 }

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { KeyringService } from '@keygate/keyring';
+import { startKeyring } from '@keygate/keyring';
 import { ProxyNode } from '@keygate/proxy';
-import { createBus, openDatabases, runApp, type AppContext } from '@keygate/runtime';
+import { startBus, openDatabases, runApp, type AppContext } from '@keygate/runtime';
 import { vaultReferences } from '@keygate/vaults';
 
 /**
@@ -13,15 +13,12 @@ import { vaultReferences } from '@keygate/vaults';
 export async function startProxy(ctx: AppContext): Promise<void> {
   // Serving from memory does not need the database: its outage does not make the proxy unready.
   const databases = await openDatabases(ctx, { readiness: false });
-  const bus = createBus(ctx, databases.rw);
-  const keyring = new KeyringService({ config: ctx.config, db: databases.rw, logger: ctx.logger, bus, node: ctx.node });
-  const proxy = new ProxyNode({ config: ctx.config, logger: ctx.logger, node: ctx.node, db: databases.rw, bus, keyring, workerScript: join(__dirname, 'worker.js') });
-  // Subscribed before the bus connects, so no change between LISTEN and the first load is lost.
+  const bus = await startBus(ctx, databases.rw);
+  const keyring = await startKeyring(ctx, databases.rw, { bus });
+  const proxy = new ProxyNode({ config: ctx.config, logger: ctx.logger, node: ctx.node, db: databases.rw, bus, protector: keyring.heldKeysProtector, keys: keyring.keys, workerScript: join(__dirname, 'worker.js') });
+  // Subscribed, and LISTENing, before the first load: no change after it is lost.
   proxy.attach();
-  ctx.defer(() => keyring.stop());
-  await keyring.start();
-  ctx.status.addSection('keyring', () => keyring.status());
-  await bus.start();
+  await bus.ready();
 
   ctx.defer(() => proxy.stop());
   for (const entry of ctx.config.proxy_listen.filter((l) => l.ssl)) ctx.logger.warn({ entry: entry.text }, 'proxy: TLS listeners are not supported yet; skipping this entry');

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import { EntityStore, PluginRegistry } from '@keygate/entities';
 import { startKeyring } from '@keygate/keyring';
-import { createBus, openDatabases, runApp, serveHttp, type AppContext } from '@keygate/runtime';
+import { startBus, openDatabases, runApp, serveHttp, type AppContext } from '@keygate/runtime';
 import { startVaultResolverService, vaultReferences } from '@keygate/vaults';
 
 /**
@@ -13,7 +13,7 @@ import { startVaultResolverService, vaultReferences } from '@keygate/vaults';
  */
 export async function startVaultResolver(ctx: AppContext): Promise<void> {
   const databases = await openDatabases(ctx);
-  const bus = createBus(ctx, databases.rw);
+  const bus = await startBus(ctx, databases.rw);
   const keyring = await startKeyring(ctx, databases.rw, { bus });
   const store = new EntityStore(databases.ro, new PluginRegistry(ctx.config.plugins), keyring.protector);
   const service = await startVaultResolverService(ctx, { bus, vaults: store.dao('vaults'), db: databases.ro });

@@ -44,6 +44,8 @@ export class Bus {
   readonly #handlers = new Map<string, Set<Handler>>();
   readonly #resync = new Set<() => Promise<void>>();
   readonly #ignored = new Map<string, { at: number; count: number }>();
+  /** LISTENs issued for channels subscribed while connected, not yet answered. */
+  readonly #pendingListens = new Set<Promise<void>>();
   #client: pg.Client | undefined;
   #connecting: Promise<void> | undefined;
   #stopped = false;
@@ -64,6 +66,15 @@ export class Bus {
     return this.#connecting;
   }
 
+  /**
+   * Resolves once connected and LISTENing on every channel subscribed so far (the runtime starts
+   * the bus; a part that subscribes later and then asks something waits here first).
+   */
+  async ready(): Promise<void> {
+    await this.#connecting;
+    await Promise.all([...this.#pendingListens]);
+  }
+
   subscribe<T>(ch: Channel<T>, handler: (payload: T) => void): () => void {
     const wrapped: Handler = (text) => {
       const payload = ch.decode(text);
@@ -77,7 +88,8 @@ export class Bus {
     if (!set) {
       set = new Set();
       this.#handlers.set(ch.name, set);
-      void this.#listen(ch.name);
+      const listening = this.#listen(ch.name).finally(() => this.#pendingListens.delete(listening));
+      this.#pendingListens.add(listening);
     }
     set.add(wrapped);
     return () => set.delete(wrapped);

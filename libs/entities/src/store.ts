@@ -9,7 +9,7 @@ import { routes } from './definitions/routes';
 import { services } from './definitions/services';
 import { vaultsDefinition } from './definitions/vaults';
 import { PluginRegistry } from './plugins/registry';
-import { plainFields, type FieldProtector } from './protector';
+import { plainFields, type FieldProtector } from './ports';
 import type { ChangeSink } from './changes';
 
 /** A parent -> children relation the Admin API nests (`/services/{s}/routes`). */

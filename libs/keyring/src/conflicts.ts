@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
-import { keyOrigin, type DataKey, type KeyOrigin } from '@keygate/crypto';
-import { badParam, keyConflict } from './errors';
+import { keyOrigin, type DataKey } from '@keygate/crypto';
+import { keyConflict } from './errors';
 import type { Keyring } from './keyring';
 import { verifyMeta, type MetaRow } from './meta';
 
@@ -36,12 +36,3 @@ export function sameMaterial(a: DataKey, b: DataKey): boolean {
   return left.length === right.length && timingSafeEqual(left, right);
 }
 
-/**
- * `origin` of `POST /keyring/import/raw`: `kong` for a key taken from a Kong database (its
- * `$ke$1$` values are read under it), `keygate` (default) otherwise.
- */
-export function originParam(value: unknown): KeyOrigin {
-  if (value === undefined || value === '' || value === 'keygate') return 'keygate';
-  if (value === 'kong') return 'kong';
-  throw badParam("'origin' must be 'kong' (a key from a Kong database) or 'keygate' (default)");
-}

@@ -1,12 +1,13 @@
 export { Keyring, type KeyringChange } from './keyring';
-export { KeyringService, type KeyringServiceOptions, type KeyringStatus } from './service';
+export { KeyringService, type KeyringStatus } from './service';
+export { createKeyring, type KeyringOptions, type KeyringNode } from './create';
 export { KeyringFieldProtector, type MissingKeyFetcher } from './protector';
 export { KeyringStore, type KeyMeta, type RecoveryRow } from './store';
 export { KeyringError } from './errors';
 export { exportKeyring, importKeyring, type KeyringContents } from './blob';
 export { sealForRecovery, openRecovery, RECOVERY_V1, RECOVERY_V2 } from './recovery';
 export { keyringSettings, type KeyringSettings } from './settings';
-export type { RecoverResult } from './cluster';
+export type { RecoverResult } from './cluster/strategy';
 export { startKeyring, type KeyringNodeContext } from './start';
 export { startKeyringJobs } from './jobs';
 export { ReencryptRunner, RetryLaterError } from './reencrypt/runner';

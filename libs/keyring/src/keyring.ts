@@ -1,11 +1,10 @@
 import type { DataKey } from '@keygate/crypto';
+import type { KeyChange } from '@keygate/entities';
 import { unknownKey } from './errors';
 import { INDEX_KEY_ID, isIndexKeyId } from './index-key';
 
-export type KeyringChange =
-  | { readonly type: 'added'; readonly id: string }
-  | { readonly type: 'removed'; readonly id: string }
-  | { readonly type: 'activated'; readonly id: string };
+/** The domain's key change (ports), under the name the keyring has always used. */
+export type KeyringChange = KeyChange;
 
 /**
  * The keys this node holds, in memory only (never logged, never written unless

@@ -1,48 +1,45 @@
 import type { Bus } from '@keygate/bus';
-import type { Config } from '@keygate/config';
-import type { DataKey } from '@keygate/crypto';
+import type { DataKey, KeyOrigin } from '@keygate/crypto';
 import type { Database } from '@keygate/db';
+import type { EntityDefinition, KeySource } from '@keygate/entities';
 import type { Logger } from '@keygate/logging';
-import { ClusterKeyring, type RecoverResult } from './cluster';
+import type { ClusterKeyring, RecoverResult } from './cluster/strategy';
+import type { KeyringExchange } from './cluster/exchange';
+import type { Members } from './cluster/members';
 import { badParam, keyringDisabled, notReady, strategyOnly } from './errors';
-import { Keyring } from './keyring';
-import { KeyringFieldProtector, type MissingKeyFetcher } from './protector';
-import { keyringSettings, type KeyringSettings } from './settings';
-import { KeyringStore } from './store';
-import { VaultKeyring } from './vault';
-import { KeyringExchange } from './cluster/exchange';
-import { createIdentity } from './cluster/identity';
-import { Members } from './cluster/members';
-import { coreDefinitions, PluginRegistry, type EntityDefinition } from '@keygate/entities';
-import { QUEUES, requestJob } from '@keygate/queue';
-import { ReencryptRuns, type Run } from './reencrypt/runs';
+import type { Keyring } from './keyring';
+import { KeyringFieldProtector } from './protector';
+import type { KeyringSettings } from './settings';
+import type { KeyringStore } from './store';
+import type { VaultKeyring } from './vault';
+import { requestReencryption, type ReencryptRuns, type Run } from './reencrypt/runs';
 import { rowsUsingKey } from './reencrypt/usage';
 import { describeRun, type RunView } from './reencrypt/view';
-import { keyedDigestsExist, migrateDigests } from './digests/migrate';
+import { migrateDigests } from './digests/migrate';
 import { isIndexKeyId } from './index-key';
+import { outboxEnqueuedAt } from '@keygate/queue';
 
-export interface KeyringNode {
-  readonly nodeId: string;
-  readonly app: string;
-  readonly hostname: string;
-  readonly version: string;
+/** A keyring member's parts (cluster strategy with a bus). */
+export interface KeyringMember {
+  readonly bus: Bus;
+  readonly members: Members;
+  readonly exchange: KeyringExchange;
 }
 
-export interface KeyringServiceOptions {
-  readonly config: Config;
+/** What `createKeyring` assembles; every collaborator comes in here. */
+export interface KeyringParts {
+  readonly settings: KeyringSettings;
   readonly db: Database;
   readonly logger: Logger;
-  /** With a bus and a node identity, this node joins the cluster keyring exchange. */
-  readonly bus?: Bus;
-  readonly node?: KeyringNode;
-  readonly fetchMissing?: MissingKeyFetcher;
-  /** Ephemeral RSA key size of this member (2048 or 3072). */
-  readonly memberKeyBits?: 2048 | 3072;
-  /**
-   * Rewrite unkeyed lookup digests as keyed ones once this node holds the index key (nodes that
-   * write entities: admin, keyring-broker). @defaultValue false
-   */
-  readonly migrateDigests?: boolean;
+  readonly keyring: Keyring;
+  readonly store: KeyringStore;
+  readonly runs: ReencryptRuns;
+  /** Entity definitions: which tables and fields hold encrypted values. */
+  readonly definitions: readonly EntityDefinition[];
+  readonly cluster: ClusterKeyring | undefined;
+  readonly vault: VaultKeyring | undefined;
+  readonly member: KeyringMember | undefined;
+  readonly migrateDigests: boolean;
 }
 
 export interface KeyringStatus {
@@ -58,50 +55,46 @@ export interface KeyringStatus {
 
 /**
  * A node's keyring: the `/keyring` operations (checked against `keyring_enabled` and the
- * strategy), start-up, status, and the field protector entities encrypt with.
+ * strategy; parameters arrive parsed and typed), start-up, status, and the field protector
+ * entities encrypt with. Built by `createKeyring`, started by `startKeyring`.
  */
 export class KeyringService {
-  readonly keyring = new Keyring();
+  readonly keyring: Keyring;
   readonly settings: KeyringSettings;
   readonly protector: KeyringFieldProtector;
+  /**
+   * Reads with the keys held here only, never waiting for peers (the proxy's bulk load: rows
+   * under a missing key are skipped and read again when it arrives, see `keys`).
+   */
+  readonly heldKeysProtector: KeyringFieldProtector;
+  /** The keys this node holds, as the domain's `KeySource` port (for other features). */
+  readonly keys: KeySource;
   readonly store: KeyringStore;
   readonly runs: ReencryptRuns;
-  /** Entity definitions: which tables and fields hold encrypted values. */
   readonly definitions: readonly EntityDefinition[];
   readonly #cluster: ClusterKeyring | undefined;
   readonly #vault: VaultKeyring | undefined;
+  readonly #member: KeyringMember | undefined;
   readonly #logger: Logger;
-  readonly #options: KeyringServiceOptions;
-  #exchange: KeyringExchange | undefined;
-  #members: Members | undefined;
+  readonly #parts: KeyringParts;
   #membersSeen = 0;
 
-  constructor(options: KeyringServiceOptions) {
-    this.#options = options;
-    this.settings = keyringSettings(options.config);
-    this.#logger = options.logger.child({ component: 'keyring' });
-    this.store = new KeyringStore(options.db);
-    this.runs = new ReencryptRuns(options.db);
-    this.definitions = coreDefinitions(new PluginRegistry(options.config.plugins));
-    this.protector = new KeyringFieldProtector(
-      this.settings.enabled,
-      this.keyring,
-      this.#logger,
-      options.fetchMissing ?? ((id) => (this.#exchange ? this.#exchange.fetchMissing(id) : Promise.resolve(undefined))),
-      { acceptPlaintext: this.settings.acceptPlaintext },
-    );
-    if (!this.settings.enabled) return;
-    if (this.settings.strategy === 'cluster') {
-      this.#cluster = new ClusterKeyring(this.settings, this.store, this.keyring, this.#logger);
-      // Activation and its re-encryption request commit together (outbox): no job is ever lost.
-      this.#cluster.onActivation = async (tx, keyId, reason) => {
-        const runId = await this.runs.create(tx, keyId, reason);
-        await requestJob(tx, QUEUES.keyringReencrypt, 'reencrypt', { run_id: runId, target_key_id: keyId, reason }, runId);
-      };
-      this.#cluster.usageOf = (keyId) => rowsUsingKey(options.db, this.definitions, keyId);
-      this.#cluster.keyedDigestsExist = (tx) => keyedDigestsExist(tx, this.definitions);
-    }
-    else if (this.settings.vault) this.#vault = new VaultKeyring(this.settings.vault, this.keyring, this.#logger);
+  constructor(parts: KeyringParts) {
+    this.#parts = parts;
+    ({ keyring: this.keyring, settings: this.settings, store: this.store, runs: this.runs, definitions: this.definitions } = parts);
+    this.#cluster = parts.cluster;
+    this.#vault = parts.vault;
+    this.#member = parts.member;
+    this.#logger = parts.logger;
+    const exchange = parts.member?.exchange;
+    const policy = { acceptPlaintext: this.settings.acceptPlaintext };
+    this.protector = new KeyringFieldProtector(this.settings.enabled, this.keyring, this.#logger, exchange ? (id) => exchange.fetchMissing(id) : undefined, policy);
+    this.heldKeysProtector = new KeyringFieldProtector(this.settings.enabled, this.keyring, this.#logger, undefined, policy);
+    this.keys = {
+      has: (id) => this.keyring.has(id),
+      onChange: (listener) => this.keyring.onChange(listener),
+      fetch: async (id) => (await this.fetchKey(id)) !== undefined,
+    };
   }
 
   /**
@@ -109,13 +102,17 @@ export class KeyringService {
    * `keyring_fetch_timeout`; undefined, with a warning saying what to do, when none sends it.
    */
   fetchKey(id: string): Promise<DataKey | undefined> {
-    return this.#exchange ? this.#exchange.fetchMissing(id) : Promise.resolve(undefined);
+    return this.#member ? this.#member.exchange.fetchMissing(id) : Promise.resolve(undefined);
   }
 
+  /**
+   * Joins the cluster (registers this member, heartbeat, exchange on the bus the runtime
+   * started), loads or makes the keys, resyncs from the tables, then the index key and digests.
+   */
   async start(): Promise<void> {
-    if (this.#cluster && this.#options.bus && this.#options.node) await this.#joinCluster(this.#options.bus, this.#options.node);
+    if (this.#member) await this.#join(this.#member);
     await this.#cluster?.start();
-    await this.#exchange?.resync();
+    await this.#member?.exchange.resync();
     await this.#vault?.start();
     await this.#afterKeysArrived();
   }
@@ -123,58 +120,36 @@ export class KeyringService {
   /** Makes the index key if the cluster has none, then migrates digests written without one. */
   async #afterKeysArrived(): Promise<void> {
     await this.#cluster?.ensureIndexKey();
-    if (!this.#options.migrateDigests || !this.keyring.indexKey()) return;
-    await migrateDigests(this.#options.db, this.definitions, { protector: this.protector, logger: this.#logger });
+    if (!this.#parts.migrateDigests || !this.keyring.indexKey()) return;
+    await migrateDigests(this.#parts.db, this.definitions, { protector: this.protector, logger: this.#logger });
   }
 
-  /**
-   * Becomes a keyring member: an ephemeral RSA key pair (never stored), a `cluster_nodes` row with
-   * its admission proof, a heartbeat, and the exchange on the bus.
-   */
-  async #joinCluster(bus: Bus, node: KeyringNode): Promise<void> {
-    const secret = this.#options.config.keyring_cluster_secret;
-    const identity = await createIdentity(node.nodeId, node.app, secret, this.#options.memberKeyBits ?? 2048);
-    this.#logger.info({ fingerprint: identity.fingerprint }, 'keyring member key pair made (in memory only)');
-    if (!secret) {
-      this.#logger.error('keyring_cluster_secret is not set: this node will not exchange keys with other nodes. Set the same keyring_cluster_secret on every node (keygate cluster up generates one).');
-    }
-    this.#members = new Members({ db: this.#options.db, identity, hostname: node.hostname, version: node.version, secret, logger: this.#logger });
-    await this.#members.register({ keyIds: this.keyring.ids(), active: this.keyring.activeId });
-    this.#members.startHeartbeat(() => ({ keyIds: this.keyring.ids(), active: this.keyring.activeId }));
-    this.#exchange = new KeyringExchange({
-      db: this.#options.db,
-      bus,
-      keyring: this.keyring,
-      store: this.store,
-      members: this.#members,
-      identity,
-      secret,
-      logger: this.#logger,
-      fetchTimeoutMs: this.#options.config.keyring_fetch_timeout,
-    });
-    this.#exchange.start();
-    this.#cluster!.peers = this.#exchange;
-    await bus.start();
+  async #join({ bus, members, exchange }: KeyringMember): Promise<void> {
+    await members.register({ keyIds: this.keyring.ids(), active: this.keyring.activeId });
+    members.startHeartbeat(() => ({ keyIds: this.keyring.ids(), active: this.keyring.activeId }));
+    exchange.start();
+    // Its channel is LISTENed before any request goes out, so no answer is missed.
+    await bus.ready();
   }
 
   /** Leaves the cluster (deletes this member's row); the keys vanish with the process. */
   async stop(): Promise<void> {
-    this.#exchange?.stop();
-    await this.#members?.stop();
+    this.#member?.exchange.stop();
+    await this.#member?.members.stop();
   }
 
   async status(): Promise<KeyringStatus> {
     const base = { enabled: this.settings.enabled, strategy: this.settings.strategy, ids: this.keyring.ids(), active: this.keyring.activeId ?? null };
-    if (!this.#members || !this.#exchange) return base;
-    this.#membersSeen = (await this.#members.admittedPeers().catch(() => [])).length + 1;
-    return { ...base, members_seen: this.#membersSeen, last_sync: this.#exchange.lastSync?.toISOString() ?? null };
+    if (!this.#member) return base;
+    this.#membersSeen = (await this.#member.members.admittedPeers().catch(() => [])).length + 1;
+    return { ...base, members_seen: this.#membersSeen, last_sync: this.#member.exchange.lastSync?.toISOString() ?? null };
   }
 
   /** `GET /keyring`: Kong's `{ids, active}`, plus the cluster's ids this node lacks, if any. */
   async view(): Promise<Record<string, unknown>> {
     this.#assertEnabled();
     const missing = this.#cluster ? (await this.store.meta()).map((m) => m.id).filter((id) => !this.keyring.has(id) && !isIndexKeyId(id)) : [];
-    const members = this.#members ? (await this.#members.live()).map((m) => ({ node_id: m.node_id, app: m.app, active: m.active_key_id, ids: m.key_ids })) : undefined;
+    const members = this.#member ? (await this.#member.members.live()).map((m) => ({ node_id: m.node_id, app: m.app, active: m.active_key_id, ids: m.key_ids })) : undefined;
     const usage = this.#cluster ? await this.runs.lastUsage() : undefined;
     return {
       ids: this.keyring.ids(),
@@ -198,12 +173,12 @@ export class KeyringService {
     return this.#clusterOnly().generate();
   }
 
-  activate(id: unknown): Promise<void> {
-    return this.#clusterOnly().activate(this.#keyParam(id));
+  activate(id: string): Promise<void> {
+    return this.#clusterOnly().activate(this.#dataKeyId(id));
   }
 
-  remove(id: unknown, force?: unknown): Promise<void> {
-    return this.#clusterOnly().remove(this.#keyParam(id), force === true || force === 'true');
+  remove(id: string, force = false): Promise<void> {
+    return this.#clusterOnly().remove(this.#dataKeyId(id), force);
   }
 
   /**
@@ -212,14 +187,10 @@ export class KeyringService {
    */
   async removeRetiredKeys(graceMs: number): Promise<string[]> {
     const cluster = this.#clusterOnly();
-    const rows = await this.#options.db.query<{ id: string }>(
-      `SELECT id FROM keyring_meta WHERE state = 'alive' AND updated_at < now() - ($1::bigint * interval '1 millisecond')`,
-      [graceMs],
-    );
     const removed: string[] = [];
-    for (const { id } of rows.rows) {
+    for (const id of await this.store.inactiveSince(graceMs)) {
       if (!this.keyring.has(id)) continue;
-      const usage = await rowsUsingKey(this.#options.db, this.definitions, id);
+      const usage = await rowsUsingKey(this.#parts.db, this.definitions, id);
       if (Object.keys(usage).length > 0) continue;
       await cluster.remove(id);
       removed.push(id);
@@ -240,11 +211,7 @@ export class KeyringService {
   async requestReencrypt(): Promise<RunView> {
     this.#clusterOnly();
     const active = this.activeId();
-    const runId = await this.store.locked(async (tx) => {
-      const id = await this.runs.create(tx, active, 'manual');
-      await requestJob(tx, QUEUES.keyringReencrypt, 'reencrypt', { run_id: id, target_key_id: active, reason: 'manual' }, id);
-      return id;
-    });
+    const runId = await this.store.locked((tx) => requestReencryption(tx, this.runs, active, 'manual'));
     return this.reencryptView(runId);
   }
 
@@ -253,51 +220,54 @@ export class KeyringService {
     this.#clusterOnly();
     const run: Run | undefined = runId ? await this.runs.get(runId) : await this.runs.latest();
     if (!run) throw badParam('no re-encryption has run yet; it starts when a key is activated (or POST /keyring/reencrypt)');
-    const outbox = await this.#options.db.query<{ enqueued_at: Date | null }>('SELECT enqueued_at FROM job_outbox WHERE id = $1', [run.id]);
-    return describeRun(run, outbox.rows[0]?.enqueued_at ?? null);
+    return describeRun(run, await outboxEnqueuedAt(this.#parts.db, run.id));
   }
 
   exportBlob(): string {
     return this.#clusterOnly().exportBlob();
   }
 
-  async import(data: unknown): Promise<{ ids: string[]; active?: string }> {
+  async import(data: string): Promise<{ ids: string[]; active?: string }> {
     const result = await this.#clusterOnly().import(data);
     await this.#afterKeysArrived();
     return result;
   }
 
-  async importRaw(id: unknown, data: unknown, origin?: unknown): Promise<void> {
-    await this.#clusterOnly().importRaw(id, data, origin);
+  async importRaw(id: string, material: Buffer, origin: KeyOrigin): Promise<void> {
+    await this.#clusterOnly().importRaw(id, material, origin);
     await this.#afterKeysArrived();
   }
 
-  async recover(privateKeyPem: unknown, acceptUnauthenticated?: unknown): Promise<RecoverResult> {
-    if (acceptUnauthenticated !== undefined && acceptUnauthenticated !== 'true' && acceptUnauthenticated !== 'false' && typeof acceptUnauthenticated !== 'boolean') {
-      throw badParam("'accept_unauthenticated' must be true or false");
-    }
-    const result = await this.#clusterOnly().recover(privateKeyPem, acceptUnauthenticated === true || acceptUnauthenticated === 'true');
+  async recover(privateKeyPem: string, acceptUnauthenticated = false): Promise<RecoverResult> {
+    const result = await this.#clusterOnly().recover(privateKeyPem, acceptUnauthenticated);
     await this.#afterKeysArrived();
     return { ...result, index_key: this.keyring.indexKey() !== undefined };
   }
 
-  async vaultSync(token: unknown): Promise<void> {
-    this.#assertEnabled();
-    if (!this.#vault) throw strategyOnly('vault');
-    if (token !== undefined && (typeof token !== 'string' || token === '')) throw badParam("'token' must be a non-empty string");
-    await this.#vault.sync(token as string | undefined);
+  async vaultSync(token?: string): Promise<void> {
+    await this.requireStrategy('vault').sync(token);
   }
 
-  #keyParam(id: unknown): string {
-    if (typeof id !== 'string' || id === '') throw badParam("missing 'key' param (the key id)");
+  /**
+   * Throws unless the keyring is on with `strategy`; the Admin API checks this before it parses
+   * an endpoint's parameters (a disabled keyring says so whatever was sent).
+   */
+  requireStrategy(strategy: 'cluster'): ClusterKeyring;
+  requireStrategy(strategy: 'vault'): VaultKeyring;
+  requireStrategy(strategy: 'cluster' | 'vault'): ClusterKeyring | VaultKeyring {
+    this.#assertEnabled();
+    const chosen = strategy === 'cluster' ? this.#cluster : this.#vault;
+    if (!chosen) throw strategyOnly(strategy);
+    return chosen;
+  }
+
+  #dataKeyId(id: string): string {
     if (isIndexKeyId(id)) throw badParam(`${id} is the index key of lookup digests, not a data key; it is never activated or removed`);
     return id;
   }
 
   #clusterOnly(): ClusterKeyring {
-    this.#assertEnabled();
-    if (!this.#cluster) throw strategyOnly('cluster');
-    return this.#cluster;
+    return this.requireStrategy('cluster');
   }
 
   #assertEnabled(): void {

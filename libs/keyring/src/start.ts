@@ -2,24 +2,26 @@ import type { Bus } from '@keygate/bus';
 import type { Database } from '@keygate/db';
 import type { Config } from '@keygate/config';
 import type { Logger } from '@keygate/logging';
-import { KeyringService } from './service';
+import { createKeyring, type KeyringNode } from './create';
+import type { KeyringService } from './service';
 
 /** The parts of a node's context the keyring needs (libs/runtime's AppContext fits). */
 export interface KeyringNodeContext {
   readonly config: Config;
   readonly logger: Logger;
-  readonly node: { readonly nodeId: string; readonly app: string; readonly hostname: string; readonly version: string };
+  readonly node: KeyringNode;
   readonly status: { addSection(name: string, section: () => unknown): unknown };
   defer(cleanup: () => Promise<void> | void): void;
 }
 
 /**
- * Builds and starts this node's keyring and shows it in `GET /status` (ids, never material).
- * With the node's bus, the node is a member of the cluster keyring exchange (cluster strategy):
- * it gets keys from other members and serves them to admitted ones.
+ * The one way a node starts its keyring: builds it (`createKeyring`), starts it, stops it with
+ * the node and shows it in `GET /status` (ids, never material). With the node's bus (started by
+ * the runtime), the node is a member of the cluster keyring exchange (cluster strategy): it gets
+ * keys from other members and serves them to admitted ones.
  */
 export async function startKeyring(ctx: KeyringNodeContext, db: Database, options: { bus?: Bus; migrateDigests?: boolean } = {}): Promise<KeyringService> {
-  const keyring = new KeyringService({
+  const keyring = await createKeyring({
     config: ctx.config,
     db,
     logger: ctx.logger,

@@ -42,6 +42,20 @@ export class KeyringStore {
     return res.rows;
   }
 
+  /** The id the `active` row names (unauthenticated: compare with what this node applied). */
+  async activeId(q: Queryable = this.db): Promise<string | undefined> {
+    return (await q.query<{ id: string }>("SELECT id FROM keyring_meta WHERE state = 'active'")).rows[0]?.id;
+  }
+
+  /** Ids of keys not removed nor active whose row has not changed for `graceMs`. */
+  async inactiveSince(graceMs: number): Promise<string[]> {
+    const res = await this.db.query<{ id: string }>(
+      `SELECT id FROM keyring_meta WHERE state = 'alive' AND updated_at < now() - ($1::bigint * interval '1 millisecond')`,
+      [graceMs],
+    );
+    return res.rows.map((r) => r.id);
+  }
+
   /** Runs `fn` in a transaction holding the cluster-wide keyring lock. */
   locked<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     return this.db.transaction(async (tx) => {

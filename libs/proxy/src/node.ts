@@ -1,8 +1,7 @@
 import type { Bus } from '@keygate/bus';
 import type { Config } from '@keygate/config';
 import type { Database } from '@keygate/db';
-import { coreDefinitions, PluginRegistry, type EntityDefinition } from '@keygate/entities';
-import { KeyringFieldProtector, type KeyringService } from '@keygate/keyring';
+import { coreDefinitions, PluginRegistry, type EntityDefinition, type FieldProtector, type KeySource } from '@keygate/entities';
 import type { KongLogLevel, Logger } from '@keygate/logging';
 import { proxySettings } from './http/settings';
 import { NodeMetrics } from './node-metrics';
@@ -19,7 +18,12 @@ export interface ProxyNodeOptions {
   readonly node: { readonly nodeId: string; readonly version: string };
   readonly db: Database;
   readonly bus: Bus;
-  readonly keyring: KeyringService;
+  /**
+   * Decrypts with the keys held here, without waiting for peers: a key this node lacks fails
+   * at once, and such rows are read again when it arrives (`keys`).
+   */
+  readonly protector: FieldProtector;
+  readonly keys: KeySource;
   /** The worker entry script (apps/proxy's `worker.js`). */
   readonly workerScript: string;
 }
@@ -38,7 +42,7 @@ export class ProxyNode {
   #unsubscribeKeyring: (() => void) | undefined;
 
   constructor(private readonly options: ProxyNodeOptions) {
-    const { config, logger, keyring } = options;
+    const { config, logger } = options;
     const registry = new PluginRegistry(config.plugins);
     const { hasher, key } = CredentialHasher.random();
     this.#hmacKey = key;
@@ -46,9 +50,7 @@ export class ProxyNode {
     const definitions = new Map<TableName, EntityDefinition>(TABLE_NAMES.map((t) => [t, byName.get(t)!]));
     this.loader = new StateLoader({
       db: options.db,
-      // Keys this node lacks fail at once (no waiting per row for peers); such rows are read
-      // again when a key arrives.
-      protector: new KeyringFieldProtector(keyring.settings.enabled, keyring.keyring, logger, undefined, { acceptPlaintext: keyring.settings.acceptPlaintext }),
+      protector: options.protector,
       definitions,
       compiler: new EntityCompiler(hasher, registry),
       logger,
@@ -81,7 +83,7 @@ export class ProxyNode {
   /** Subscribes to changes; call before the bus starts. */
   attach(): void {
     this.sync.attach();
-    this.#unsubscribeKeyring = this.options.keyring.keyring.onChange((change) => {
+    this.#unsubscribeKeyring = this.options.keys.onChange((change) => {
       if (change.type === 'added') void this.sync.retrySkipped();
     });
   }
@@ -91,7 +93,7 @@ export class ProxyNode {
     await this.sync.load();
     // Rows under keys this node lacks: ask peers once (a warning names each key nobody sent);
     // when one arrives, the rows are read again (`attach`).
-    for (const keyId of this.loader.missingKeys()) void this.options.keyring.fetchKey(keyId);
+    for (const keyId of this.loader.missingKeys()) void this.options.keys.fetch(keyId);
     return this.supervisor.start();
   }
 

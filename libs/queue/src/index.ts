@@ -1,3 +1,3 @@
 export { QUEUES, type QueueName, type JobPayloads, type ReencryptJobData, type RotateJobData, type SecretRefreshJobData } from './names';
 export { queueSettings, redisConnection, type QueueSettings } from './connection';
-export { requestJob, OutboxRelay, type OutboxRelayOptions } from './outbox';
+export { requestJob, outboxEnqueuedAt, OutboxRelay, type OutboxRelayOptions } from './outbox';

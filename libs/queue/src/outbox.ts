@@ -17,6 +17,12 @@ export async function requestJob<Q extends QueueName>(tx: Queryable, queue: Q, n
   return id;
 }
 
+/** When the relay moved a requested job to Redis (null: not yet, or no such request). */
+export async function outboxEnqueuedAt(q: Queryable, id: string): Promise<Date | null> {
+  const res = await q.query<{ enqueued_at: Date | null }>('SELECT enqueued_at FROM job_outbox WHERE id = $1', [id]);
+  return res.rows[0]?.enqueued_at ?? null;
+}
+
 export interface OutboxRelayOptions {
   readonly db: Database;
   readonly bus: Bus;

@@ -3,13 +3,15 @@ import type { Database } from '@keygate/db';
 import type { AppContext } from './run-app';
 
 /**
- * Starts this node's bus (one dedicated LISTEN connection), stops it with the node, and shows it
- * in `GET /status`. Subscribe and register resync callbacks before awaiting `start()` where the
- * first resync matters.
+ * Starts this node's bus (one dedicated LISTEN connection; the only place a node starts it),
+ * stops it with the node, and shows it in `GET /status`. Parts subscribe afterwards: each
+ * subscription LISTENs at once, and `bus.ready()` waits for those LISTENs; every part reads its
+ * tables after subscribing, so nothing sent before is lost.
  */
-export function createBus(ctx: AppContext, db: Database): Bus {
+export async function startBus(ctx: AppContext, db: Database): Promise<Bus> {
   const bus = new Bus({ connect: () => db.newClient(), db, logger: ctx.logger.child({ component: 'bus' }) });
   ctx.defer(() => bus.stop());
   ctx.status.addSection('bus', () => bus.status());
+  await bus.start();
   return bus;
 }

@@ -4,4 +4,4 @@ export { listenAll, closeServers, serveHttp, type BoundAddress } from './listen'
 export { createNodeInfo, uptimeSeconds, VERSION, type AppName, type NodeInfo } from './node-info';
 export { runApp, type AppContext, type RunAppOptions } from './run-app';
 export { StatusServer, type ReadinessCheck, type StatusSection } from './status-server';
-export { createBus } from './bus';
+export { startBus } from './bus';

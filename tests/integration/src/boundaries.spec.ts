@@ -16,7 +16,7 @@ function problems(file: string, code: string): Promise<string> {
 }
 
 /**
- * The layering (apps -> feature libs -> core libs, no cycles, process.env only in libs/config,
+ * The layering (apps -> feature libs -> domain -> core libs, no feature lib importing another, no cycles, process.env only in libs/config,
  * the test harness only in tests) is enforced by lint. These probes prove the rules are live.
  */
 describe('module boundaries', () => {
@@ -26,7 +26,12 @@ describe('module boundaries', () => {
     // The boundary rule reads Nx's project graph; make sure it is computed (npm run lint does too).
     execFileSync(join(BIN, 'nx'), ['show', 'projects'], { cwd: REPO_ROOT, stdio: 'ignore' });
     Object.assign(probes, {
-      coreToFeature: problems('libs/db/src/probe.ts', "import { EntityStore } from '@keygate/entities';\nexport const x = EntityStore;\n"),
+      coreToFeature: problems('libs/db/src/probe.ts', "import { KeyringService } from '@keygate/keyring';\nexport const x = KeyringService;\n"),
+      coreToDomain: problems('libs/db/src/probe.ts', "import { EntityStore } from '@keygate/entities';\nexport const x = EntityStore;\n"),
+      featureToFeature: problems('libs/http/src/probe.ts', "import { ProxyNode } from '@keygate/proxy';\nexport const x = ProxyNode;\n"),
+      proxyToKeyring: problems('libs/proxy/src/probe.ts', "import { KeyringFieldProtector } from '@keygate/keyring';\nexport const x = KeyringFieldProtector;\n"),
+      domainToFeature: problems('libs/entities/src/probe.ts', "import { KeyringService } from '@keygate/keyring';\nexport const x = KeyringService;\n"),
+      featureToDomain: problems('libs/proxy/src/probe.ts', "import type { KeySource } from '@keygate/entities';\nexport type X = KeySource;\n"),
       cycle: problems('libs/config/src/probe.ts', "import { Database } from '@keygate/db';\nexport const x = Database;\n"),
       featureToApp: problems('libs/entities/src/probe.ts', "import { main } from '@keygate/app-admin';\nexport const x = main;\n"),
       env: problems('libs/db/src/probe.ts', 'export const x = process.env.HOME;\n'),
@@ -37,6 +42,19 @@ describe('module boundaries', () => {
 
   it('rejects a core lib importing a feature lib', async () => {
     expect(await probes.coreToFeature).toContain('@nx/enforce-module-boundaries');
+  });
+
+  it('rejects a core lib importing the domain (libs/entities)', async () => {
+    expect(await probes.coreToDomain).toContain('@nx/enforce-module-boundaries');
+  });
+
+  it('rejects a feature lib importing another feature lib (ports in the domain instead)', async () => {
+    expect(await probes.featureToFeature).toContain('@nx/enforce-module-boundaries');
+    expect(await probes.proxyToKeyring).toContain('@nx/enforce-module-boundaries');
+  });
+
+  it('rejects the domain importing a feature lib', async () => {
+    expect(await probes.domainToFeature).toContain('@nx/enforce-module-boundaries');
   });
 
   it('rejects an import cycle', async () => {
@@ -54,5 +72,6 @@ describe('module boundaries', () => {
 
   it('accepts the allowed direction', async () => {
     expect(await probes.allowed).toBe('');
+    expect(await probes.featureToDomain).toBe('');
   });
 });

@@ -10,7 +10,7 @@ import { fromRow, nowSeconds, toRow, type Row } from './rows';
 import { getPath, protectEntity, revealEntity } from './encrypted';
 import { revealRow, UnreadableRowError } from './unreadable';
 import { digestColumns, refuseLegacyDuplicate } from './digests';
-import { plainFields, type FieldProtector } from '../protector';
+import { plainFields, type FieldProtector } from '../ports';
 import type { ChangeSink } from '../changes';
 
 export { isUuid };

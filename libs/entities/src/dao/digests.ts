@@ -1,7 +1,7 @@
 import { isKeyedDigest, unkeyedDigest } from '@keygate/crypto';
 import { quoteIdent, type Queryable } from '@keygate/db';
 import type { Entity, EntityDefinition } from '../definition';
-import type { FieldProtector } from '../protector';
+import type { FieldProtector } from '../ports';
 import { uniqueError } from './db-errors';
 
 /** The digest columns of an entity, from its plaintext fields (null where the field is unset). */

@@ -1,6 +1,6 @@
 import type { FieldContext } from '@keygate/crypto';
 import type { Entity, EntityDefinition } from '../definition';
-import type { FieldProtector } from '../protector';
+import type { FieldProtector } from '../ports';
 
 /** Columns of a table that may hold encrypted values. */
 export function encryptedColumns(def: EntityDefinition): readonly string[] {

@@ -1,6 +1,6 @@
 import { fieldKeyId } from '@keygate/crypto';
 import type { Entity, EntityDefinition } from '../definition';
-import type { FieldProtector } from '../protector';
+import type { FieldProtector } from '../ports';
 import { encryptedPaths, getPath, withPath } from './encrypted';
 
 /** Why a stored encrypted value cannot be shown: the codes of libs/crypto's errors. */

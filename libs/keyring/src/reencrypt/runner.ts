@@ -236,7 +236,7 @@ export class ReencryptRunner {
       // A batch and its checkpoint commit together; if the server crashed before flushing them,
       // both are lost and the batch is simply redone. So no need to wait for the WAL flush.
       await tx.query('SET LOCAL synchronous_commit = off');
-      const active = (await tx.query<{ id: string }>("SELECT id FROM keyring_meta WHERE state = 'active'")).rows[0]?.id;
+      const active = await this.deps.store.activeId(tx);
       if (active !== target) return true;
       for (const [column, { ids, olds, news }] of batch.updates) {
         const cast = def.jsonColumns.includes(column) ? '::jsonb' : '';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Database, Queryable } from '@keygate/db';
+import { QUEUES, requestJob } from '@keygate/queue';
 
 export interface TableStats {
   total: number;
@@ -94,4 +95,14 @@ export class ReencryptRuns {
       keyUsage ? JSON.stringify(keyUsage) : null,
     ]);
   }
+}
+
+/**
+ * A re-encryption run and its job request (outbox), in the caller's transaction: if the change
+ * that needs it commits, the job exists, even while Redis is down.
+ */
+export async function requestReencryption(tx: Queryable, runs: ReencryptRuns, targetKeyId: string, reason: 'activation' | 'manual' | 'rotation'): Promise<string> {
+  const runId = await runs.create(tx, targetKeyId, reason);
+  await requestJob(tx, QUEUES.keyringReencrypt, 'reencrypt', { run_id: runId, target_key_id: targetKeyId, reason }, runId);
+  return runId;
 }

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { encryptField, newDataKey, Secret } from '@keygate/crypto';
-import { coreDefinitions, PluginRegistry, type EntityDefinition } from '@keygate/entities';
-import { Keyring, KeyringFieldProtector } from '@keygate/keyring';
+import { decryptField, encryptField, newDataKey, Secret } from '@keygate/crypto';
+import { coreDefinitions, PluginRegistry, type EntityDefinition, type FieldProtector } from '@keygate/entities';
 import { memoryLogger } from '@keygate/logging';
 import { useTestDatabase } from '@keygate/testing';
 import { EntityCompiler } from '../state/compile';
@@ -10,6 +9,23 @@ import { TABLE_NAMES, type TableName } from '../state/types';
 import { StateLoader } from './loader';
 
 const database = useTestDatabase();
+
+/** A keyring member that holds no key yet: every encrypted value fails at once (as the keyring's does). */
+const heldNothing: FieldProtector = {
+  protect: async () => {
+    throw new Error('not used');
+  },
+  reveal: async (value, context) => {
+    try {
+      return decryptField(value, () => undefined, context).plaintext;
+    } catch (err) {
+      throw Object.assign(err as Error, { table: context.table, row_id: context.id, field: context.field });
+    }
+  },
+  digest: async () => {
+    throw new Error('not used');
+  },
+};
 
 describe('StateLoader with rows under a key this node lacks', () => {
   it('keeps basic-auth usernames as "key not available" placeholders, logs 20 rows then one summary, and lists the rest', async () => {
@@ -36,7 +52,7 @@ describe('StateLoader with rows under a key this node lacks', () => {
     const { logger, lines } = memoryLogger('info');
     const loader = new StateLoader({
       db,
-      protector: new KeyringFieldProtector(true, new Keyring(), logger),
+      protector: heldNothing,
       definitions: new Map<TableName, EntityDefinition>(TABLE_NAMES.map((t) => [t, byName.get(t)!])),
       compiler: new EntityCompiler(CredentialHasher.random().hasher, registry),
       logger,

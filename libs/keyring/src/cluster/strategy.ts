@@ -1,18 +1,18 @@
 import type { KeyObject } from 'node:crypto';
 import { renameSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
-import { newDataKey, newKeyId, parsePrivateKeyPem, publicKeyFingerprint, RsaKeyError, Secret, type DataKey } from '@keygate/crypto';
+import { newDataKey, newKeyId, parsePrivateKeyPem, publicKeyFingerprint, RsaKeyError, Secret, type DataKey, type KeyOrigin } from '@keygate/crypto';
 import type { Queryable } from '@keygate/db';
 import type { Logger } from '@keygate/logging';
-import { exportKeyring, importKeyring } from './blob';
-import { assertNoConflict, originParam, sameMaterial } from './conflicts';
-import { activeKeyRemoval, badParam, keyConflict, keyInUse, settingMissing, unknownKey } from './errors';
-import type { Keyring } from './keyring';
-import { openRecovery, RECOVERY_V1, recoveryRowAuthentic, recoveryRowMac, sealForRecovery } from './recovery';
-import type { KeyringSettings } from './settings';
-import type { KeyringStore } from './store';
-import { noPeers, type KeyringPeers } from './cluster/peers';
-import { verifiedMeta, verifyMeta, type MetaRow } from './meta';
-import { INDEX_KEY_ID, isIndexKeyId } from './index-key';
+import { exportKeyring, importKeyring } from '../blob';
+import { assertNoConflict, sameMaterial } from '../conflicts';
+import { activeKeyRemoval, badParam, keyConflict, keyInUse, settingMissing, unknownKey } from '../errors';
+import type { Keyring } from '../keyring';
+import { openRecovery, RECOVERY_V1, recoveryRowAuthentic, recoveryRowMac, sealForRecovery } from '../recovery';
+import type { KeyringSettings } from '../settings';
+import type { KeyringStore } from '../store';
+import { noPeers, type KeyringPeers } from './peers';
+import { verifiedMeta, verifyMeta, type MetaRow } from '../meta';
+import { INDEX_KEY_ID, isIndexKeyId } from '../index-key';
 
 export interface RecoverResult {
   readonly message: string;
@@ -25,31 +25,50 @@ export interface RecoverResult {
 
 const KEY_ID = /^[A-Za-z0-9_.~]{1,64}$/;
 
-/**
- * The `cluster` strategy on one node: keys generated here or imported, their ids and the active
- * one in `keyring_meta`, each key backed up encrypted to the recovery public key. Sharing keys
- * with other nodes plugs in through the keyring's change events.
- */
 /** Runs in the activation's transaction: requests the re-encryption (outbox) with it. */
 export type ActivationHook = (tx: Queryable, keyId: string, reason: 'activation' | 'manual' | 'rotation') => Promise<void>;
 
 /** Counts rows still encrypted with a key, per table (live, for safe removal). */
 export type KeyUsageCounter = (keyId: string) => Promise<Record<string, number>>;
 
-export class ClusterKeyring {
-  /** Where changes made here are announced (the cluster exchange, once started). */
-  peers: KeyringPeers = noPeers;
-  onActivation: ActivationHook = async () => undefined;
-  usageOf: KeyUsageCounter = async () => ({});
+export interface ClusterKeyringOptions {
+  readonly settings: KeyringSettings;
+  readonly store: KeyringStore;
+  readonly keyring: Keyring;
+  readonly logger: Logger;
+  /** Where changes made here are announced (the cluster exchange; `noPeers` on a lone node). */
+  readonly peers: KeyringPeers;
+  readonly onActivation: ActivationHook;
+  readonly usageOf: KeyUsageCounter;
   /** Whether rows hold digests keyed with an index key (then one existed: never make another). */
-  keyedDigestsExist: (tx: Queryable) => Promise<boolean> = async () => false;
+  readonly keyedDigestsExist: (tx: Queryable) => Promise<boolean>;
+}
 
-  constructor(
-    private readonly settings: KeyringSettings,
-    private readonly store: KeyringStore,
-    private readonly keyring: Keyring,
-    private readonly logger: Logger,
-  ) {}
+/**
+ * The `cluster` strategy on one node: keys generated here or imported, their ids and the active
+ * one in `keyring_meta`, each key backed up encrypted to the recovery public key. Changes made
+ * here are announced to the other members through `peers`.
+ */
+export class ClusterKeyring {
+  private readonly settings: KeyringSettings;
+  private readonly store: KeyringStore;
+  private readonly keyring: Keyring;
+  private readonly logger: Logger;
+  private readonly peers: KeyringPeers;
+  private readonly onActivation: ActivationHook;
+  private readonly usageOf: KeyUsageCounter;
+  private readonly keyedDigestsExist: (tx: Queryable) => Promise<boolean>;
+
+  constructor(options: ClusterKeyringOptions) {
+    this.settings = options.settings;
+    this.store = options.store;
+    this.keyring = options.keyring;
+    this.logger = options.logger;
+    this.peers = options.peers;
+    this.onActivation = options.onActivation;
+    this.usageOf = options.usageOf;
+    this.keyedDigestsExist = options.keyedDigestsExist;
+  }
 
   /**
    * Loads the blob file, generates the first key if the cluster has none (under the keyring lock,
@@ -181,7 +200,7 @@ export class ClusterKeyring {
     if (total > 0 && !force) throw keyInUse(id, usage);
     if (total > 0) this.logger.warn({ key_id: id, rows: usage }, `removing key ${id} with force=true: ${total} rows encrypted with it become unreadable`);
     await this.store.locked(async (tx) => {
-      const active = (await tx.query<{ id: string }>("SELECT id FROM keyring_meta WHERE state = 'active'")).rows[0]?.id;
+      const active = await this.store.activeId(tx);
       if (active === id || this.keyring.activeId === id) throw activeKeyRemoval(id);
       await this.store.remove(tx, key);
     });
@@ -195,8 +214,7 @@ export class ClusterKeyring {
     return exportKeyring(this.keyring.all(), this.keyring.activeId, this.settings.publicKey);
   }
 
-  async import(data: unknown): Promise<{ ids: string[]; active?: string }> {
-    if (typeof data !== 'string' || data === '') throw badParam("missing 'data' param");
+  async import(data: string): Promise<{ ids: string[]; active?: string }> {
     if (!this.settings.privateKey) throw settingMissing('keyring_private_key', 'the export is decrypted with it');
     const imported = importKeyring(data, this.settings.privateKey);
     // Only our authenticated format may carry the index key (Kong's can be forged with the public key).
@@ -221,12 +239,10 @@ export class ClusterKeyring {
   }
 
   /** `origin`: `kong` for a key taken from a Kong database (its `$ke$1$` values are read under it). */
-  async importRaw(id: unknown, data: unknown, origin?: unknown): Promise<void> {
-    if (typeof id !== 'string' || id === '' || typeof data !== 'string' || data === '') throw badParam("missing 'id' or 'data' params");
+  async importRaw(id: string, material: Buffer, origin: KeyOrigin): Promise<void> {
     if (!KEY_ID.test(id)) throw badParam('id must be 1 to 64 characters of [A-Za-z0-9_.~]');
-    const raw = Buffer.from(data, 'base64');
-    if (raw.length !== 32 || raw.toString('base64').replace(/=+$/, '') !== data.replace(/=+$/, '')) throw badParam('key must be 32 bytes');
-    const key: DataKey = { id, key: new Secret(raw), origin: originParam(origin) };
+    if (material.length !== 32) throw badParam('key must be 32 bytes');
+    const key: DataKey = { id, key: new Secret(material), origin };
     await this.store.locked(async (tx) => {
       assertNoConflict(this.keyring, await this.store.known(tx), [key]);
       await this.#persist(tx, key);
@@ -244,8 +260,7 @@ export class ClusterKeyring {
    * `acceptUnauthenticated`: also recover rows without a valid MAC (a Kong database, or rows
    * written by nodes without `keyring_cluster_secret`); the operator vouches for them.
    */
-  async recover(pem: unknown, acceptUnauthenticated = false): Promise<RecoverResult> {
-    if (typeof pem !== 'string' || pem.trim() === '') throw badParam("missing 'recovery_private_key' param");
+  async recover(pem: string, acceptUnauthenticated = false): Promise<RecoverResult> {
     let privateKey;
     try {
       privateKey = parsePrivateKeyPem(pem);

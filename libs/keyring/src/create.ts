@@ -1,0 +1,100 @@
+import type { Bus } from '@keygate/bus';
+import type { Config } from '@keygate/config';
+import type { Database } from '@keygate/db';
+import { coreDefinitions, PluginRegistry } from '@keygate/entities';
+import type { Logger } from '@keygate/logging';
+import { ClusterKeyring } from './cluster/strategy';
+import { KeyringExchange } from './cluster/exchange';
+import { createIdentity } from './cluster/identity';
+import { Members } from './cluster/members';
+import { noPeers } from './cluster/peers';
+import { keyedDigestsExist } from './digests/migrate';
+import { Keyring } from './keyring';
+import { requestReencryption, ReencryptRuns } from './reencrypt/runs';
+import { rowsUsingKey } from './reencrypt/usage';
+import { KeyringService, type KeyringMember } from './service';
+import { keyringSettings } from './settings';
+import { KeyringStore } from './store';
+import { VaultKeyring } from './vault';
+
+export interface KeyringNode {
+  readonly nodeId: string;
+  readonly app: string;
+  readonly hostname: string;
+  readonly version: string;
+}
+
+export interface KeyringOptions {
+  readonly config: Config;
+  readonly db: Database;
+  readonly logger: Logger;
+  /** With a bus and a node identity, this node joins the cluster keyring exchange. */
+  readonly bus?: Bus;
+  readonly node?: KeyringNode;
+  /** Ephemeral RSA key size of this member (2048 or 3072). @defaultValue 2048 */
+  readonly memberKeyBits?: 2048 | 3072;
+  /**
+   * Rewrite unkeyed lookup digests as keyed ones once this node holds the index key (nodes that
+   * write entities: admin, keyring-broker). @defaultValue false
+   */
+  readonly migrateDigests?: boolean;
+}
+
+/**
+ * Builds a node's keyring from its parts, each given its collaborators by constructor: the store
+ * (the only SQL on keyring tables), the strategy (cluster or vault), and for a cluster member its
+ * identity, membership and exchange. Nothing runs until `start()`.
+ */
+export async function createKeyring(options: KeyringOptions): Promise<KeyringService> {
+  const { config, db } = options;
+  const settings = keyringSettings(config);
+  const logger = options.logger.child({ component: 'keyring' });
+  const keyring = new Keyring();
+  const store = new KeyringStore(db);
+  const runs = new ReencryptRuns(db);
+  const definitions = coreDefinitions(new PluginRegistry(config.plugins));
+  const clusterStrategy = settings.enabled && settings.strategy === 'cluster';
+  const member = clusterStrategy && options.bus && options.node ? await createMember(options, options.bus, options.node, { keyring, store, logger }) : undefined;
+  const cluster = clusterStrategy
+    ? new ClusterKeyring({
+        settings,
+        store,
+        keyring,
+        logger,
+        peers: member?.exchange ?? noPeers,
+        // Activation and its re-encryption request commit together (outbox): no job is ever lost.
+        onActivation: (tx, keyId, reason) => requestReencryption(tx, runs, keyId, reason).then(() => undefined),
+        usageOf: (keyId) => rowsUsingKey(db, definitions, keyId),
+        keyedDigestsExist: (tx) => keyedDigestsExist(tx, definitions),
+      })
+    : undefined;
+  const vault = settings.enabled && !clusterStrategy && settings.vault ? new VaultKeyring(settings.vault, keyring, logger) : undefined;
+  return new KeyringService({ settings, db, logger, keyring, store, runs, definitions, cluster, vault, member, migrateDigests: options.migrateDigests ?? false });
+}
+
+/**
+ * A keyring member's parts: an ephemeral RSA key pair and signing key (never stored), its
+ * `cluster_nodes` row with its admission proof, and the exchange on the bus.
+ */
+async function createMember(options: KeyringOptions, bus: Bus, node: KeyringNode, parts: { keyring: Keyring; store: KeyringStore; logger: Logger }): Promise<KeyringMember> {
+  const { logger } = parts;
+  const secret = options.config.keyring_cluster_secret;
+  const identity = await createIdentity(node.nodeId, node.app, secret, options.memberKeyBits ?? 2048);
+  logger.info({ fingerprint: identity.fingerprint }, 'keyring member key pair made (in memory only)');
+  if (!secret) {
+    logger.error('keyring_cluster_secret is not set: this node will not exchange keys with other nodes. Set the same keyring_cluster_secret on every node (keygate cluster up generates one).');
+  }
+  const members = new Members({ db: options.db, identity, hostname: node.hostname, version: node.version, secret, logger });
+  const exchange = new KeyringExchange({
+    db: options.db,
+    bus,
+    keyring: parts.keyring,
+    store: parts.store,
+    members,
+    identity,
+    secret,
+    logger,
+    fetchTimeoutMs: options.config.keyring_fetch_timeout,
+  });
+  return { bus, members, exchange };
+}
