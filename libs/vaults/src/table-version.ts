@@ -1,7 +1,7 @@
 import type { Queryable } from '@keygate/db';
 
 /**
- * A digest of a small table's ids and update times: a change event (a hint anyone who can
+ * A digest of a small table's rows: a change event (a hint anyone who can
  * connect to the database can send) is acted on only when the table really changed.
  */
 export class TableVersion {
@@ -15,7 +15,8 @@ export class TableVersion {
   /** True when the table differs from the last call (the first call records it and says true). */
   async changed(): Promise<boolean> {
     const { rows } = await this.db.query<{ v: string }>(
-      `SELECT coalesce(md5(string_agg(id::text || ':' || updated_at::text, ',' ORDER BY id)), '') AS v FROM ${this.table}`,
+      // The whole rows: timestamps have second precision, and every write re-encrypts secrets.
+      `SELECT coalesce(md5(string_agg(t::text, ',' ORDER BY t.id)), '') AS v FROM ${this.table} AS t`,
     );
     const version = rows[0]?.v ?? '';
     const changed = version !== this.#last;
