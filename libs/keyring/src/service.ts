@@ -132,6 +132,11 @@ export class KeyringService {
     await bus.ready();
   }
 
+  /** When this member last resynced from the tables (cluster exchange only). */
+  get lastSync(): Date | undefined {
+    return this.#member?.exchange.lastSync;
+  }
+
   /** Leaves the cluster (deletes this member's row); the keys vanish with the process. */
   async stop(): Promise<void> {
     this.#member?.exchange.stop();
