@@ -1,11 +1,12 @@
 import { createServer } from 'node:http';
 import { notify } from '@keygate/bus';
 import { ENTITY_CHANGES, EntityStore, PluginRegistry } from '@keygate/entities';
-import { startKeyring } from '@keygate/keyring';
+import { startKeyring, type KeyringService } from '@keygate/keyring';
 import { startBus, openDatabases, runApp, serveHttp, type AppContext } from '@keygate/runtime';
 import { vaultReferences } from '@keygate/vaults';
 import { createAdminApi } from './app';
 import { ServerStats } from './server-stats';
+import { ClusterPage } from './gui/server';
 
 /** Composition root of the Admin API node. */
 export async function startAdmin(ctx: AppContext): Promise<void> {
@@ -22,6 +23,19 @@ export async function startAdmin(ctx: AppContext): Promise<void> {
     stats.attach(server);
     return server;
   });
+  await serveClusterPage(ctx, keyring);
+}
+
+/** The cluster page on `admin_gui_listen` (off by default); read-only, on its own listener. */
+async function serveClusterPage(ctx: AppContext, keyring: KeyringService): Promise<void> {
+  const listen = ctx.config.admin_gui_listen.filter((l) => !l.ssl);
+  for (const entry of ctx.config.admin_gui_listen.filter((l) => l.ssl)) ctx.logger.warn({ entry: entry.text }, 'admin_gui_listen: TLS listeners are not supported yet; skipping this entry');
+  if (listen.length === 0) return;
+  const page = new ClusterPage({ keyring, adminNodeId: ctx.node.nodeId, logger: ctx.logger.child({ component: 'cluster-page' }), ...(ctx.config.admin_gui_url ? { allowedOrigins: ctx.config.admin_gui_url } : {}) });
+  await serveHttp(ctx, 'admin_gui', listen, () => createServer(page.handle));
+  page.start();
+  // Registered last, so it runs first: open event streams end before the listener drains.
+  ctx.defer(() => page.stop());
 }
 
 export function main(argv: readonly string[]): Promise<void> {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { startKeyring } from '@keygate/keyring';
 import { ProxyNode } from '@keygate/proxy';
-import { startBus, openDatabases, runApp, type AppContext } from '@keygate/runtime';
+import { METRICS_CONTENT_TYPE, startBus, openDatabases, runApp, type AppContext } from '@keygate/runtime';
 import { vaultReferences } from '@keygate/vaults';
 
 /**
@@ -15,7 +15,7 @@ export async function startProxy(ctx: AppContext): Promise<void> {
   const databases = await openDatabases(ctx, { readiness: false });
   const bus = await startBus(ctx, databases.rw);
   const keyring = await startKeyring(ctx, databases.rw, { bus });
-  const proxy = new ProxyNode({ config: ctx.config, logger: ctx.logger, node: ctx.node, db: databases.rw, bus, protector: keyring.heldKeysProtector, keys: keyring.keys, workerScript: join(__dirname, 'worker.js') });
+  const proxy = new ProxyNode({ config: ctx.config, logger: ctx.logger, node: ctx.node, db: databases.rw, bus, protector: keyring.heldKeysProtector, keys: keyring.keys, workerScript: join(__dirname, 'worker.js'), metrics: ctx.metrics });
   // Subscribed, and LISTENing, before the first load: no change after it is lost.
   proxy.attach();
   await bus.ready();
@@ -29,7 +29,7 @@ export async function startProxy(ctx: AppContext): Promise<void> {
   ctx.status.addSection('proxy', () => proxy.status());
   ctx.status.addRoute('/metrics', async (_req, res) => {
     const text = await proxy.metricsText();
-    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+    res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE });
     res.end(text);
   });
   ctx.status.addReadinessCheck(async () => proxy.notReadyReason());

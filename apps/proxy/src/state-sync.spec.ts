@@ -51,7 +51,13 @@ describe('state in memory', () => {
       expect(results.map((r) => r.status).sort()).toEqual([...Array(100).fill(200), ...Array(100).fill(401), ...Array(100).fill(404)]);
       expect(await metric(node, 'keygate_proxy_state_db_queries_total')).toBe(stateBefore);
       expect(await metric(node, 'keygate_database_queries_total')).toBe(poolBefore);
-      expect(await metric(node, 'keygate_proxy_requests_total')).toBeGreaterThanOrEqual(300);
+      expect(await metric(node, 'kong_http_requests_total')).toBeGreaterThanOrEqual(300);
+      expect(await metric(node, 'keygate_auth_failures_total')).toBeGreaterThanOrEqual(100);
+      const text = await (await fetch(`${node.url('status')}/metrics`)).text();
+      expect(text).toMatch(/kong_http_requests_total\{service="echo",route="echo",code="200",source="upstream"\} \d+/);
+      expect(text).toMatch(/keygate_auth_failures_total\{plugin="key-auth",reason="invalid_credentials"\} 100/);
+      expect(text).toContain('keygate_keyring_keys ');
+      expect(text).toContain('keygate_database_pool_connections{pool="rw",state="idle"}');
 
       await cluster.api.post('/consumers', { form: { username: 'dave' } });
       await eventually(() => metric(node, 'keygate_proxy_state_db_queries_total'), (n) => n > stateBefore);

@@ -7,6 +7,7 @@ import { ClusterKeyring } from './cluster/strategy';
 import { KeyringExchange } from './cluster/exchange';
 import { createIdentity } from './cluster/identity';
 import { Members } from './cluster/members';
+import { ClusterView } from './cluster/view';
 import { noPeers } from './cluster/peers';
 import { keyedDigestsExist } from './digests/migrate';
 import { Keyring } from './keyring';
@@ -96,5 +97,13 @@ async function createMember(options: KeyringOptions, bus: Bus, node: KeyringNode
     logger,
     fetchTimeoutMs: options.config.keyring_fetch_timeout,
   });
-  return { bus, members, exchange };
+  const view = new ClusterView({
+    bus,
+    members,
+    secret,
+    selfId: node.nodeId,
+    logger,
+    self: () => ({ active: parts.keyring.activeId ?? null, key_ids: parts.keyring.ids() }),
+  });
+  return { bus, members, exchange, view };
 }

@@ -16,3 +16,5 @@ export { describeRun, type RunView } from './reencrypt/view';
 export { rowsUsingKey } from './reencrypt/usage';
 export { INDEX_KEY_ID } from './index-key';
 export { migrateDigests, keyedDigestsExist, type DigestMigrationResult } from './digests/migrate';
+export { ClusterView, type MemberView, type MemberReport } from './cluster/view';
+export { registerKeyringMetrics } from './metrics';

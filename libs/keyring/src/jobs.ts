@@ -6,6 +6,7 @@ import { OutboxRelay, QUEUES, queueSettings, redisConnection, requestJob, type R
 import { reencryptionInProgress, ReencryptRunner, RetryLaterError } from './reencrypt/runner';
 import type { KeyringService } from './service';
 import type { KeyringNodeContext } from './start';
+import { registerJobMetrics } from './reencrypt/metrics';
 
 const SCHEDULER_ID = 'keyring-rotation';
 
@@ -56,6 +57,7 @@ export async function startKeyringJobs(ctx: KeyringNodeContext, keyring: Keyring
   const rotateWorker = new Worker(QUEUES.keyringRotate, async () => ({ activated: await keyring.rotate() }), workerOptions);
   for (const worker of [reencryptWorker, rotateWorker]) worker.on('error', (err) => logger.warn({ err: err.message }, 'worker connection problem'));
 
+  if (ctx.metrics) registerJobMetrics(ctx.metrics, keyring.runs, [reencrypt, rotate]);
   relay.start();
   ctx.defer(async () => {
     relay.stop();

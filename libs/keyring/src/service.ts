@@ -6,6 +6,7 @@ import type { Logger } from '@keygate/logging';
 import type { ClusterKeyring, RecoverResult } from './cluster/strategy';
 import type { KeyringExchange } from './cluster/exchange';
 import type { Members } from './cluster/members';
+import type { ClusterView } from './cluster/view';
 import { badParam, keyringDisabled, notReady, strategyOnly } from './errors';
 import type { Keyring } from './keyring';
 import { KeyringFieldProtector } from './protector';
@@ -24,6 +25,8 @@ export interface KeyringMember {
   readonly bus: Bus;
   readonly members: Members;
   readonly exchange: KeyringExchange;
+  /** Read-only: members and their signed reports, for the cluster page. */
+  readonly view: ClusterView;
 }
 
 /** What `createKeyring` assembles; every collaborator comes in here. */
@@ -132,9 +135,24 @@ export class KeyringService {
     await bus.ready();
   }
 
+  /**
+   * The cluster's members as this node can vouch for them (read-only; admin's cluster page).
+   * Undefined unless this node is a cluster keyring member. Listening starts on first use.
+   */
+  clusterView(): ClusterView | undefined {
+    this.#member?.view.start();
+    return this.#member?.view;
+  }
+
+  /** When this member last resynced from the tables (cluster exchange only). */
+  get lastSync(): Date | undefined {
+    return this.#member?.exchange.lastSync;
+  }
+
   /** Leaves the cluster (deletes this member's row); the keys vanish with the process. */
   async stop(): Promise<void> {
     this.#member?.exchange.stop();
+    this.#member?.view.stop();
     await this.#member?.members.stop();
   }
 

@@ -1,9 +1,11 @@
+import type { Registry } from 'prom-client';
 import type { Bus } from '@keygate/bus';
 import type { Database } from '@keygate/db';
 import type { Config } from '@keygate/config';
 import type { Logger } from '@keygate/logging';
 import { createKeyring, type KeyringNode } from './create';
 import type { KeyringService } from './service';
+import { registerKeyringMetrics } from './metrics';
 
 /** The parts of a node's context the keyring needs (libs/runtime's AppContext fits). */
 export interface KeyringNodeContext {
@@ -11,6 +13,8 @@ export interface KeyringNodeContext {
   readonly logger: Logger;
   readonly node: KeyringNode;
   readonly status: { addSection(name: string, section: () => unknown): unknown };
+  /** The node's Prometheus registry: the keyring's metrics join it. */
+  readonly metrics?: Registry;
   defer(cleanup: () => Promise<void> | void): void;
 }
 
@@ -31,5 +35,6 @@ export async function startKeyring(ctx: KeyringNodeContext, db: Database, option
   ctx.defer(() => keyring.stop());
   await keyring.start();
   ctx.status.addSection('keyring', () => keyring.status());
+  if (ctx.metrics) ctx.defer(registerKeyringMetrics(ctx.metrics, keyring, ctx.logger));
   return keyring;
 }

@@ -47,6 +47,12 @@ export class KeyringStore {
     return (await q.query<{ id: string }>("SELECT id FROM keyring_meta WHERE state = 'active'")).rows[0]?.id;
   }
 
+  /** Seconds since `id` became the active key (its row's last change), if it is the active one. For metrics. */
+  async activeForSeconds(id: string): Promise<number | undefined> {
+    const res = await this.db.query<{ s: number }>("SELECT extract(epoch FROM now() - updated_at)::float8 AS s FROM keyring_meta WHERE id = $1 AND state = 'active'", [id]);
+    return res.rows[0]?.s;
+  }
+
   /** Ids of keys not removed nor active whose row has not changed for `graceMs`. */
   async inactiveSince(graceMs: number): Promise<string[]> {
     const res = await this.db.query<{ id: string }>(

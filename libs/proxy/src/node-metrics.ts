@@ -1,18 +1,20 @@
 import { AggregatorRegistry, Counter, Gauge, Registry } from 'prom-client';
-import type { Database } from '@keygate/db';
 import type { StateLoader } from './sync/loader';
 import type { StateSync } from './sync/sync';
 import type { WorkerSupervisor } from './workers/supervisor';
 import { TABLE_NAMES } from './state/types';
 
 /**
- * The node's own metrics (state, database use, workers), merged with every worker's into one
- * Prometheus text on `/metrics`.
+ * The proxy node's own metrics (state, workers), registered in the node's registry and merged
+ * with every worker's into one Prometheus text on `/metrics`.
  */
 export class NodeMetrics {
-  readonly registry = new Registry();
-
-  constructor(sync: StateSync, loader: StateLoader, supervisor: WorkerSupervisor, db: Database) {
+  constructor(
+    readonly registry: Registry,
+    sync: StateSync,
+    loader: StateLoader,
+    supervisor: WorkerSupervisor,
+  ) {
     const registers = [this.registry];
     const seconds = (d: Date | undefined) => (d ? d.getTime() / 1000 : 0);
     new Gauge({ name: 'keygate_proxy_state_version', help: "Version of the node's state (one step per applied change or full load).", registers, collect() { this.set(sync.state.version); } });
@@ -44,7 +46,6 @@ export class NodeMetrics {
     const mirror = (name: string, help: string, read: () => number) =>
       new Counter({ name, help, registers, collect() { this.reset(); this.inc(read()); } });
     mirror('keygate_proxy_state_db_queries_total', 'Queries made to keep the state current. Requests make none: this only moves with changes and resyncs.', () => loader.queries);
-    mirror('keygate_database_queries_total', "Every query of this node's database pool (keyring, status included).", () => db.stats().queries);
   }
 
   /** Node and workers together, in Prometheus text format. */

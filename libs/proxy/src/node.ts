@@ -1,3 +1,4 @@
+import { Registry } from 'prom-client';
 import type { Bus } from '@keygate/bus';
 import type { Config } from '@keygate/config';
 import type { Database } from '@keygate/db';
@@ -26,6 +27,8 @@ export interface ProxyNodeOptions {
   readonly keys: KeySource;
   /** The worker entry script (apps/proxy's `worker.js`). */
   readonly workerScript: string;
+  /** The node's Prometheus registry (the runtime's); the proxy's metrics join it. */
+  readonly metrics?: Registry;
 }
 
 /**
@@ -77,7 +80,7 @@ export class ProxyNode {
       onSnapshot: (snapshot) => this.supervisor.broadcast({ t: 'snapshot', snapshot }),
       onDelta: (delta) => this.supervisor.broadcast({ t: 'delta', delta }),
     });
-    this.metrics = new NodeMetrics(this.sync, this.loader, this.supervisor, options.db);
+    this.metrics = new NodeMetrics(options.metrics ?? new Registry(), this.sync, this.loader, this.supervisor);
   }
 
   /** Subscribes to changes; call before the bus starts. */

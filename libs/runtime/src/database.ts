@@ -1,5 +1,6 @@
 import { Database, DatabaseError, Migrator, MIGRATIONS, TABLES, assertUpToDate, connectionSettings, createIamAuth, waitForDatabase, type PasswordProvider, type PoolRole } from '@keygate/db';
 import { livePassword } from './live-password';
+import { registerDatabaseMetrics } from './metrics';
 import type { AppContext } from './run-app';
 
 export interface Databases {
@@ -51,6 +52,7 @@ export async function openDatabases(ctx: AppContext, options: OpenDatabasesOptio
   ctx.defer(close);
   logger.info({ target: rw.target, read_only: ro === rw ? undefined : ro.target }, 'database connected');
 
+  registerDatabaseMetrics(ctx.metrics, ro === rw ? [rw] : [rw, ro], () => iam.tokensSigned());
   const reachable = async (db: Database) => db.ping().then(() => true, () => false);
   ctx.status.addSection('database', async () => ({
     reachable: await reachable(rw),

@@ -5,3 +5,4 @@ export { createNodeInfo, uptimeSeconds, VERSION, type AppName, type NodeInfo } f
 export { runApp, type AppContext, type RunAppOptions } from './run-app';
 export { StatusServer, type ReadinessCheck, type StatusSection } from './status-server';
 export { startBus } from './bus';
+export { createNodeRegistry, registerDatabaseMetrics, METRICS_CONTENT_TYPE } from './metrics';

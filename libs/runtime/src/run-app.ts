@@ -1,6 +1,8 @@
 import { ConfigError, loadConfig, type Config, type LoadedConfig, type ReferenceResolver } from '@keygate/config';
 import { createLogger, type Logger } from '@keygate/logging';
 import { parseAppArgs, UsageError } from './argv';
+import type { Registry } from 'prom-client';
+import { createNodeRegistry, METRICS_CONTENT_TYPE } from './metrics';
 import { createNodeInfo, type AppName, type NodeInfo } from './node-info';
 import { StatusServer } from './status-server';
 
@@ -10,6 +12,8 @@ export interface AppContext {
   readonly logger: Logger;
   readonly node: NodeInfo;
   readonly status: StatusServer;
+  /** This node's Prometheus registry, served on `status_listen` as `/metrics`. */
+  readonly metrics: Registry;
   /**
    * Registers a cleanup (close a pool, a listener...). Cleanups run once, last registered
    * first, when the node stops, and also when start-up fails half way.
@@ -62,6 +66,13 @@ export async function runApp(options: RunAppOptions): Promise<void> {
   const logger = createLogger({ level: loaded.config.log_level, bindings: { app, node_id: node.nodeId }, redactValues: loaded.referenceValues() });
   for (const warning of loaded.warnings) logger.warn(warning);
   const status = new StatusServer({ node, listen: loaded.config.status_listen, logger });
+  const metrics = createNodeRegistry(node);
+  // Every node's `/metrics`; a proxy replaces it with one that adds its workers'.
+  status.addRoute('/metrics', async (_req, res) => {
+    const text = await metrics.metrics();
+    res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE });
+    res.end(text);
+  });
   const cleanups: Array<() => Promise<void> | void> = [];
   const cleanUp = async () => {
     while (cleanups.length > 0) {
@@ -110,7 +121,7 @@ export async function runApp(options: RunAppOptions): Promise<void> {
 
   try {
     await status.start();
-    await options.start({ loaded, config: loaded.config, logger, node, status, defer: (cleanup) => cleanups.push(cleanup) });
+    await options.start({ loaded, config: loaded.config, logger, node, status, metrics, defer: (cleanup) => cleanups.push(cleanup) });
     status.markStarted();
     logger.info({ version: node.version }, `${app} started`);
   } catch (err) {

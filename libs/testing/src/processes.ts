@@ -169,8 +169,8 @@ export class AppProcess extends ManagedProcess {
     }
   }
 
-  /** `http://127.0.0.1:<port>` of a listener (`admin`, `proxy`, `status`). */
-  url(listener: 'admin' | 'proxy' | 'status' = 'admin'): string {
+  /** `http://127.0.0.1:<port>` of a listener (`admin`, `proxy`, `status`, `admin_gui`). */
+  url(listener: 'admin' | 'proxy' | 'status' | 'admin_gui' = 'admin'): string {
     const line = this.lines.find((l) => l.includes(`"listener":"${listener}"`));
     if (!line) throw new Error(`${this.app} has not reported a ${listener} listener`);
     const { address, port } = JSON.parse(line) as { address: string; port: number };

@@ -63,6 +63,9 @@ export class SecretCache {
   #hits = 0;
   #misses = 0;
   #calls = 0;
+  #staleServed = 0;
+  /** Failed backend reads by backend (the entry key's first part, e.g. `aws`). */
+  readonly #errors = new Map<string, number>();
 
   constructor(private readonly options: SecretCacheOptions = {}) {
     this.#now = options.now ?? Date.now;
@@ -89,6 +92,7 @@ export class SecretCache {
     if (!recentlyFailed) await this.#refresh(entry);
     if (entry.value && this.#now() < entry.staleUntil) {
       const stale = this.#now() >= entry.expiresAt;
+      if (stale) this.#staleServed++;
       return { value: entry.value, stale, ...(stale && entry.error ? { error: entry.error } : {}) };
     }
     throw entry.error ?? new Error('no value');
@@ -131,8 +135,13 @@ export class SecretCache {
     return () => this.#listeners.delete(listener);
   }
 
-  stats(): { readonly entries: number; readonly hits: number; readonly misses: number; readonly backend_calls: number } {
-    return { entries: this.#entries.size, hits: this.#hits, misses: this.#misses, backend_calls: this.#calls };
+  stats(): { readonly entries: number; readonly hits: number; readonly misses: number; readonly backend_calls: number; readonly stale_served: number } {
+    return { entries: this.#entries.size, hits: this.#hits, misses: this.#misses, backend_calls: this.#calls, stale_served: this.#staleServed };
+  }
+
+  /** Failed backend reads so far, by backend. */
+  backendErrors(): ReadonlyMap<string, number> {
+    return this.#errors;
   }
 
   /** Per entry counters and last error; never values. */
@@ -166,6 +175,8 @@ export class SecretCache {
         const now = this.#now();
         entry.error = err instanceof Error ? err : new Error(String(err));
         entry.errorAt = now;
+        const backend = entry.key.split(':', 1)[0] as string;
+        this.#errors.set(backend, (this.#errors.get(backend) ?? 0) + 1);
         entry.retryAt = now + Math.max(entry.ttl.negTtlMs, this.options.negativeFloorMs ?? 1000);
         if (entry.value && now >= entry.staleUntil) entry.value = undefined;
       }

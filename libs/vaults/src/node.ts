@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Registry } from 'prom-client';
 import type { Bus } from '@keygate/bus';
 import { processEnv, type Config } from '@keygate/config';
 import { ENTITY_CHANGES, VaultSchemaRegistry, type EntityDao } from '@keygate/entities';
@@ -11,6 +12,7 @@ import { changePayloads, VAULT_CHANGES, type VaultChange } from './events';
 import { SecretRefreshJobs } from './jobs';
 import { resolverApi } from './remote/server';
 import { SecretResolver } from './resolver';
+import { registerVaultMetrics } from './metrics';
 import { serialised, TableVersion } from './table-version';
 
 /** The parts of a node's context the vault-resolver service needs (libs/runtime's AppContext fits). */
@@ -18,6 +20,8 @@ export interface VaultResolverNodeContext {
   readonly config: Config;
   readonly logger: Logger;
   readonly status: { addSection(name: string, section: () => unknown): unknown };
+  /** The node's Prometheus registry: the cache's metrics join it. */
+  readonly metrics?: Registry;
   defer(cleanup: () => Promise<void> | void): void;
 }
 
@@ -53,6 +57,7 @@ export async function startVaultResolverService(
     intervalMs: config.vault_rotation_interval,
   });
   ctx.defer(() => resolver.close());
+  if (ctx.metrics) registerVaultMetrics(ctx.metrics, resolver.cache);
 
   const publish = (change: VaultChange) =>
     bus.publish(VAULT_CHANGES, change).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'cannot announce changed references; nodes re-read them when their TTL passes'));

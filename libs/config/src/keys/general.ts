@@ -39,6 +39,12 @@ export const GENERAL_KEYS = {
     origin: 'kong',
     doc: 'Where the Admin API listens. Keep it on a private address: it can change every credential.',
   }),
+  admin_gui_listen: key({
+    type: listen(),
+    default: 'off',
+    origin: 'kong',
+    doc: "Where the admin node serves the cluster page (nodes, active key per node, re-encryption progress; read-only, live over server-sent events). Off by default, unlike Kong (`0.0.0.0:8002, 0.0.0.0:8445 ssl`): set `127.0.0.1:8002` and reach it through an SSH tunnel or a proxy that authenticates. `ssl` entries are skipped with a warning.",
+  }),
   admin_gui_url: key({
     type: origins(),
     origin: 'kong',

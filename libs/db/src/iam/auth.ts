@@ -10,6 +10,8 @@ export interface IamAuth {
   /** The per-connection password for `role` when IAM auth is on for it, else undefined. */
   password(role: PoolRole): PasswordProvider | undefined;
   readonly limiter: ConnectionRateLimiter;
+  /** Tokens signed so far, every role (for metrics). */
+  tokensSigned(): number;
 }
 
 type Field = 'host' | 'port' | 'user' | 'password' | 'iam_auth_assume_role_arn' | 'iam_auth_role_session_name' | 'iam_auth_sts_endpoint_url';
@@ -26,6 +28,7 @@ export function createIamAuth(config: Config, logger: Logger): IamAuth {
   const log = logger.child({ component: 'rds-iam' });
   return {
     limiter,
+    tokensSigned: () => [...sources.values()].reduce((n, source) => n + source.signed, 0),
     password(role) {
       if (!iamAuthEnabled(config, role)) return undefined;
       let source = sources.get(role);

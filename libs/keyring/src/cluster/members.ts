@@ -14,6 +14,8 @@ export interface MemberRow {
   readonly key_ids: string[];
   readonly active_key_id: string | null;
   readonly last_seen: Date;
+  readonly version?: string | null;
+  readonly started_at?: Date | null;
 }
 
 /** A member whose admission proof verified. The RSA key is known once its row or request was seen. */
@@ -113,7 +115,7 @@ export class Members {
 
   async live(): Promise<MemberRow[]> {
     const rows = await this.options.db.query<MemberRow & Record<string, unknown>>(
-      `SELECT node_id, app, hostname, public_key, signing_key, admission_proof, key_ids, active_key_id, last_seen FROM cluster_nodes
+      `SELECT node_id, app, hostname, version, started_at, public_key, signing_key, admission_proof, key_ids, active_key_id, last_seen FROM cluster_nodes
        WHERE last_seen >= now() - ($1::int * interval '1 millisecond') ORDER BY started_at, node_id`,
       [this.expireMs],
     );
@@ -150,13 +152,10 @@ export class Members {
   }
 
   #admitRow(row: MemberRow): AdmittedPeer | undefined {
-    const { secret } = this.options;
-    const publicKey = row.public_key ? rsaPublicKey(row.public_key) : undefined;
-    const signingKey = row.signing_key ? signingPublicKey(row.signing_key) : undefined;
-    const claim = publicKey && row.signing_key ? { node_id: row.node_id, app: row.app, rsa: publicKeyFingerprint(publicKey), sig_key: row.signing_key, proof: row.admission_proof ?? '' } : undefined;
-    if (secret && claim && publicKey && signingKey && isAdmitted(secret, claim)) {
+    const keys = admittedKeys(this.options.secret, row);
+    if (keys) {
       this.#refusedLogged.delete(row.node_id);
-      return { nodeId: row.node_id, app: row.app, signingKey, publicKey };
+      return { nodeId: row.node_id, app: row.app, ...keys };
     }
     if (!this.#refusedLogged.has(row.node_id)) {
       this.#refusedLogged.add(row.node_id);
@@ -167,4 +166,17 @@ export class Members {
     }
     return undefined;
   }
+}
+
+/** A row's public keys when its admission proof verifies with `secret`; undefined otherwise. */
+function admittedKeys(secret: Secret<string> | undefined, row: MemberRow): { signingKey: KeyObject; publicKey: KeyObject } | undefined {
+  const publicKey = row.public_key ? rsaPublicKey(row.public_key) : undefined;
+  const signingKey = row.signing_key ? signingPublicKey(row.signing_key) : undefined;
+  const claim = publicKey && row.signing_key ? { node_id: row.node_id, app: row.app, rsa: publicKeyFingerprint(publicKey), sig_key: row.signing_key, proof: row.admission_proof ?? '' } : undefined;
+  return secret && claim && publicKey && signingKey && isAdmitted(secret, claim) ? { signingKey, publicKey } : undefined;
+}
+
+/** Whether a `cluster_nodes` row's admission proof verifies (read-only views). */
+export function isAdmittedRow(secret: Secret<string> | undefined, row: MemberRow): boolean {
+  return admittedKeys(secret, row) !== undefined;
 }

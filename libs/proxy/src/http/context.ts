@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RouteMatch } from '@keygate/router';
 import type { ConsumerData, RouteData, ServiceData } from '../state/types';
 import type { ParsedBody } from './body';
+import { requestLabels, type RequestLabels } from '../metrics';
 import { queryValue, withoutQueryParam, type QueryValue } from './query';
 
 /** Who the request authenticated as (Kong's `kong.client.authenticate`). */
@@ -28,6 +29,8 @@ export class RequestContext {
   readonly setHeaders = new Map<string, string>();
   readonly clearHeaders = new Set<string>();
   authenticated: Authenticated | undefined;
+  /** Service and route as metrics label them. */
+  readonly labels: RequestLabels;
 
   constructor(
     readonly req: IncomingMessage,
@@ -44,6 +47,7 @@ export class RequestContext {
   ) {
     this.route = match.route;
     this.service = service;
+    this.labels = requestLabels(match.route, service);
     this.query = query;
   }
 

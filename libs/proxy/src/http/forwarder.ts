@@ -104,9 +104,8 @@ class Exchange implements Dispatcher.DispatchHandler {
       return;
     }
     this.#responded = true;
-    metrics.request(statusCode, true);
-    metrics.upstreamLatency.observe((now - this.#sentAt) / 1000);
-    metrics.proxyLatency.observe((this.#sentAt - this.ctx.startedAt) / 1000);
+    metrics.request(this.ctx.labels, statusCode, true);
+    metrics.latency(this.ctx.labels, this.#sentAt - this.ctx.startedAt, now - this.#sentAt);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '@keygate/logging';
 import { escapePath, normalizePath, upstreamPath } from '@keygate/router';
-import type { WorkerMetrics } from '../metrics';
+import { NO_ROUTE, requestLabels, type RequestLabels, type WorkerMetrics } from '../metrics';
 import type { PluginDeps, PluginRuntime } from '../plugins/types';
 import type { DataPlane } from '../state/data-plane';
 import type { CredentialHasher } from '../state/hasher';
@@ -43,7 +43,7 @@ export class ProxyHandler {
     this.pools = new UpstreamPools(options.settings.keepalive);
     this.#trusted = new TrustedIps(options.settings.trustedIps);
     this.#deps = { state: options.plane.state, hasher: options.hasher };
-    this.#forwarder = new Forwarder(options.settings, options.metrics, options.logger, (ctx, status, message) => this.error(ctx.req, ctx.res, ctx.requestId, ctx.startedAt, status, message, undefined, 'upstream'));
+    this.#forwarder = new Forwarder(options.settings, options.metrics, options.logger, (ctx, status, message) => this.error(ctx.req, ctx.res, ctx.requestId, ctx.startedAt, status, message, undefined, 'upstream', ctx.labels));
   }
 
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
@@ -70,8 +70,8 @@ export class ProxyHandler {
     const match = plane.router.match({ method, path, host: req.headers.host ?? '', port: req.socket.localPort ?? 0, header: (name) => req.headersDistinct[name] });
     if (!match) return this.error(req, res, requestId, startedAt, 404, MESSAGES.noRoute);
     const route = match.route;
-    if (!route.protocols.includes('http')) return this.#httpsRedirect(req, res, requestId, route.https_redirect_status_code, rawPath, q === -1 ? '' : url.slice(q));
     const service = route.service_id === null ? undefined : plane.state.tables.services.get(route.service_id);
+    if (!route.protocols.includes('http')) return this.#httpsRedirect(req, res, requestId, route.https_redirect_status_code, rawPath, q === -1 ? '' : url.slice(q), requestLabels(route, service));
     const ctx = new RequestContext(req, res, requestId, startedAt, rawPath, path, q === -1 ? '' : url.slice(q + 1), match, service);
     const plugins = plane.plugins.forRoute(route.id, service?.id);
     if (plane.plugins.needsBody(route.id, service?.id)) {
@@ -85,10 +85,13 @@ export class ProxyHandler {
     try {
       for (const plugin of plugins) {
         const rejection = plugin.access(ctx, this.#deps);
-        if (rejection) return this.error(ctx.req, ctx.res, ctx.requestId, ctx.startedAt, rejection.status, rejection.message, rejection.headers);
+        if (rejection) {
+          this.options.metrics.authFailure(plugin.name, rejection);
+          return this.error(ctx.req, ctx.res, ctx.requestId, ctx.startedAt, rejection.status, rejection.message, rejection.headers, 'kong', ctx.labels);
+        }
       }
       const service = ctx.service;
-      if (!service) return this.error(ctx.req, ctx.res, ctx.requestId, ctx.startedAt, 503, MESSAGES.noService);
+      if (!service) return this.error(ctx.req, ctx.res, ctx.requestId, ctx.startedAt, 503, MESSAGES.noService, undefined, 'kong', ctx.labels);
       this.#forward(ctx, service);
     } catch (err) {
       this.#internal(ctx, err);
@@ -131,30 +134,32 @@ export class ProxyHandler {
   #internal(ctx: RequestContext, err: unknown): void {
     this.options.logger.error({ err, request_id: ctx.requestId, route_id: ctx.route.id }, 'proxy: request failed');
     if (ctx.res.headersSent) ctx.res.destroy();
-    else this.error(ctx.req, ctx.res, ctx.requestId, ctx.startedAt, 500, MESSAGES.unexpected);
+    else this.error(ctx.req, ctx.res, ctx.requestId, ctx.startedAt, 500, MESSAGES.unexpected, undefined, 'kong', ctx.labels);
   }
 
   /**
    * An answer of the proxy's own, in Kong's format for the client's `Accept` (or, for upstream
    * failures, Kong's nginx-level choice: `Accept`, `Content-Type`, then `error_default_type`).
    */
-  error(req: IncomingMessage, res: ServerResponse, requestId: string, startedAt: number, status: number, message: string, extra?: Readonly<Record<string, string>>, kind: 'kong' | 'upstream' = 'kong'): void {
+  error(req: IncomingMessage, res: ServerResponse, requestId: string, startedAt: number, status: number, message: string, extra?: Readonly<Record<string, string>>, kind: 'kong' | 'upstream' = 'kong', labels: RequestLabels = NO_ROUTE): void {
     const { settings } = this.options;
     const type = kind === 'kong' ? negotiate(req.headers.accept) : negotiateUpstreamError(req.headers.accept, req.headers['content-type'], settings.errorDefaultType);
     const body = renderError(type, message, requestId);
     const headers: string[] = ['content-type', errorContentType(type), 'content-length', String(Buffer.byteLength(body))];
     if (settings.headers.server) headers.push('server', `keygate/${settings.version}`);
     if (settings.headers.requestId) headers.push('x-kong-request-id', requestId);
-    if (settings.headers.responseLatency) headers.push('x-kong-response-latency', String(Math.round(performance.now() - startedAt)));
+    const latency = performance.now() - startedAt;
+    if (settings.headers.responseLatency) headers.push('x-kong-response-latency', String(Math.round(latency)));
     if (extra) for (const [name, value] of Object.entries(extra)) headers.push(name, value);
-    this.options.metrics.request(status, false);
+    this.options.metrics.request(labels, status, false);
+    this.options.metrics.ownLatency(labels, latency);
     res.writeHead(status, headers);
     res.end(body);
   }
 
   /** A route without `http` in its protocols: Kong's `https_redirect_status_code` (426 by default). */
-  #httpsRedirect(req: IncomingMessage, res: ServerResponse, requestId: string, status: number, path: string, search: string): void {
-    this.options.metrics.request(status, false);
+  #httpsRedirect(req: IncomingMessage, res: ServerResponse, requestId: string, status: number, path: string, search: string, labels: RequestLabels): void {
+    this.options.metrics.request(labels, status, false);
     if (status === 426) {
       const body = JSON.stringify({ message: MESSAGES.https });
       res.writeHead(426, ['content-type', 'application/json; charset=utf-8', 'content-length', String(body.length), 'connection', 'Upgrade', 'upgrade', 'TLS/1.2, HTTP/1.1', 'x-kong-request-id', requestId]);
@@ -175,3 +180,4 @@ export function readBody(req: IncomingMessage): Promise<Buffer> {
     req.once('error', reject);
   });
 }
+

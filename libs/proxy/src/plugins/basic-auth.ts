@@ -32,7 +32,9 @@ export class BasicAuthPlugin implements PluginRuntime {
     if (this.#conf.anonymous && ctx.authenticated?.credential) return undefined;
     const result = this.#authenticate(ctx, deps);
     if (typeof result === 'object') return result;
-    return result ? undefined : failOrAnonymous(ctx, deps, this.#conf.anonymous, this.#unauthorized);
+    if (result) return undefined;
+    const given = ctx.header('authorization') !== undefined || ctx.header('proxy-authorization') !== undefined;
+    return failOrAnonymous(ctx, deps, this.#conf.anonymous, given ? this.#unauthorized : { ...this.#unauthorized, reason: 'no_credentials' });
   }
 
   #authenticate(ctx: RequestContext, deps: PluginDeps): boolean | Rejection {

@@ -102,7 +102,7 @@ describe('basic-auth', () => {
     expect(ctx.setHeaders.get('x-credential-identifier')).toBe('alice');
     expect(basicAuth().access(fakeContext({ headers: { Authorization: basic('alice', 'wrong') } }), deps)).toEqual(unauthorized);
     expect(basicAuth().access(fakeContext({ headers: { Authorization: basic('bob', 'supersecretpassword') } }), deps)).toEqual(unauthorized);
-    expect(basicAuth().access(fakeContext(), deps)).toEqual(unauthorized);
+    expect(basicAuth().access(fakeContext(), deps)).toEqual({ ...unauthorized, reason: 'no_credentials' });
     expect(basicAuth().access(fakeContext({ headers: { Authorization: 'Basic !!!' } }), deps)).toEqual(unauthorized);
     expect(basicAuth().access(fakeContext({ headers: { Authorization: 'Bearer x' } }), deps)).toEqual(unauthorized);
     expect(basicAuth({ realm: 'kong' }).access(fakeContext(), deps)?.headers).toEqual({ 'www-authenticate': 'Basic realm="kong"' });

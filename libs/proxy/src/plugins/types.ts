@@ -7,6 +7,8 @@ export interface Rejection {
   readonly status: number;
   readonly message: string;
   readonly headers?: Readonly<Record<string, string>>;
+  /** Why, for `keygate_auth_failures_total` (derived from status and message when absent). */
+  readonly reason?: string;
 }
 
 /** What plugins look credentials and consumers up in: memory only, never the database. */

@@ -1,0 +1,148 @@
+/// <reference lib="dom" />
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { encryptField, Secret, type DataKey } from '@keygate/crypto';
+import { AppProcess, httpClient, rawRequest, redisPrefix, REPO_ROOT, useTestDatabase, type HttpClient } from '@keygate/testing';
+
+// The cluster page in a real browser (Debian chromium, driven by playwright-core): every node
+// row turns to the new key after a rotation through the Admin API, and the re-encryption bar
+// reaches 100 %. Waits are bounded; no timing is asserted.
+const database = useTestDatabase();
+const secret = randomBytes(24).toString('base64url');
+const prefix = redisPrefix();
+const ARTIFACTS = join(REPO_ROOT, 'tmp', 'test-artifacts');
+const ROWS = 3000;
+const nodes: AppProcess[] = [];
+let browser: Browser | undefined;
+jest.setTimeout(240_000);
+
+const env = (extra: Record<string, string> = {}) => ({
+  ...database.get().env(),
+  KONG_KEYRING_ENABLED: 'on',
+  KONG_KEYRING_CLUSTER_SECRET: secret,
+  KONG_REDIS_PREFIX: prefix,
+  KONG_KEYRING_REENCRYPT_BATCH_SIZE: '250',
+  KONG_PROXY_WORKERS: '1',
+  ...extra,
+});
+
+async function start(app: 'admin' | 'proxy' | 'keyring-broker', extra: Record<string, string> = {}): Promise<AppProcess> {
+  const node = await AppProcess.start(app, { env: env(extra) });
+  nodes.push(node);
+  return node;
+}
+
+afterAll(async () => {
+  await browser?.close();
+  await Promise.all(nodes.map((n) => n.stop()));
+});
+
+/** `count` consumers with a basic-auth password each, encrypted under `key`, in one statement per table. */
+async function seed(count: number, key: DataKey): Promise<void> {
+  const consumers: string[] = [];
+  const creds: string[] = [];
+  const names: string[] = [];
+  const passwords: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const cred = randomUUID();
+    consumers.push(randomUUID());
+    creds.push(cred);
+    names.push(`page-${i}`);
+    passwords.push(encryptField('0'.repeat(40), key, { table: 'basicauth_credentials', field: 'password', id: cred }));
+  }
+  await database.get().query('INSERT INTO consumers (id, created_at, updated_at, username) SELECT id, now(), now(), name FROM unnest($1::uuid[], $2::text[]) AS t(id, name)', [consumers, names]);
+  await database.get().query(
+    'INSERT INTO basicauth_credentials (id, created_at, consumer_id, username, password) SELECT id, now(), c, name, p FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[]) AS t(id, c, name, p)',
+    [creds, consumers, names, passwords],
+  );
+}
+
+async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+}
+
+/** The active key each node row shows. */
+const rowKeys = (page: Page) => page.$$eval('#nodes tbody tr', (rows) => rows.map((r) => (r as HTMLElement).dataset.activeKey ?? ''));
+
+describe('cluster page (admin_gui_listen) in a browser', () => {
+  let api: HttpClient;
+  let page: Page;
+
+  it('shows every node, turns each to the new key after a rotation, and fills the re-encryption bar to 100 %', async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const admin = await start('admin', { KONG_ADMIN_GUI_LISTEN: '127.0.0.1:0' });
+    api = httpClient(admin.url('admin'));
+    const first = (await api.post<{ id: string; key: string }>('/keyring/generate')).json;
+    await api.post('/keyring/activate', { form: { key: first.id } });
+    await seed(ROWS, { id: first.id, key: new Secret(Buffer.from(first.key, 'base64')) });
+    await start('proxy');
+    await start('proxy');
+    await start('keyring-broker');
+
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    const outside: string[] = [];
+    const guiOrigin = new URL(admin.url('admin_gui')).origin;
+    page.on('request', (req) => {
+      if (!req.url().startsWith(guiOrigin)) outside.push(req.url());
+    });
+    await page.goto(`${admin.url('admin_gui')}/`);
+    await page.waitForSelector('#live.on', { timeout: 30_000 });
+    // admin, two proxies and the broker: each with a verified admission proof and the first key.
+    await page.waitForFunction((key) => {
+      const rows = Array.from(document.querySelectorAll<HTMLElement>('#nodes tbody tr'));
+      return rows.length === 4 && rows.every((r) => r.dataset.activeKey === key && !r.classList.contains('unverified'));
+    }, first.id, { timeout: 60_000 });
+    await page.screenshot({ path: join(ARTIFACTS, 'cluster-page-before-rotation.png'), fullPage: true });
+
+    const second = (await api.post<{ id: string }>('/keyring/generate')).json;
+    expect((await api.post('/keyring/activate', { form: { key: second.id } })).status).toBe(204);
+    await page.waitForFunction((key) => {
+      const rows = Array.from(document.querySelectorAll<HTMLElement>('#nodes tbody tr'));
+      return rows.length === 4 && rows.every((r) => r.dataset.activeKey === key);
+    }, second.id, { timeout: 60_000 });
+    expect(await rowKeys(page)).toEqual([second.id, second.id, second.id, second.id]);
+    expect(await page.textContent('#active')).toBe(second.id);
+
+    await page.waitForFunction(
+      (key) => {
+        const bar = document.getElementById('progress')!;
+        return bar.getAttribute('aria-valuenow') === '100' && bar.dataset.state === 'done' && (document.getElementById('progress-text')!.textContent ?? '').includes(key);
+      },
+      second.id,
+      { timeout: 120_000 },
+    );
+    expect(await page.textContent('#progress-text')).toContain(`${ROWS} of ${ROWS} rows`);
+    await page.screenshot({ path: join(ARTIFACTS, 'cluster-page-after-rotation.png'), fullPage: true });
+    // Nothing but this listener was asked for anything (no CDN, no Admin API origin).
+    expect(outside).toEqual([]);
+    // No key material reaches the page.
+    const html = await page.content();
+    expect(html).not.toContain(first.key);
+  });
+
+  it('refuses a page addressed by a host name it does not know (DNS rebinding) and anything but GET', async () => {
+    const admin = nodes[0]!;
+    const gui = admin.url('admin_gui');
+    const rebound = await rawRequest(gui, { path: '/api/cluster', headers: { host: 'attacker.example:8002' } });
+    expect(rebound.status).toBe(403);
+    const post = await fetch(`${gui}/api/cluster`, { method: 'POST' });
+    expect(post.status).toBe(405);
+    const snapshot = (await (await fetch(`${gui}/api/cluster`)).json()) as { nodes: Array<{ source: string; admitted: boolean }> };
+    expect(snapshot.nodes).toHaveLength(4);
+    expect(snapshot.nodes.every((n) => n.admitted && n.source !== 'row')).toBe(true);
+  });
+
+  it('marks a member row a database writer forged as not admitted', async () => {
+    const forged = randomUUID();
+    await database.get().query(
+      "INSERT INTO cluster_nodes (node_id, app, hostname, version, public_key, signing_key, admission_proof, key_ids, active_key_id, started_at, last_seen) VALUES ($1, 'proxy', 'forged-host', '9.9.9', NULL, NULL, 'bogus', ARRAY['XXXXXXXX'], 'XXXXXXXX', now(), now() + interval '1 hour')",
+      [forged],
+    );
+    await page.waitForSelector(`#nodes tbody tr[data-node-id="${forged}"].unverified`, { timeout: 30_000 });
+    expect(await page.textContent(`#nodes tbody tr[data-node-id="${forged}"]`)).toContain('not admitted');
+    await page.screenshot({ path: join(ARTIFACTS, 'cluster-page-forged-row.png'), fullPage: true });
+  });
+});
