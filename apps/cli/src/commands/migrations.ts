@@ -83,7 +83,7 @@ export async function migrationsUp(options: MigrationsOptions, out: Output): Pro
     }
     if (state.pending.length === 0) {
       out.log('Database is already up-to-date');
-      return 0;
+      return seedSuperAdmin(db, config, out);
     }
     out.log(`migrating core on database '${databaseName(db)}'...`);
     const result = await migrator.up();
