@@ -1,4 +1,5 @@
 import express, { type Express } from 'express';
+import type { AuditLog, RbacAuthenticator, RbacRoles, RbacUsers } from '@keygate/admin-auth';
 import type { LoadedConfig } from '@keygate/config';
 import type { Database } from '@keygate/db';
 import type { EntityStore } from '@keygate/entities';
@@ -6,9 +7,12 @@ import type { KeyringService } from '@keygate/keyring';
 import { crossSiteGuard, errorHandler, HttpError, parseBody, rejectMalformedUrl, rejectUnstorableBody, requestContext } from '@keygate/http';
 import type { Logger } from '@keygate/logging';
 import type { NodeInfo } from '@keygate/runtime';
+import { auditRequests, rbacGuard } from './access';
+import { auditRoutes } from './routes/audit';
 import { entityRoutes } from './routes/entities';
 import { infoRoutes } from './routes/info';
 import { keyringRoutes } from './routes/keyring';
+import { rbacRoutes } from './routes/rbac';
 import type { ServerStats } from './server-stats';
 
 export interface AdminApiDeps {
@@ -19,6 +23,17 @@ export interface AdminApiDeps {
   readonly keyring: KeyringService;
   readonly logger: Logger;
   readonly stats: ServerStats;
+  /** RBAC (`enforce_rbac`) and the audit log (`audit_log`); absent when RBAC rows cannot be keyed. */
+  readonly adminAuth?: AdminAuthDeps;
+}
+
+export interface AdminAuthDeps {
+  readonly users: RbacUsers;
+  readonly roles: RbacRoles;
+  readonly authenticator: RbacAuthenticator;
+  /** Checks every request when `enforce_rbac = on`. */
+  readonly enforce: boolean;
+  readonly audit: AuditLog | undefined;
 }
 
 /** The Admin API as an express application (Kong's paths, bodies and errors). */
@@ -28,6 +43,9 @@ export function createAdminApi(deps: AdminApiDeps): Express {
   app.set('etag', false);
   app.set('query parser', 'simple');
   app.use(requestContext(deps.logger));
+  const access = { config: deps.loaded.config, rbac: deps.adminAuth?.enforce ? deps.adminAuth.authenticator : undefined, audit: deps.adminAuth?.audit };
+  // Refused requests are recorded too, so it comes before every check.
+  app.use(auditRequests(access));
   app.use((_req, res, next) => {
     const started = process.hrtime.bigint();
     const writeHead = res.writeHead;
@@ -40,12 +58,16 @@ export function createAdminApi(deps: AdminApiDeps): Express {
   // Before anything reads the body or a route runs: every path, nested or not, is covered.
   app.use(crossSiteGuard({ allowedOrigins: deps.loaded.config.admin_gui_url ?? [], logger: deps.logger }));
   app.use(rejectMalformedUrl());
+  // Who is calling, and may they: before any body is read.
+  app.use(rbacGuard(access));
   app.use(parseBody());
   app.use(rejectUnstorableBody());
 
   const router = express.Router({ strict: false });
   infoRoutes(router, deps);
   keyringRoutes(router, deps.keyring);
+  if (deps.adminAuth) rbacRoutes(router, deps.adminAuth);
+  if (deps.adminAuth?.audit) auditRoutes(router, deps.adminAuth.audit);
   entityRoutes(router, deps.store, {
     logger: deps.logger,
     // With no key at all this node cannot read any encrypted row: a list would look empty.

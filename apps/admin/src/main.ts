@@ -4,6 +4,7 @@ import { ENTITY_CHANGES, EntityStore, PluginRegistry } from '@keygate/entities';
 import { startKeyring, type KeyringService } from '@keygate/keyring';
 import { startBus, openDatabases, runApp, serveHttp, type AppContext } from '@keygate/runtime';
 import { vaultReferences } from '@keygate/vaults';
+import { startAdminAuth } from './admin-auth';
 import { createAdminApi } from './app';
 import { ServerStats } from './server-stats';
 import { ClusterPage } from './gui/server';
@@ -13,11 +14,17 @@ export async function startAdmin(ctx: AppContext): Promise<void> {
   const plugins = new PluginRegistry(ctx.config.plugins);
   const databases = await openDatabases(ctx);
   const bus = await startBus(ctx, databases.rw);
-  const keyring = await startKeyring(ctx, databases.rw, { bus, migrateDigests: true });
-  // Every committed write is announced on the bus, so proxies apply it within milliseconds.
-  const store = new EntityStore(databases.rw, plugins, keyring.protector, (tx, change) => notify(tx, ENTITY_CHANGES, change));
+  const adminAuth = startAdminAuth(ctx, databases.rw, bus);
+  const audit = adminAuth?.audit;
+  const keyring = await startKeyring(ctx, databases.rw, { bus, migrateDigests: true, ...(audit ? { audit } : {}) });
+  // Every committed write is announced on the bus, so proxies apply it within milliseconds, and
+  // recorded in the audit log in the same transaction.
+  const store = new EntityStore(databases.rw, plugins, keyring.protector, async (tx, change) => {
+    await notify(tx, ENTITY_CHANGES, change);
+    await audit?.recordEntityChange(tx, change);
+  });
   const stats = new ServerStats();
-  const api = createAdminApi({ loaded: ctx.loaded, node: ctx.node, db: databases.rw, store, keyring, logger: ctx.logger, stats });
+  const api = createAdminApi({ loaded: ctx.loaded, node: ctx.node, db: databases.rw, store, keyring, logger: ctx.logger, stats, ...(adminAuth ? { adminAuth } : {}) });
   await serveHttp(ctx, 'admin', ctx.config.admin_listen, () => {
     const server = createServer(api);
     stats.attach(server);

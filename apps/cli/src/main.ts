@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { ConfigError } from '@keygate/config';
 import { DatabaseError, DatabaseSettingsError } from '@keygate/db';
 import { UsageError, VERSION } from '@keygate/runtime';
+import { auditVerify } from './commands/audit';
 import { configCheck } from './commands/config-check';
 import { migrationsBootstrap, migrationsFinish, migrationsList, migrationsReset, migrationsUp } from './commands/migrations';
 import { NODE_APPS, startNode } from './commands/start';
@@ -95,6 +96,14 @@ export function buildProgram(): Command {
     .addOption(confOption())
     .addOption(adminUrlOption())
     .action(async (opts: { start?: boolean; watch?: boolean; conf?: string; adminUrl?: string }) => exitWith(await keyringReencrypt(opts, consoleOutput)));
+
+  program
+    .command('audit')
+    .description('audit log')
+    .command('verify')
+    .description('check the hash chains of /audit/requests and /audit/objects (exit 1 when a record was changed, added or removed)')
+    .addOption(confOption())
+    .action(async (opts: { conf?: string }) => exitWith(await auditVerify(opts, consoleOutput)));
 
   program
     .command('config')

@@ -83,4 +83,19 @@ const iamAuth: ConfigCheck = (config, settings) => {
   return issues;
 };
 
-export const CONFIG_CHECKS: readonly ConfigCheck[] = [mtlsPair('pg'), mtlsPair('pg_ro'), keyringKeys, vaultStrategy, iamAuth];
+/** RBAC rows and the audit chain are keyed with the cluster secret; entity-level RBAC is not built. */
+const adminSecurity: ConfigCheck = (config, settings) => {
+  const issues: ConfigIssue[] = [];
+  if (config.enforce_rbac === 'entity' || config.enforce_rbac === 'both') {
+    issues.push({ key: 'enforce_rbac', source: settings.get('enforce_rbac')?.source, message: `'${config.enforce_rbac}' (entity-level permissions) is not supported; use on (endpoint permissions) or off` });
+  }
+  for (const key of ['enforce_rbac', 'audit_log'] as const) {
+    const on = key === 'audit_log' ? config.audit_log : config.enforce_rbac !== 'off';
+    if (on && config.keyring_cluster_secret === undefined) {
+      issues.push({ key: 'keyring_cluster_secret', source: settings.get(key)?.source, message: `required when ${key} is on (RBAC rows and the audit chain are keyed with it)` });
+    }
+  }
+  return issues;
+};
+
+export const CONFIG_CHECKS: readonly ConfigCheck[] = [mtlsPair('pg'), mtlsPair('pg_ro'), keyringKeys, vaultStrategy, iamAuth, adminSecurity];

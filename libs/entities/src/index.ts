@@ -7,7 +7,7 @@ export { EntityDao, deepMerge, isUuid, type Page, type PageQuery, type Scope, ty
 export { UnreadableRowError, revealRow } from './dao/unreadable';
 export { encodeOffset, decodeOffset, parseSize, parseTags, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './dao/pagination';
 export { EntityStore, coreDefinitions, collectionPath, type Relation } from './store';
-export { plainFields, noKeys, type FieldProtector, type KeyChange, type KeySource } from './ports';
+export { plainFields, noKeys, noAudit, type FieldProtector, type KeyChange, type KeySource, type AuditEvent, type AuditTrail } from './ports';
 export { basicAuthCredentials, keyAuthCredentials, basicAuthHash } from './definitions/credentials';
 export { certificates } from './definitions/certificates';
 export { revealEntity, protectEntity, encryptedColumns, encryptedPaths, getPath, withPath } from './dao/encrypted';

@@ -31,6 +31,12 @@ const CODE_STATUS: Record<string, { status: number; expose: boolean }> = {
   // A stored row (not this request, not the server) is the problem: say which, never its value.
   ROW_TAMPERED: { status: 409, expose: true },
   ROW_KEY_NOT_AVAILABLE: { status: 503, expose: true },
+  // Kong's RBAC bodies: 401 `Invalid RBAC credentials`, 403 `<user>, you do not have permissions to <action> this resource`.
+  RBAC_UNAUTHORIZED: { status: 401, expose: true },
+  RBAC_FORBIDDEN: { status: 403, expose: true },
+  RBAC_BAD_REQUEST: { status: 400, expose: true },
+  RBAC_NOT_FOUND: { status: 404, expose: true },
+  RBAC_CONFLICT: { status: 409, expose: true },
 };
 
 /**

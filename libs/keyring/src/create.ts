@@ -1,7 +1,7 @@
 import type { Bus } from '@keygate/bus';
 import type { Config } from '@keygate/config';
 import type { Database } from '@keygate/db';
-import { coreDefinitions, PluginRegistry } from '@keygate/entities';
+import { coreDefinitions, PluginRegistry, type AuditTrail } from '@keygate/entities';
 import type { Logger } from '@keygate/logging';
 import { ClusterKeyring } from './cluster/strategy';
 import { KeyringExchange } from './cluster/exchange';
@@ -39,6 +39,8 @@ export interface KeyringOptions {
    * write entities: admin, keyring-broker). @defaultValue false
    */
   readonly migrateDigests?: boolean;
+  /** Where keyring operations are recorded (`audit_log`). @defaultValue nothing recorded */
+  readonly audit?: AuditTrail;
 }
 
 /**
@@ -70,7 +72,7 @@ export async function createKeyring(options: KeyringOptions): Promise<KeyringSer
       })
     : undefined;
   const vault = settings.enabled && !clusterStrategy && settings.vault ? new VaultKeyring(settings.vault, keyring, logger) : undefined;
-  return new KeyringService({ settings, db, logger, keyring, store, runs, definitions, cluster, vault, member, migrateDigests: options.migrateDigests ?? false });
+  return new KeyringService({ settings, db, logger, keyring, store, runs, definitions, cluster, vault, member, migrateDigests: options.migrateDigests ?? false, ...(options.audit ? { audit: options.audit } : {}) });
 }
 
 /**

@@ -41,7 +41,10 @@ export async function startKeyringJobs(ctx: KeyringNodeContext, keyring: Keyring
   const reencryptWorker = new Worker<ReencryptJobData>(
     QUEUES.keyringReencrypt,
     async (job: Job<ReencryptJobData>) => {
+      const audit = (operation: string, details: Record<string, string | number>) => keyring.audit.record({ subject: 'keyring', operation, entityKey: job.data.run_id, details });
+      await audit('reencrypt-start', { target_key_id: job.data.target_key_id, reason: job.data.reason });
       const run = await runner.run(job.data.run_id);
+      await audit('reencrypt-finish', { target_key_id: job.data.target_key_id, state: run.state, errors: run.errors.length });
       if (run.state === 'done' && config.keyring_remove_old_keys_after !== undefined) {
         await keyring.removeRetiredKeys(config.keyring_remove_old_keys_after);
       }

@@ -1,7 +1,7 @@
 import type { Bus } from '@keygate/bus';
 import type { DataKey, KeyOrigin } from '@keygate/crypto';
 import type { Database } from '@keygate/db';
-import type { EntityDefinition, KeySource } from '@keygate/entities';
+import { noAudit, type AuditTrail, type EntityDefinition, type KeySource } from '@keygate/entities';
 import type { Logger } from '@keygate/logging';
 import type { ClusterKeyring, RecoverResult } from './cluster/strategy';
 import type { KeyringExchange } from './cluster/exchange';
@@ -43,6 +43,8 @@ export interface KeyringParts {
   readonly vault: VaultKeyring | undefined;
   readonly member: KeyringMember | undefined;
   readonly migrateDigests: boolean;
+  /** Where keyring operations are recorded (audit log); nothing is recorded without it. */
+  readonly audit?: AuditTrail;
 }
 
 export interface KeyringStatus {
@@ -75,6 +77,8 @@ export class KeyringService {
   readonly store: KeyringStore;
   readonly runs: ReencryptRuns;
   readonly definitions: readonly EntityDefinition[];
+  /** Records each keyring operation (ids only); the re-encryption jobs record theirs here too. */
+  readonly audit: AuditTrail;
   readonly #cluster: ClusterKeyring | undefined;
   readonly #vault: VaultKeyring | undefined;
   readonly #member: KeyringMember | undefined;
@@ -89,6 +93,7 @@ export class KeyringService {
     this.#vault = parts.vault;
     this.#member = parts.member;
     this.#logger = parts.logger;
+    this.audit = parts.audit ?? noAudit;
     const exchange = parts.member?.exchange;
     const policy = { acceptPlaintext: this.settings.acceptPlaintext };
     this.protector = new KeyringFieldProtector(this.settings.enabled, this.keyring, this.#logger, exchange ? (id) => exchange.fetchMissing(id) : undefined, policy);
@@ -187,16 +192,25 @@ export class KeyringService {
     return this.keyring.activeId;
   }
 
-  generate(): Promise<DataKey> {
-    return this.#clusterOnly().generate();
+  async generate(): Promise<DataKey> {
+    const key = await this.#clusterOnly().generate();
+    await this.#record('generate', key.id);
+    return key;
   }
 
-  activate(id: string): Promise<void> {
-    return this.#clusterOnly().activate(this.#dataKeyId(id));
+  async activate(id: string): Promise<void> {
+    await this.#clusterOnly().activate(this.#dataKeyId(id));
+    await this.#record('activate', id);
   }
 
-  remove(id: string, force = false): Promise<void> {
-    return this.#clusterOnly().remove(this.#dataKeyId(id), force);
+  async remove(id: string, force = false): Promise<void> {
+    await this.#clusterOnly().remove(this.#dataKeyId(id), force);
+    await this.#record('remove', id, { force });
+  }
+
+  /** Key ids and facts only: the audit trail never sees material. */
+  #record(operation: string, entityKey?: string, details?: Record<string, string | number | boolean | readonly string[] | null>): Promise<void> {
+    return this.audit.record({ subject: 'keyring', operation, ...(entityKey !== undefined ? { entityKey } : {}), ...(details ? { details } : {}) });
   }
 
   /**
@@ -211,6 +225,7 @@ export class KeyringService {
       const usage = await rowsUsingKey(this.#parts.db, this.definitions, id);
       if (Object.keys(usage).length > 0) continue;
       await cluster.remove(id);
+      await this.#record('remove', id, { reason: 'keyring_remove_old_keys_after' });
       removed.push(id);
     }
     if (removed.length > 0) this.#logger.info({ key_ids: removed }, 'removed keys that no row uses any more (keyring_remove_old_keys_after)');
@@ -221,7 +236,9 @@ export class KeyringService {
   async rotate(): Promise<string> {
     const cluster = this.#clusterOnly();
     const key = await cluster.generate();
+    await this.#record('generate', key.id, { reason: 'rotation' });
     await cluster.activate(key.id, 'rotation');
+    await this.#record('activate', key.id, { reason: 'rotation' });
     return key.id;
   }
 
@@ -230,6 +247,7 @@ export class KeyringService {
     this.#clusterOnly();
     const active = this.activeId();
     const runId = await this.store.locked((tx) => requestReencryption(tx, this.runs, active, 'manual'));
+    await this.#record('reencrypt-request', runId, { target_key_id: active });
     return this.reencryptView(runId);
   }
 
@@ -247,23 +265,27 @@ export class KeyringService {
 
   async import(data: string): Promise<{ ids: string[]; active?: string }> {
     const result = await this.#clusterOnly().import(data);
+    await this.#record('import', undefined, { ids: result.ids, active: result.active ?? null });
     await this.#afterKeysArrived();
     return result;
   }
 
   async importRaw(id: string, material: Buffer, origin: KeyOrigin): Promise<void> {
     await this.#clusterOnly().importRaw(id, material, origin);
+    await this.#record('import', id, { origin });
     await this.#afterKeysArrived();
   }
 
   async recover(privateKeyPem: string, acceptUnauthenticated = false): Promise<RecoverResult> {
     const result = await this.#clusterOnly().recover(privateKeyPem, acceptUnauthenticated);
+    await this.#record('recover', undefined, { accept_unauthenticated: acceptUnauthenticated, recovered: result.recovered, not_recovered: result.not_recovered, active: result.active });
     await this.#afterKeysArrived();
     return { ...result, index_key: this.keyring.indexKey() !== undefined };
   }
 
   async vaultSync(token?: string): Promise<void> {
     await this.requireStrategy('vault').sync(token);
+    await this.#record('vault-sync', undefined, { ids: this.keyring.ids(), token_given: token !== undefined });
   }
 
   /**

@@ -2,6 +2,7 @@ import type { Registry } from 'prom-client';
 import type { Bus } from '@keygate/bus';
 import type { Database } from '@keygate/db';
 import type { Config } from '@keygate/config';
+import type { AuditTrail } from '@keygate/entities';
 import type { Logger } from '@keygate/logging';
 import { createKeyring, type KeyringNode } from './create';
 import type { KeyringService } from './service';
@@ -24,13 +25,14 @@ export interface KeyringNodeContext {
  * the runtime), the node is a member of the cluster keyring exchange (cluster strategy): it gets
  * keys from other members and serves them to admitted ones.
  */
-export async function startKeyring(ctx: KeyringNodeContext, db: Database, options: { bus?: Bus; migrateDigests?: boolean } = {}): Promise<KeyringService> {
+export async function startKeyring(ctx: KeyringNodeContext, db: Database, options: { bus?: Bus; migrateDigests?: boolean; audit?: AuditTrail } = {}): Promise<KeyringService> {
   const keyring = await createKeyring({
     config: ctx.config,
     db,
     logger: ctx.logger,
     migrateDigests: options.migrateDigests ?? false,
     ...(options.bus ? { bus: options.bus, node: ctx.node } : {}),
+    ...(options.audit ? { audit: options.audit } : {}),
   });
   ctx.defer(() => keyring.stop());
   await keyring.start();

@@ -20,11 +20,11 @@ function encode(body: Body | undefined): { body?: RequestInit['body']; headers: 
   return { body: body.raw, headers: { 'content-type': body.type } };
 }
 
-/** A small client for the Admin API (and other JSON HTTP APIs) in tests. */
-export function httpClient(base: string) {
+/** A small client for the Admin API (and other JSON HTTP APIs) in tests; `headers` go with every request (e.g. `Kong-Admin-Token`). */
+export function httpClient(base: string, headers: Record<string, string> = {}) {
   async function request<T = Record<string, unknown>>(method: string, path: string, body?: Body): Promise<HttpResult<T>> {
     const encoded = encode(body);
-    const res = await fetch(`${base}${path}`, { method, body: encoded.body ?? null, headers: encoded.headers, signal: AbortSignal.timeout(30_000) });
+    const res = await fetch(`${base}${path}`, { method, body: encoded.body ?? null, headers: { ...headers, ...encoded.headers }, signal: AbortSignal.timeout(30_000) });
     const text = await res.text();
     let json: T;
     try {

@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline/promises';
-import { loadConfig } from '@keygate/config';
+import { AdminSecrets, bootstrapSuperAdmin, BOOTSTRAP_USER } from '@keygate/admin-auth';
+import { loadConfig, type Config } from '@keygate/config';
 import { Database, NEEDS_BOOTSTRAP_MESSAGE, connectionSettings, createIamAuth, waitForDatabase } from '@keygate/db';
 import { createLogger, type Logger } from '@keygate/logging';
 import { createMigrator } from '@keygate/runtime';
@@ -16,7 +17,7 @@ export interface MigrationsOptions {
 /** Exit codes of `kong migrations list`, kept for scripts that check them. */
 export const LIST_EXIT = { upToDate: 0, needsBootstrap: 3, newMigrations: 5 } as const;
 
-async function withMigrator<T>(options: MigrationsOptions, fn: (m: ReturnType<typeof createMigrator>, db: Database, logger: Logger) => Promise<T>): Promise<T> {
+export async function withMigrator<T>(options: MigrationsOptions, fn: (m: ReturnType<typeof createMigrator>, db: Database, logger: Logger, config: Config) => Promise<T>): Promise<T> {
   // References (`KONG_PG_PASSWORD={vault://aws/...}`) are resolved here too; Kong cannot.
   const loaded = await loadConfig({ ...(options.conf ? { file: options.conf } : {}), resolve: vaultReferences() });
   // The command's own output goes to stdout; the log (warnings, or more with log_level) to stderr.
@@ -29,7 +30,7 @@ async function withMigrator<T>(options: MigrationsOptions, fn: (m: ReturnType<ty
   try {
     await waitForDatabase(db, logger, { attempts: 5 });
     const migrator = createMigrator({ logger }, db);
-    return await fn(migrator, db, logger);
+    return await fn(migrator, db, logger, loaded.config);
   } finally {
     await db.close();
   }
@@ -39,8 +40,22 @@ function databaseName(db: Database): string {
   return db.options.settings.database;
 }
 
+/**
+ * Kong Enterprise's `KONG_PASSWORD`: the super admin `kong_admin` with that value as its
+ * `Kong-Admin-Token`, made once (after bootstrap, or `up` on a database that has none).
+ */
+async function seedSuperAdmin(db: Database, config: Config, out: Output): Promise<number> {
+  if (!config.password) return 0;
+  if (!config.keyring_cluster_secret) {
+    out.err('Error: password (KONG_PASSWORD) needs keyring_cluster_secret: RBAC rows are signed with it');
+    return 1;
+  }
+  if (await bootstrapSuperAdmin(db, new AdminSecrets(config.keyring_cluster_secret), config.password)) out.log(`RBAC super admin '${BOOTSTRAP_USER}' created (its Kong-Admin-Token is KONG_PASSWORD)`);
+  return 0;
+}
+
 export async function migrationsBootstrap(options: MigrationsOptions, out: Output): Promise<number> {
-  return withMigrator(options, async (migrator, db) => {
+  return withMigrator(options, async (migrator, db, _logger, config) => {
     const state = await migrator.state();
     if (!state.needsBootstrap) {
       out.log('Database already bootstrapped');
@@ -55,12 +70,12 @@ export async function migrationsBootstrap(options: MigrationsOptions, out: Outpu
     }
     reportExecuted(result.executed, out);
     out.log('Database is up-to-date');
-    return 0;
+    return seedSuperAdmin(db, config, out);
   });
 }
 
 export async function migrationsUp(options: MigrationsOptions, out: Output): Promise<number> {
-  return withMigrator(options, async (migrator, db) => {
+  return withMigrator(options, async (migrator, db, _logger, config) => {
     const state = await migrator.state();
     if (state.needsBootstrap) {
       out.err(`Cannot run migrations: ${NEEDS_BOOTSTRAP_MESSAGE}`);
@@ -68,13 +83,13 @@ export async function migrationsUp(options: MigrationsOptions, out: Output): Pro
     }
     if (state.pending.length === 0) {
       out.log('Database is already up-to-date');
-      return 0;
+      return seedSuperAdmin(db, config, out);
     }
     out.log(`migrating core on database '${databaseName(db)}'...`);
     const result = await migrator.up();
     reportExecuted(result.executed, out);
     out.log('Database is up-to-date');
-    return 0;
+    return seedSuperAdmin(db, config, out);
   });
 }
 

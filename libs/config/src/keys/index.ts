@@ -1,5 +1,6 @@
 import type { KeySpec, ValueOfSpec } from '../spec';
 import { GENERAL_KEYS } from './general';
+import { ADMIN_SECURITY_KEYS } from './admin-security';
 import { KEYRING_KEYS } from './keyring';
 import { JOB_KEYS } from './jobs';
 import { PROXY_KEYS } from './proxy';
@@ -9,6 +10,7 @@ import { IAM_KEYS, POSTGRES_KEYS, POSTGRES_RO_KEYS, TLS_KEYS } from './postgres'
 /** Every configuration key Keygate knows, with its type, default and documentation. */
 export const KEYS = {
   ...GENERAL_KEYS,
+  ...ADMIN_SECURITY_KEYS,
   ...POSTGRES_KEYS,
   ...POSTGRES_RO_KEYS,
   ...IAM_KEYS,
@@ -24,6 +26,7 @@ export type ConfigKey = keyof typeof KEYS;
 /** The keys by topic, for the generated configuration reference. */
 export const KEY_GROUPS: ReadonlyArray<{ readonly title: string; readonly keys: Readonly<Record<string, KeySpec<unknown>>> }> = [
   { title: 'General', keys: GENERAL_KEYS },
+  { title: 'Admin API access control and audit', keys: ADMIN_SECURITY_KEYS },
   { title: 'PostgreSQL', keys: POSTGRES_KEYS },
   { title: 'PostgreSQL read-only connection', keys: POSTGRES_RO_KEYS },
   { title: 'Amazon RDS IAM authentication', keys: IAM_KEYS },

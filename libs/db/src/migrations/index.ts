@@ -6,15 +6,23 @@ import { jobs } from './003_jobs';
 import { keyOrigin } from './004_key_origin';
 import { keyedDigests } from './005_keyed_digests';
 import { signedCluster } from './006_signed_cluster';
+import { rbacAudit } from './007_rbac_audit';
 
 /** Every migration, in order. Append only: an executed migration is never edited. */
-export const MIGRATIONS: readonly Migration[] = [base, keyring, clusterKeyring, jobs, keyOrigin, keyedDigests, signedCluster];
+export const MIGRATIONS: readonly Migration[] = [base, keyring, clusterKeyring, jobs, keyOrigin, keyedDigests, signedCluster, rbacAudit];
 
 /**
  * Every table the migrations create, children before parents, for `migrations reset`.
  * A test bootstraps, resets and checks that no table is left, so this list cannot go stale.
  */
 export const TABLES: readonly string[] = [
+  'audit_heads',
+  'audit_objects',
+  'audit_requests',
+  'rbac_role_endpoints',
+  'rbac_user_roles',
+  'rbac_users',
+  'rbac_roles',
   'keyring_reencrypt_runs',
   'job_outbox',
   'keyring_envelopes',

@@ -4,3 +4,4 @@
  */
 export { plainFields, type FieldProtector } from './field-protector';
 export { noKeys, type KeyChange, type KeySource } from './key-source';
+export { noAudit, type AuditEvent, type AuditTrail } from './audit-trail';

@@ -1,0 +1,12 @@
+export { AdminSecrets } from './secrets';
+export { AdminAuthError } from './errors';
+export { RbacAuthenticator, type AdminUser } from './rbac/authenticator';
+export { RbacUsers, type UserInput } from './rbac/users';
+export { RbacRoles, permissionsMap, type EndpointInput } from './rbac/roles';
+export { RBAC_CHANGES, type RbacChange } from './rbac/changes';
+export { BUILT_IN_ROLES, allows, actionOf, normalizeEndpoint, type EndpointPermission, type Action } from './rbac/permissions';
+export { bootstrapSuperAdmin, BOOTSTRAP_USER } from './rbac/bootstrap';
+export { hashToken, verifyToken } from './rbac/tokens';
+export { AuditLog, type AuditContext, type RequestRecord } from './audit/log';
+export { verifyAudit, verifyChain, type ChainReport } from './audit/verify';
+export { CHAINS, type ChainName } from './audit/chain';

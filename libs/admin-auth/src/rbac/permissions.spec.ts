@@ -1,0 +1,46 @@
+import { allows, BUILT_IN_ROLES, normalizeEndpoint, parseActions, type EndpointPermission } from './permissions';
+
+const role = (name: string) => BUILT_IN_ROLES.find((r) => r.name === name)?.permissions ?? [];
+const p = (endpoint: string, actions: string, negative = false): EndpointPermission => ({ workspace: 'default', endpoint: normalizeEndpoint(endpoint), actions: parseActions(actions), negative });
+
+describe('endpoint permissions', () => {
+  it('read-only reads entities but never the keyring or vaults, and writes nothing', () => {
+    const ro = role('read-only');
+    expect(allows(ro, '/consumers', 'read')).toBe(true);
+    expect(allows(ro, '/consumers/bob/key-auth', 'read')).toBe(true);
+    expect(allows(ro, '/consumers', 'create')).toBe(false);
+    expect(allows(ro, '/keyring', 'read')).toBe(false);
+    expect(allows(ro, '/KEYRING/active', 'read')).toBe(false);
+    expect(allows(ro, '/vaults/aws-prod', 'read')).toBe(false);
+  });
+
+  it('admin does everything but RBAC; super-admin everything', () => {
+    const admin = role('admin');
+    expect(allows(admin, '/keyring/import/raw', 'create')).toBe(true);
+    expect(allows(admin, '/vaults', 'create')).toBe(true);
+    expect(allows(admin, '/services/a/routes/b', 'delete')).toBe(true);
+    for (const path of ['/rbac', '/rbac/users', '/rbac/roles/x/endpoints', '/Rbac/users/%61']) expect(allows(admin, path, 'read')).toBe(false);
+    const sa = role('super-admin');
+    expect(allows(sa, '/rbac/users/u/roles', 'create')).toBe(true);
+    expect(allows(sa, '/keyring/vault/sync', 'create')).toBe(true);
+  });
+
+  it('a wildcard reaches the keyring only when the permission names it; the most specific match decides; a deny wins a tie', () => {
+    expect(allows([p('*', '*')], '/keyring/generate', 'create')).toBe(false);
+    expect(allows([p('/*/*', '*')], '/keyring/generate', 'create')).toBe(false);
+    expect(allows([p('/keyring/*', 'create')], '/keyring/generate', 'create')).toBe(true);
+    expect(allows([p('*', 'read'), p('/consumers/*', 'read', true)], '/consumers/bob', 'read')).toBe(false);
+    expect(allows([p('*', 'read'), p('/consumers/*', 'read', true), p('/consumers/bob', 'read')], '/consumers/bob', 'read')).toBe(true);
+    expect(allows([p('/consumers/*', 'read'), p('/consumers/*', 'read', true)], '/consumers/x', 'read')).toBe(false);
+    expect(allows([p('/consumers', 'read')], '/consumers/x', 'read')).toBe(false);
+    expect(allows([], '/consumers', 'read')).toBe(false);
+  });
+
+  it("parses Kong's actions and normalises endpoints", () => {
+    expect(parseActions('read,create')).toBe(3);
+    expect(parseActions(['*'])).toBe(15);
+    expect(() => parseActions('read,fly')).toThrow('Undefined RBAC action fly');
+    expect(normalizeEndpoint(' consumers/ ')).toBe('/consumers');
+    expect(normalizeEndpoint('*')).toBe('*');
+  });
+});
