@@ -33,7 +33,7 @@ function fingerprint(nodeImage) {
     const st = statSync(path);
     if (st.isDirectory()) {
       for (const entry of readdirSync(path).sort()) if (!SKIP.has(entry)) walk(join(path, entry));
-    } else {
+    } else if (!path.endsWith('.tsbuildinfo')) {
       hash.update(`${relative(ROOT, path)}\0${st.size}\0${st.mtimeMs}\n`);
     }
   };
