@@ -13,7 +13,7 @@ class Fatal extends Error {}
 
 /** Runs a command; returns stdout. Throws (with stderr) when it fails unless `allowFail`. */
 function run(command, args, { env = DOCKER_ENV, allowFail = false, input, cwd = ROOT, inherit = false } = {}) {
-  const result = spawnSync(command, args, { cwd, env, input, encoding: 'utf8', maxBuffer: 64 << 20, stdio: inherit ? 'inherit' : 'pipe' });
+  const result = spawnSync(command, args, { cwd, env, input, encoding: 'utf8', maxBuffer: 64 << 20, stdio: inherit ? [0, 2, 2] : 'pipe' });
   if (result.error) throw new Fatal(`${command}: ${result.error.message}`);
   if (result.status !== 0 && !allowFail) {
     throw new Fatal(`${command} ${args.join(' ')} failed (exit ${result.status ?? result.signal})\n${(result.stderr ?? '').trim()}`);

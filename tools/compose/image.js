@@ -71,8 +71,11 @@ function ensureKeygateImage(image, nodeImage, say) {
   }
   run('npm', ['prune', '--omit=dev', '--no-audit', '--no-fund', '--ignore-scripts', '--offline'], { cwd: stage });
   say(`${image}: docker build -f tools/compose/Dockerfile.prebuilt`);
+  const previous = run('docker', ['image', 'inspect', '--format', '{{.Id}}', image], { allowFail: true });
   run('docker', ['build', '-q', '-f', join(__dirname, 'Dockerfile.prebuilt'), '--build-arg', `NODE_IMAGE=${nodeImage}`, '--label', `${LABEL}=${tree}`, '-t', image, stage]);
   rmSync(stage, { recursive: true, force: true });
+  // The image this one replaces would stay behind untagged at every source change.
+  if (previous && previous !== run('docker', ['image', 'inspect', '--format', '{{.Id}}', image])) run('docker', ['rmi', previous], { allowFail: true });
   return image;
 }
 
