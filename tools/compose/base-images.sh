@@ -36,7 +36,7 @@ fi
 WORK="$(mktemp -d /var/tmp/keygate-standin.XXXXXX)"
 cleanup() {
   # debootstrap mounts proc/sys in the target while it runs; never delete through a mount.
-  grep -o " $WORK/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" || true; done
+  { grep -o " $WORK/[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do umount -l "$m" || true; done
   rm -rf --one-file-system "$WORK"
 }
 trap cleanup EXIT

@@ -81,6 +81,12 @@ async function main() {
     };
 
     await phase('up -d --scale proxy=3, wait until healthy', () => scale(3));
+    // The file's default cluster secret is a public placeholder: every node must say so.
+    for (const service of ['admin', 'proxy', 'keyring-broker', 'vault-resolver']) {
+      if (!cluster.compose(['logs', '--no-color', service]).includes('keyring_cluster_secret is a local-only placeholder')) {
+        throw new Fatal(`${service} did not warn about the local-only placeholder cluster secret`);
+      }
+    }
 
     const key = `compose-${randomBytes(12).toString('hex')}`;
     const keyring0 = await phase('admin calls on 127.0.0.1:8001: service, route, key-auth, consumer, credential', async () => {
