@@ -11,6 +11,7 @@ interface Service {
   environment?: Record<string, string>;
   ports?: string[];
   image?: string;
+  build?: { context?: string; args?: Record<string, string> };
 }
 
 const compose = parse(readFileSync(join(REPO_ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service> };
@@ -78,6 +79,15 @@ describe('docker-compose.yml', () => {
     expect(substitute(compose.services.postgres?.image ?? '')).toBe('postgres:16');
     expect(substitute(compose.services.redis?.image ?? '')).toBe('redis:7');
     for (const node of [...NODES, 'migrations', 'front']) expect(substitute(compose.services[node]?.image ?? '')).toBe('keygate:local');
+  });
+
+  it('lets every service that runs the Keygate image build it, so a clean clone never tries to pull keygate:local', () => {
+    const keygate = Object.entries(compose.services).filter(([, s]) => substitute(s.image ?? '') === 'keygate:local');
+    expect(keygate.map(([name]) => name).sort()).toEqual(['admin', 'aws-emulator', 'front', 'keyring-broker', 'migrations', 'proxy', 'vault-dev', 'vault-resolver']);
+    for (const [, service] of keygate) {
+      expect(service.build?.context).toBe('.');
+      expect(substitute(service.build?.args?.NODE_IMAGE ?? '')).toBe('node:20-bookworm-slim');
+    }
   });
 
   it('is valid for docker-compose itself when it is installed', () => {
