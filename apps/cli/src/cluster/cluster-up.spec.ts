@@ -157,8 +157,20 @@ describe('keygate cluster up', () => {
   });
 
   it('scales proxies of the running cluster (cluster scale proxy=N) and lists every node with its active key (cluster status)', async () => {
+    // A database of its own: keys other tests' clusters left in the shared one are held by no node.
+    const suffix = randomBytes(4).toString('hex');
+    const [role, db] = [`kgtest_role_${suffix}`, `kgtest_db_${suffix}`];
+    const { pg: server } = testServices();
     const [admin, status, proxy] = [await portBase(), await portBase(), await portBase()];
-    const conf = writeConf({ ...dbSettings(), admin_listen: `127.0.0.1:${admin}`, proxy_listen: `127.0.0.1:${proxy}`, status_listen: `127.0.0.1:${status}` });
+    const conf = writeConf({
+      pg_host: server.host,
+      pg_port: server.port,
+      pg_user: role,
+      pg_database: db,
+      admin_listen: `127.0.0.1:${admin}`,
+      proxy_listen: `127.0.0.1:${proxy}`,
+      status_listen: `127.0.0.1:${status}`,
+    });
     const stateDir = mkdtempSync(join(tmpdir(), 'keygate-state-'));
     const keygate = async (...args: string[]) => {
       try {
@@ -195,6 +207,8 @@ describe('keygate cluster up', () => {
       expect(await keygate('status')).toMatchObject({ code: 1, stderr: expect.stringContaining('no keygate cluster up runs with state directory') });
     } finally {
       await started.cli.stop();
+      await adminSql(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+      await adminSql(`DROP ROLE IF EXISTS ${role}`);
       rmSync(stateDir, { recursive: true, force: true });
     }
   });
