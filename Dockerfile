@@ -1,6 +1,7 @@
 # Keygate image: one image for every node; the command picks the app
 # (`keygate start admin`, `keygate start proxy`, ..., `keygate migrations bootstrap`).
-FROM node:20-bookworm-slim AS build
+ARG NODE_IMAGE=node:20-bookworm-slim
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY apps ./apps
@@ -11,7 +12,7 @@ COPY bin ./bin
 COPY tsconfig.base.json tsconfig.json nx.json ./
 RUN npm ci --no-audit --no-fund && npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app /app

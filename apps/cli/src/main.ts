@@ -9,6 +9,7 @@ import { migrationsBootstrap, migrationsFinish, migrationsList, migrationsReset,
 import { NODE_APPS, startNode } from './commands/start';
 import { keyringRecover, keyringReencrypt, keyringStatus } from './commands/keyring';
 import { clusterUp, defaultStateDir } from './cluster/up';
+import { clusterScale, clusterStatus } from './cluster/status';
 import { consoleOutput } from './output';
 
 const confOption = () => new Option('-c, --conf <file>', 'configuration file (kong.conf syntax); default: KONG_CONF, /etc/kong/kong.conf, /etc/kong.conf');
@@ -70,6 +71,20 @@ export function buildProgram(): Command {
     .action(async (opts: { conf?: string; proxies: number; stateDir: string }) =>
       exitWith(await clusterUp({ ...opts, colour: Boolean(process.stdout.isTTY) }, consoleOutput)),
     );
+
+  const stateDirOption = () => new Option('--state-dir <dir>', 'state directory of the running cluster').default(defaultStateDir(process.cwd()));
+  cluster
+    .command('status')
+    .description('every node of the running `cluster up`: app, address, readiness, active key id, key count, proxy state version')
+    .addOption(stateDirOption())
+    .option('--json', 'print JSON')
+    .action(async (opts: { stateDir: string; json?: boolean }) => exitWith(await clusterStatus(opts, consoleOutput)));
+  cluster
+    .command('scale')
+    .description('start or stop proxies of the running `cluster up` (the new ones join the keyring like any member)')
+    .argument('<target>', 'proxy=N')
+    .addOption(stateDirOption())
+    .action(async (target: string, opts: { stateDir: string }) => exitWith(await clusterScale({ ...opts, target }, consoleOutput)));
 
   const keyring = program.command('keyring').description('keyring helpers (call the Admin API)');
   const adminUrlOption = () => new Option('--admin-url <url>', 'Admin API base URL (default: from admin_listen)');

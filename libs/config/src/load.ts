@@ -70,6 +70,12 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     for (const check of CONFIG_CHECKS) issues.push(...check(config, settings));
   }
   if (!config || issues.length > 0) throw new ConfigError(issues);
+  // docker-compose.yml's default secret is public; every node says so at start (docs/keyring.md).
+  if (config.keyring_cluster_secret?.reveal().startsWith('local-only-')) {
+    warnings.push(
+      'keyring_cluster_secret is a local-only placeholder (it starts with "local-only-" and is published in docker-compose.yml): anyone who can reach this database can join the keyring exchange. Set your own secret (KEYGATE_CLUSTER_SECRET with docker compose) anywhere but a local test cluster.',
+    );
+  }
 
   const sources = new Map([...settings].map(([key, s]) => [key, s.source]));
   const live = (key: string, logger?: unknown) => {

@@ -1,11 +1,14 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import { baseEnv, freePort, freePortBlock, ManagedProcess, REPO_ROOT, testServices, useTestDatabase } from '@keygate/testing';
 import { canConnect } from './net';
 
+const execFileAsync = promisify(execFile);
 const database = useTestDatabase({ migrate: false });
 
 /** Base ports with room for the cluster's steps of 10 above them. */
@@ -150,6 +153,63 @@ describe('keygate cluster up', () => {
       expect(await open()).toBe(false);
     } finally {
       await started.cli.stop();
+    }
+  });
+
+  it('scales proxies of the running cluster (cluster scale proxy=N) and lists every node with its active key (cluster status)', async () => {
+    // A database of its own: keys other tests' clusters left in the shared one are held by no node.
+    const suffix = randomBytes(4).toString('hex');
+    const [role, db] = [`kgtest_role_${suffix}`, `kgtest_db_${suffix}`];
+    const { pg: server } = testServices();
+    const [admin, status, proxy] = [await portBase(), await portBase(), await portBase()];
+    const conf = writeConf({
+      pg_host: server.host,
+      pg_port: server.port,
+      pg_user: role,
+      pg_database: db,
+      admin_listen: `127.0.0.1:${admin}`,
+      proxy_listen: `127.0.0.1:${proxy}`,
+      status_listen: `127.0.0.1:${status}`,
+    });
+    const stateDir = mkdtempSync(join(tmpdir(), 'keygate-state-'));
+    const keygate = async (...args: string[]) => {
+      try {
+        const { stdout } = await execFileAsync(process.execPath, [join(REPO_ROOT, 'bin', 'keygate'), 'cluster', ...args, '--state-dir', stateDir], { env: baseEnv() });
+        return { code: 0, stdout, stderr: '' };
+      } catch (err) {
+        const failed = err as { code: number; stdout: string; stderr: string };
+        return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+      }
+    };
+    const rows = async () => JSON.parse((await keygate('status', '--json')).stdout) as Array<{ name: string; app: string; address: string; ready: boolean; active_key: string | null; state_version: number | null }>;
+    const started = await clusterUp(conf, ['--proxies', '1', '--state-dir', stateDir]);
+    try {
+      const before = await rows();
+      expect(before.map((r) => r.name)).toEqual(['admin', 'keyring-broker', 'vault-resolver', 'proxy-1']);
+      const active = before.find((r) => r.app === 'admin')!.active_key;
+      expect(active).toMatch(/^[A-Za-z0-9]{8}$/);
+      expect((await keygate('status')).stdout).toContain(`keyring: every member (4) has active key ${active}`);
+
+      expect(await keygate('scale', 'proxy=2')).toMatchObject({ code: 0, stdout: expect.stringContaining(`proxy-2 http://127.0.0.1:${proxy + 10}`) });
+      const scaled = await rows();
+      const second = scaled.find((r) => r.name === 'proxy-2')!;
+      expect(second).toMatchObject({ app: 'proxy', address: `http://127.0.0.1:${proxy + 10}`, ready: true, active_key: active });
+      expect(second.state_version).toBeGreaterThanOrEqual(1);
+      expect((await fetch(`http://127.0.0.1:${proxy + 10}/nothing-routed`)).status).toBe(404);
+
+      expect((await keygate('scale', 'proxy=0')).code).toBe(0);
+      expect((await rows()).filter((r) => r.app === 'proxy')).toEqual([]);
+      expect(await canConnect('127.0.0.1', proxy + 10, 500)).toBe(false);
+      expect(await keygate('scale', 'proxy=many')).toMatchObject({ code: 1, stderr: expect.stringContaining('expected proxy=N') });
+
+      started.cli.signal('SIGINT');
+      expect((await started.cli.exited).code).toBe(0);
+      expect(await keygate('status')).toMatchObject({ code: 1, stderr: expect.stringContaining('no keygate cluster up runs with state directory') });
+    } finally {
+      await started.cli.stop();
+      await adminSql(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+      await adminSql(`DROP ROLE IF EXISTS ${role}`);
+      rmSync(stateDir, { recursive: true, force: true });
     }
   });
 

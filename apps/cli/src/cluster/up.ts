@@ -13,6 +13,7 @@ import { ensurePostgres, type PostgresHandle } from './postgres';
 import { ensureRedis, type RedisHandle } from './redis';
 import { localClusterSecret, localKeyring } from './keyring';
 import { startEmulators, withVaultResolverAddress, type Emulators } from './emulators';
+import { ClusterControl } from './control';
 import { vaultReferences } from '@keygate/vaults';
 
 export interface ClusterOptions {
@@ -58,6 +59,7 @@ export async function clusterUp(options: ClusterOptions, out: Output): Promise<n
   let redis: RedisHandle | undefined;
   let emulators: Emulators | undefined;
   const children: ClusterChild[] = [];
+  let control: ClusterControl | undefined;
   const say = (line: string) => out.log(`keygate: ${line}`);
   // Registered first, so Ctrl-C during start-up also stops what was started.
   const stopRequested = new Promise<string>((resolve) => {
@@ -67,6 +69,7 @@ export async function clusterUp(options: ClusterOptions, out: Output): Promise<n
   const abortable = <T>(work: Promise<T>): Promise<T> =>
     Promise.race([work, stopRequested.then((signal) => Promise.reject(new ClusterError(`${signal} during start-up; stopped`)))]);
   const shutdown = async () => {
+    await control?.stop();
     await Promise.all(children.map((c) => c.stop()));
     await redis?.stop();
     await postgres?.stop();
@@ -83,23 +86,27 @@ export async function clusterUp(options: ClusterOptions, out: Output): Promise<n
     redis = await abortable(ensureRedis(config.redis_url, say));
     await abortable(migrate(postgres.env, options.conf, out, env));
 
-    const plan = withVaultResolverAddress(planCluster(config, options.proxies));
-    for (const node of plan) {
-      for (const { host, port } of node.ports) {
-        if (!(await isPortFree(host, port))) throw new ClusterError(`${node.name}: port ${host}:${port} is already in use (another Keygate or Kong running?)`);
+    let plan = withVaultResolverAddress(planCluster(config, options.proxies));
+    const checkPorts = async (nodes: typeof plan) => {
+      for (const node of nodes) {
+        for (const { host, port } of node.ports) {
+          if (!(await isPortFree(host, port))) throw new ClusterError(`${node.name}: port ${host}:${port} is already in use (another Keygate or Kong running?)`);
+        }
       }
-    }
+    };
+    await checkPorts(plan);
     mkdirSync(options.stateDir, { recursive: true });
     const secret = config.keyring_cluster_secret ? {} : { KONG_KEYRING_CLUSTER_SECRET: localClusterSecret(options.stateDir) };
     const keyring = localKeyring(loaded, options.stateDir);
     const baseEnv = { ...env, ...postgres.env, ...secret, ...keyring.env };
     const args = options.conf ? ['-c', options.conf] : [];
-    let alive = plan.length;
+    let alive = 0;
     let allDied: () => void = () => undefined;
     const allGone = new Promise<void>((resolve) => {
       allDied = resolve;
     });
     const launch = async (nodes: typeof plan): Promise<void> => {
+      alive += nodes.length;
       const started = nodes.map((node) => {
         const child = new ClusterChild(
           { name: node.name, main: appMain(node.app), args, env: { ...baseEnv, ...node.env }, statusUrl: node.statusUrl },
@@ -128,7 +135,31 @@ export async function clusterUp(options: ClusterOptions, out: Output): Promise<n
     out.log(`  ${'postgres'.padEnd(15)} ${postgres.description}`);
     out.log(`  ${'redis'.padEnd(15)} ${redis.description}`);
     for (const line of emulators.summary) out.log(`  ${line}`);
-    out.log('Press Ctrl-C to stop.');
+    // `keygate cluster status` / `keygate cluster scale proxy=N` from another terminal.
+    const proxyCount = () => plan.filter((n) => n.app === 'proxy').length;
+    control = new ClusterControl(options.stateDir, {
+      nodes: () => plan.map(({ name, app, serves, statusUrl }) => ({ name, app, ...(serves ? { serves } : {}), statusUrl })),
+      scaleProxies: async (n) => {
+        const target = withVaultResolverAddress(planCluster(config, n));
+        if (n > proxyCount()) {
+          const added = target.filter((node) => !plan.some((p) => p.name === node.name));
+          await checkPorts(added);
+          say(`scaling to ${n} proxies: starting ${added.map((a) => a.name).join(', ')}`);
+          plan = [...plan, ...added];
+          await launch(added);
+        } else if (n < proxyCount()) {
+          const removed = plan.filter((node) => node.app === 'proxy' && !target.some((t) => t.name === node.name));
+          say(`scaling to ${n} proxies: stopping ${removed.map((r) => r.name).join(', ')}`);
+          plan = plan.filter((node) => !removed.includes(node));
+          const stopping = children.filter((c) => removed.some((r) => r.name === c.spec.name));
+          await Promise.all(stopping.map((c) => c.stop()));
+          for (const c of stopping) children.splice(children.indexOf(c), 1);
+          alive -= stopping.length;
+        }
+      },
+    });
+    await control.start();
+    out.log('Press Ctrl-C to stop. Other terminal: keygate cluster status | keygate cluster scale proxy=N');
 
     const signal = await Promise.race([stopRequested, allGone.then(() => 'all nodes exited')]);
     say(`${signal}: stopping the cluster`);
