@@ -92,7 +92,7 @@ describe('cluster keyring exchange', () => {
     const generated = (await api.post<{ id: string }>('/keyring/generate')).json;
     // Every broker's LISTEN connection is cut (they share an application_name), the victim included.
     const cut = await database.get().query<{ n: number }>(
-      "SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'keygate-keyring-broker' AND query LIKE 'LISTEN%'",
+      "SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'keygate-keyring-broker-listen'",
     );
     expect(cut[0]!.n).toBeGreaterThanOrEqual(members.length);
     await api.post('/keyring/activate', { form: { key: generated.id } });

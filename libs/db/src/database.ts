@@ -132,11 +132,14 @@ export class Database implements Queryable {
    * A connection of its own, outside the pool and its limits (advisory locks, LISTEN). The
    * caller ends it. Connecting is bounded by `pg_timeout`.
    */
-  async newClient(): Promise<pg.Client> {
+  /** A connection outside the pool; `purpose` is added to its `application_name` (`keygate-admin-listen`). */
+  async newClient(purpose?: string): Promise<pg.Client> {
     this.#assertOpen();
     const { settings } = this.options;
+    const config = this.#clientConfig();
     const client = new pg.Client({
-      ...this.#clientConfig(),
+      ...config,
+      ...(purpose ? { application_name: `${config.application_name}-${purpose}` } : {}),
       password: (await settings.password())?.reveal() ?? '',
     });
     client.on('error', (err) => this.#logger.warn({ err: mapPgError(err) }, 'dedicated database connection lost'));

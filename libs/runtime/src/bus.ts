@@ -9,7 +9,7 @@ import type { AppContext } from './run-app';
  * tables after subscribing, so nothing sent before is lost.
  */
 export async function startBus(ctx: AppContext, db: Database): Promise<Bus> {
-  const bus = new Bus({ connect: () => db.newClient(), db, logger: ctx.logger.child({ component: 'bus' }) });
+  const bus = new Bus({ connect: () => db.newClient('listen'), db, logger: ctx.logger.child({ component: 'bus' }) });
   ctx.defer(() => bus.stop());
   ctx.status.addSection('bus', () => bus.status());
   await bus.start();
