@@ -1,8 +1,7 @@
-import { createServer } from 'node:http';
 import { notify } from '@keygate/bus';
 import { ENTITY_CHANGES, EntityStore, PluginRegistry } from '@keygate/entities';
 import { startKeyring, type KeyringService } from '@keygate/keyring';
-import { startBus, openDatabases, runApp, serveHttp, type AppContext } from '@keygate/runtime';
+import { startBus, openDatabases, runApp, serveHttp, httpServer, type AppContext } from '@keygate/runtime';
 import { vaultReferences } from '@keygate/vaults';
 import { startAdminAuth } from './admin-auth';
 import { createAdminApi } from './app';
@@ -25,21 +24,27 @@ export async function startAdmin(ctx: AppContext): Promise<void> {
   });
   const stats = new ServerStats();
   const api = createAdminApi({ loaded: ctx.loaded, node: ctx.node, db: databases.rw, store, keyring, logger: ctx.logger, stats, ...(adminAuth ? { adminAuth } : {}) });
-  await serveHttp(ctx, 'admin', ctx.config.admin_listen, () => {
-    const server = createServer(api);
-    stats.attach(server);
-    return server;
-  });
+  const serve = httpServer(api);
+  await serveHttp(
+    ctx,
+    'admin',
+    ctx.config.admin_listen,
+    (tls) => {
+      const server = serve(tls);
+      stats.attach(server);
+      return server;
+    },
+    'admin',
+  );
   await serveClusterPage(ctx, keyring);
 }
 
 /** The cluster page on `admin_gui_listen` (off by default); read-only, on its own listener. */
 async function serveClusterPage(ctx: AppContext, keyring: KeyringService): Promise<void> {
-  const listen = ctx.config.admin_gui_listen.filter((l) => !l.ssl);
-  for (const entry of ctx.config.admin_gui_listen.filter((l) => l.ssl)) ctx.logger.warn({ entry: entry.text }, 'admin_gui_listen: TLS listeners are not supported yet; skipping this entry');
+  const listen = ctx.config.admin_gui_listen;
   if (listen.length === 0) return;
   const page = new ClusterPage({ keyring, adminNodeId: ctx.node.nodeId, logger: ctx.logger.child({ component: 'cluster-page' }), ...(ctx.config.admin_gui_url ? { allowedOrigins: ctx.config.admin_gui_url } : {}) });
-  await serveHttp(ctx, 'admin_gui', listen, () => createServer(page.handle));
+  await serveHttp(ctx, 'admin_gui', listen, httpServer(page.handle), 'admin_gui');
   page.start();
   // Registered last, so it runs first: open event streams end before the listener drains.
   ctx.defer(() => page.stop());

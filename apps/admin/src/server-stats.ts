@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { Server } from '@keygate/runtime';
 
 /** Connection and request counters for Kong's `GET /status` `server` section. */
 export class ServerStats {

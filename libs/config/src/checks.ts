@@ -17,6 +17,26 @@ const mtlsPair =
     return [{ key: missing, source: settings.get(present)?.source, message: `must be set together with ${present}` }];
   };
 
+/**
+ * Listener certificates and keys come in pairs, in the same order (Kong's rule and texts). The
+ * files are read by the node that serves the listener, at start (libs/runtime `listener-tls.ts`).
+ */
+const listenerTlsPairs: ConfigCheck = (config, settings) => {
+  const issues: ConfigIssue[] = [];
+  for (const prefix of ['admin', 'status', 'admin_gui'] as const) {
+    const certKey = `${prefix}_ssl_cert` as const;
+    const keyKey = `${prefix}_ssl_cert_key` as const;
+    const certs = config[certKey]?.length ?? 0;
+    const keys = config[keyKey]?.reveal().length ?? 0;
+    if (certs === keys) continue;
+    const source = settings.get(certs > 0 ? certKey : keyKey)?.source;
+    if (certs === 0) issues.push({ key: certKey, source, message: `must be specified (${keyKey} is set)` });
+    else if (keys === 0) issues.push({ key: keyKey, source, message: `must be specified (${certKey} is set)` });
+    else issues.push({ key: certKey, source, message: `was specified ${certs} times while ${keyKey} was specified ${keys} times` });
+  }
+  return issues;
+};
+
 /** With the keyring on, each RSA key setting must hold a readable RSA key of the right kind. */
 const keyringKeys: ConfigCheck = (config, settings) => {
   if (!config.keyring_enabled) return [];
@@ -98,4 +118,4 @@ const adminSecurity: ConfigCheck = (config, settings) => {
   return issues;
 };
 
-export const CONFIG_CHECKS: readonly ConfigCheck[] = [mtlsPair('pg'), mtlsPair('pg_ro'), keyringKeys, vaultStrategy, iamAuth, adminSecurity];
+export const CONFIG_CHECKS: readonly ConfigCheck[] = [mtlsPair('pg'), mtlsPair('pg_ro'), listenerTlsPairs, keyringKeys, vaultStrategy, iamAuth, adminSecurity];

@@ -220,6 +220,23 @@ describe('loadConfig', () => {
     expect(error.issues.map((i) => i.key).sort()).toEqual(['keyring_vault_host', 'keyring_vault_mount', 'keyring_vault_path', 'keyring_vault_token']);
   });
 
+  it('pairs listener certificates with keys (Kong\'s rule) and never prints a key', async () => {
+    const noKey = await configError({ env: { KONG_ADMIN_SSL_CERT: '/etc/admin.crt' } });
+    expect(noKey.message).toContain('admin_ssl_cert_key (env KONG_ADMIN_SSL_CERT): must be specified (admin_ssl_cert is set)');
+    const counts = await configError({ env: { KONG_STATUS_SSL_CERT: '/a.crt,/b.crt', KONG_STATUS_SSL_CERT_KEY: '/a.key' } });
+    expect(counts.message).toContain('status_ssl_cert (env KONG_STATUS_SSL_CERT): was specified 2 times while status_ssl_cert_key was specified 1 times');
+    const loaded = await load({ env: { KONG_ADMIN_GUI_SSL_CERT: '/gui.crt', KONG_ADMIN_GUI_SSL_CERT_KEY: '-----BEGIN PRIVATE KEY-----x' } });
+    expect(loaded.config.admin_gui_ssl_cert).toEqual(['/gui.crt']);
+    expect(inspect(loaded.config)).not.toContain('BEGIN PRIVATE');
+    expect(displaySettings(loaded).find((row) => row.key === 'admin_gui_ssl_cert_key')?.value).toBe('[REDACTED]');
+  });
+
+  it('accepts TLSv1.2/TLSv1.3 in ssl_protocols and refuses older versions and Kong\'s old/fips suites', async () => {
+    expect((await load({ env: { KONG_SSL_PROTOCOLS: 'TLSv1.3  TLSv1.2' } })).config.ssl_protocols).toEqual(['TLSv1.2', 'TLSv1.3']);
+    expect((await configError({ env: { KONG_SSL_PROTOCOLS: 'TLSv1.1 TLSv1.2' } })).message).toContain('ssl_protocols (env KONG_SSL_PROTOCOLS): expected TLSv1.2 and/or TLSv1.3');
+    expect((await configError({ env: { KONG_SSL_CIPHER_SUITE: 'old' } })).message).toContain('ssl_cipher_suite (env KONG_SSL_CIPHER_SUITE): expected one of: modern, intermediate, custom');
+  });
+
   it('returns a frozen object', async () => {
     const { config } = await load();
     expect(Object.isFrozen(config)).toBe(true);

@@ -97,6 +97,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
           const value: unknown = (config as unknown as Record<string, unknown>)[r.key] ?? config.vault_options[r.key];
           return value instanceof Secret ? value.reveal() : value;
         })
+        .flatMap((v) => (Array.isArray(v) ? (v as unknown[]) : [v]))
         .filter((v): v is string => typeof v === 'string'),
   });
 }

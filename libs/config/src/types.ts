@@ -77,6 +77,30 @@ export function list(expected = 'a comma-separated list'): ValueType<readonly st
   };
 }
 
+/** Comma-separated list of secrets (e.g. `admin_ssl_cert_key`): held in a `Secret`, never printed. */
+export function secretList(expected = 'a comma-separated list'): ValueType<Secret<readonly string[]>> {
+  return {
+    schema: list().schema.transform((items) => new Secret(items)),
+    expected,
+    display: () => '[REDACTED]',
+  };
+}
+
+const TLS_PROTOCOLS = ['TLSv1.2', 'TLSv1.3'] as const;
+export type TlsProtocol = (typeof TLS_PROTOCOLS)[number];
+
+/** Kong's `ssl_protocols` (`TLSv1.2 TLSv1.3`); TLSv1 and TLSv1.1 are refused. */
+export function tlsProtocols(): ValueType<readonly TlsProtocol[]> {
+  return {
+    schema: z
+      .string()
+      .transform((v) => v.split(/\s+/).filter((item) => item !== ''))
+      .refine((items) => items.length > 0 && items.every((item) => (TLS_PROTOCOLS as readonly string[]).includes(item)))
+      .transform((items) => Object.freeze([...new Set(items as TlsProtocol[])].sort())),
+    expected: 'TLSv1.2 and/or TLSv1.3, separated by spaces (TLSv1 and TLSv1.1 are refused)',
+  };
+}
+
 /**
  * Comma-separated http(s) URLs, kept as their origins (`scheme://host[:port]`): a path in the
  * URL is allowed (Kong accepts one in `admin_gui_url`) but only the origin is compared.

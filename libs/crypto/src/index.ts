@@ -31,3 +31,5 @@ export {
 export { hmacHex, constantTimeEqual } from './mac';
 export { newSigningKeyPair, signingPublicKey, ed25519Sign, ed25519Verify, deriveKey, hmacBase64, type SigningKeyPair } from './signing';
 export { keyedDigest, unkeyedDigest, isKeyedDigest, DIGEST_V1 } from './lookup-digest';
+export { readPemSetting, PemSettingError, type PemSource } from './pem';
+export { selfSignedCertificate, type SelfSigned, type SelfSignedOptions } from './self-signed';

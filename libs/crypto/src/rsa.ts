@@ -1,22 +1,15 @@
 import { constants, createHash, createPrivateKey, createPublicKey, privateDecrypt, publicEncrypt, sign, verify, type KeyObject } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { RsaKeyError } from './errors';
+import { PemSettingError, readPemSetting, type PemSource } from './pem';
 
 export type RsaKind = 'public' | 'private';
 
-function pemFrom(setting: string, value: string): { pem: string; where: string } {
-  const trimmed = value.trim();
-  if (trimmed.includes('-----BEGIN')) return { pem: trimmed, where: 'PEM text' };
-  if (existsSync(trimmed)) {
-    try {
-      return { pem: readFileSync(trimmed, 'utf8'), where: trimmed };
-    } catch (err) {
-      throw new RsaKeyError(`${setting}: failed to read file ${trimmed}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
+function pemFrom(setting: string, value: string): PemSource {
+  try {
+    return readPemSetting(setting, value);
+  } catch (err) {
+    throw err instanceof PemSettingError ? new RsaKeyError(err.message) : err;
   }
-  const decoded = /^[A-Za-z0-9+/=\s]+$/.test(trimmed) ? Buffer.from(trimmed, 'base64').toString('utf8') : '';
-  if (decoded.includes('-----BEGIN')) return { pem: decoded, where: 'base64 PEM' };
-  throw new RsaKeyError(`${setting}: failed to read file ${trimmed}: no such file (expected a file path, PEM text or base64 PEM)`);
 }
 
 /**

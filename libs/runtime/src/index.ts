@@ -1,6 +1,7 @@
 export { parseAppArgs, UsageError, type AppArgs } from './argv';
 export { openDatabases, createMigrator, type Databases, type OpenDatabasesOptions } from './database';
-export { listenAll, closeServers, serveHttp, type BoundAddress } from './listen';
+export { listenAll, closeServers, serveHttp, httpServer, type BoundAddress, type Server, type ServerFactory } from './listen';
+export { loadListenerTls, protocolOptions, ListenerTlsError, type ListenerTls, type TlsListenerName } from './listener-tls';
 export { createNodeInfo, uptimeSeconds, VERSION, type AppName, type NodeInfo } from './node-info';
 export { runApp, type AppContext, type RunAppOptions } from './run-app';
 export { StatusServer, type ReadinessCheck, type StatusSection } from './status-server';

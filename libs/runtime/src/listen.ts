@@ -1,32 +1,63 @@
-import type { Server } from 'node:http';
+import { createServer as createHttpServer, type RequestListener, type Server as HttpServer, type ServerOptions } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { ListenAddress } from '@keygate/config';
+import type { SecureContextOptions } from 'node:tls';
+import type { Config, ListenAddress } from '@keygate/config';
 import type { Logger } from '@keygate/logging';
+import { loadListenerTls, type TlsListenerName } from './listener-tls';
+
+export type Server = HttpServer | HttpsServer;
 
 export interface BoundAddress {
   readonly host: string;
   readonly port: number;
+  readonly tls: boolean;
+}
+
+/** Makes the server for one entry: plain HTTP, or HTTPS with `tls` for an `ssl` entry. */
+export type ServerFactory = (tls?: SecureContextOptions) => Server;
+
+/**
+ * A `ServerFactory` for a request handler: HTTP/1.1, over TLS for `ssl` entries. `http2` entries
+ * are served the same way (ALPN offers only http/1.1): express does not run on node:http2's
+ * compatibility API (it swaps the request prototype for http.IncomingMessage's).
+ */
+export function httpServer(handler: RequestListener, options: ServerOptions = {}): ServerFactory {
+  return (tls) => (tls ? createHttpsServer({ ...options, ...tls, ALPNProtocols: ['http/1.1'] }, handler) : createHttpServer(options, handler));
 }
 
 /**
- * Binds `createServer()` on each plain-HTTP entry of a `*_listen` setting and logs the bound
- * port (port 0 picks a free one; tests read it from that log line). TLS entries are skipped
- * with a warning until TLS termination lands.
+ * Binds a server on each entry of a `*_listen` setting and logs the bound port (port 0 picks a
+ * free one; tests read it from that log line). `ssl` entries are served over TLS with what
+ * `tls()` returns (called once, only if there is such an entry); without `tls` they are skipped
+ * with a warning (the proxy's TLS is not built yet).
  */
 export async function listenAll(
   name: string,
   addresses: readonly ListenAddress[],
-  createServer: () => Server,
+  createServer: ServerFactory,
   logger: Logger,
+  tls?: () => SecureContextOptions,
 ): Promise<{ servers: Server[]; bound: BoundAddress[] }> {
   const servers: Server[] = [];
   const bound: BoundAddress[] = [];
+  let secure: SecureContextOptions | undefined;
   for (const address of addresses) {
-    if (address.ssl) {
+    if (address.ssl && !tls) {
       logger.warn({ listener: name, entry: address.text }, `${name}: TLS listeners are not supported yet; skipping this entry`);
       continue;
     }
-    const server = createServer();
+    if (address.ssl && address.http2) {
+      logger.info({ listener: name, entry: address.text }, `${name}: http2 is not supported; serving HTTP/1.1 over TLS on ${address.host}:${address.port}`);
+    }
+    let server: Server;
+    try {
+      if (address.ssl) secure ??= (tls as () => SecureContextOptions)();
+      server = createServer(address.ssl ? secure : undefined);
+    } catch (err) {
+      await closeServers(servers, 0);
+      throw err;
+    }
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen({ host: address.host, port: address.port, backlog: address.backlog }, () => {
@@ -38,24 +69,30 @@ export async function listenAll(
       throw new Error(`${name}: cannot listen on ${address.host}:${address.port}: ${err.code ?? err.message}`);
     });
     const info = server.address() as AddressInfo;
-    bound.push({ host: address.host, port: info.port });
+    bound.push({ host: address.host, port: info.port, tls: address.ssl });
     servers.push(server);
-    logger.info({ listener: name, address: address.host, port: info.port }, `${name} listening on ${address.host}:${info.port}`);
+    logger.info(
+      { listener: name, address: address.host, port: info.port, ...(address.ssl ? { tls: true } : {}) },
+      `${name} listening on ${address.host}:${info.port}${address.ssl ? ' (TLS)' : ''}`,
+    );
   }
   return { servers, bound };
 }
 
 /**
  * `listenAll` for an app: the servers are closed (draining in-flight requests) when the node
- * stops, or when a later step of start-up fails.
+ * stops, or when a later step of start-up fails. `tls` names the listener's certificate
+ * settings (`admin` = `admin_ssl_cert` / `admin_ssl_cert_key`); without it `ssl` entries are skipped.
  */
 export async function serveHttp(
-  ctx: { readonly logger: Logger; defer(cleanup: () => Promise<void>): void },
+  ctx: { readonly config: Config; readonly logger: Logger; defer(cleanup: () => Promise<void>): void },
   name: string,
   addresses: readonly ListenAddress[],
-  createServer: () => Server,
+  createServer: ServerFactory,
+  tls?: TlsListenerName,
 ): Promise<BoundAddress[]> {
-  const { servers, bound } = await listenAll(name, addresses, createServer, ctx.logger);
+  const load = tls ? () => loadListenerTls(ctx.config, tls, ctx.logger).options : undefined;
+  const { servers, bound } = await listenAll(name, addresses, createServer, ctx.logger, load);
   ctx.defer(() => closeServers(servers));
   return bound;
 }

@@ -5,6 +5,7 @@ import type { Registry } from 'prom-client';
 import { createNodeRegistry, METRICS_CONTENT_TYPE } from './metrics';
 import { createNodeInfo, type AppName, type NodeInfo } from './node-info';
 import { StatusServer } from './status-server';
+import { loadListenerTls } from './listener-tls';
 
 export interface AppContext {
   readonly loaded: LoadedConfig;
@@ -65,7 +66,7 @@ export async function runApp(options: RunAppOptions): Promise<void> {
   const node = createNodeInfo(app);
   const logger = createLogger({ level: loaded.config.log_level, bindings: { app, node_id: node.nodeId }, redactValues: loaded.referenceValues() });
   for (const warning of loaded.warnings) logger.warn(warning);
-  const status = new StatusServer({ node, listen: loaded.config.status_listen, logger });
+  const status = new StatusServer({ node, listen: loaded.config.status_listen, logger, tls: () => loadListenerTls(loaded.config, 'status', logger).options });
   const metrics = createNodeRegistry(node);
   // Every node's `/metrics`; a proxy replaces it with one that adds its workers'.
   status.addRoute('/metrics', async (_req, res) => {

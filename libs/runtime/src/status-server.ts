@@ -1,7 +1,8 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { SecureContextOptions } from 'node:tls';
 import type { ListenAddress } from '@keygate/config';
 import type { Logger } from '@keygate/logging';
-import { closeServers, listenAll, type BoundAddress } from './listen';
+import { closeServers, httpServer, listenAll, type BoundAddress, type Server } from './listen';
 import { uptimeSeconds, type NodeInfo } from './node-info';
 
 /** A part of `GET /status` contributed by a subsystem (database, keyring, ...). */
@@ -14,6 +15,8 @@ export interface StatusServerOptions {
   readonly node: NodeInfo;
   readonly listen: readonly ListenAddress[];
   readonly logger: Logger;
+  /** What `ssl` entries of `status_listen` are served with (`status_ssl_cert`); called only if there is one. */
+  readonly tls?: () => SecureContextOptions;
 }
 
 /**
@@ -62,8 +65,9 @@ export class StatusServer {
     const { servers, bound } = await listenAll(
       'status',
       this.options.listen,
-      () => createServer((req, res) => void this.#handle(req, res)),
+      httpServer((req, res) => void this.#handle(req, res)),
       this.options.logger,
+      this.options.tls,
     );
     this.#servers = servers;
     this.bound = bound;

@@ -169,12 +169,16 @@ export class AppProcess extends ManagedProcess {
     }
   }
 
-  /** `http://127.0.0.1:<port>` of a listener (`admin`, `proxy`, `status`, `admin_gui`). */
-  url(listener: 'admin' | 'proxy' | 'status' | 'admin_gui' = 'admin'): string {
-    const line = this.lines.find((l) => l.includes(`"listener":"${listener}"`));
-    if (!line) throw new Error(`${this.app} has not reported a ${listener} listener`);
+  /**
+   * `http://127.0.0.1:<port>` of a listener (`admin`, `proxy`, `status`, `admin_gui`), or with
+   * `{ tls: true }` `https://...` of its first `ssl` entry.
+   */
+  url(listener: 'admin' | 'proxy' | 'status' | 'admin_gui' = 'admin', options: { tls?: boolean } = {}): string {
+    const tls = options.tls ?? false;
+    const line = this.lines.find((l) => l.includes(`"listener":"${listener}"`) && l.includes('listening on') && l.includes('"tls":true') === tls);
+    if (!line) throw new Error(`${this.app} has not reported a ${tls ? 'TLS ' : ''}${listener} listener`);
     const { address, port } = JSON.parse(line) as { address: string; port: number };
-    return `http://${address}:${port}`;
+    return `${tls ? 'https' : 'http'}://${address}:${port}`;
   }
 }
 

@@ -37,13 +37,13 @@ export const GENERAL_KEYS = {
     type: listen(),
     default: '127.0.0.1:8001 reuseport backlog=16384, 127.0.0.1:8444 http2 ssl reuseport backlog=16384',
     origin: 'kong',
-    doc: 'Where the Admin API listens. Keep it on a private address: it can change every credential.',
+    doc: 'Where the Admin API listens. Keep it on a private address: it can change every credential. `ssl` entries are served over TLS with `admin_ssl_cert` (HTTP/1.1 also on `http2` entries; see docs/tls.md).',
   }),
   admin_gui_listen: key({
     type: listen(),
     default: 'off',
     origin: 'kong',
-    doc: "Where the admin node serves the cluster page (nodes, active key per node, re-encryption progress; read-only, live over server-sent events). Off by default, unlike Kong (`0.0.0.0:8002, 0.0.0.0:8445 ssl`): set `127.0.0.1:8002` and reach it through an SSH tunnel or a proxy that authenticates. `ssl` entries are skipped with a warning.",
+    doc: "Where the admin node serves the cluster page (nodes, active key per node, re-encryption progress; read-only, live over server-sent events). Off by default, unlike Kong (`0.0.0.0:8002, 0.0.0.0:8445 ssl`): set `127.0.0.1:8002` and reach it through an SSH tunnel or a proxy that authenticates. `ssl` entries are served over TLS with `admin_gui_ssl_cert`.",
   }),
   admin_gui_url: key({
     type: origins(),
@@ -54,7 +54,7 @@ export const GENERAL_KEYS = {
     type: listen(),
     default: '127.0.0.1:8007 reuseport backlog=16384',
     origin: 'kong',
-    doc: 'Per-node status endpoint (`GET /status`, `GET /status/ready`) of whichever app is started. Give each app on one host its own port.',
+    doc: 'Per-node status endpoint (`GET /status`, `GET /status/ready`) of whichever app is started. Give each app on one host its own port. `ssl` entries are served over TLS with `status_ssl_cert`.',
   }),
   redis_url: key({
     type: redisUrl(),

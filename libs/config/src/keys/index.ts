@@ -5,6 +5,7 @@ import { KEYRING_KEYS } from './keyring';
 import { JOB_KEYS } from './jobs';
 import { PROXY_KEYS } from './proxy';
 import { VAULT_KEYS } from './vaults';
+import { LISTENER_TLS_KEYS } from './listener-tls';
 import { IAM_KEYS, POSTGRES_KEYS, POSTGRES_RO_KEYS, TLS_KEYS } from './postgres';
 
 /** Every configuration key Keygate knows, with its type, default and documentation. */
@@ -15,6 +16,7 @@ export const KEYS = {
   ...POSTGRES_RO_KEYS,
   ...IAM_KEYS,
   ...TLS_KEYS,
+  ...LISTENER_TLS_KEYS,
   ...KEYRING_KEYS,
   ...JOB_KEYS,
   ...PROXY_KEYS,
@@ -31,6 +33,7 @@ export const KEY_GROUPS: ReadonlyArray<{ readonly title: string; readonly keys: 
   { title: 'PostgreSQL read-only connection', keys: POSTGRES_RO_KEYS },
   { title: 'Amazon RDS IAM authentication', keys: IAM_KEYS },
   { title: 'TLS', keys: TLS_KEYS },
+  { title: 'TLS on the Admin API, status and cluster page listeners', keys: LISTENER_TLS_KEYS },
   { title: 'Keyring and data encryption', keys: KEYRING_KEYS },
   { title: 'Background jobs', keys: JOB_KEYS },
   { title: 'Proxy', keys: PROXY_KEYS },
