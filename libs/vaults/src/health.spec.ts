@@ -43,11 +43,11 @@ describe('ReferenceHealthTracker', () => {
     await expect(tracker.resolve('{vault://nope/x}')).rejects.toThrow();
     const report = tracker.report();
     expect(JSON.stringify(report)).not.toContain(VALUE);
-    expect(report.map((r) => [r.reference, r.backend, r.cached, r.last_error?.code ?? null])).toEqual([
-      ['{vault://fake/db/missing?ttl=10}', 'fake', true, 'VAULT_SECRET_NOT_FOUND'],
-      ['{vault://fake/db/password?ttl=10}', 'fake', true, null],
-      ['{vault://fake/other?ttl=10}', 'fake', false, 'VAULT_BACKEND'],
-      ['{vault://nope/x}', null, false, 'VAULT_NOT_FOUND'],
+    expect(report.map((r) => [r.reference, r.backend, r.cached, r.failing, r.last_error?.code ?? null])).toEqual([
+      ['{vault://fake/db/missing?ttl=10}', 'fake', true, true, 'VAULT_SECRET_NOT_FOUND'],
+      ['{vault://fake/db/password?ttl=10}', 'fake', true, false, null],
+      ['{vault://fake/other?ttl=10}', 'fake', false, true, 'VAULT_BACKEND'],
+      ['{vault://nope/x}', null, false, true, 'VAULT_NOT_FOUND'],
     ]);
     // At most `limit` references: the least recently used goes first.
     await tracker.resolve('{vault://fake/db/password?ttl=20}');
@@ -61,7 +61,7 @@ describe('ReferenceHealthTracker', () => {
     fail = new Error('backend down');
     expect((await tracker.resolve(ref)).stale).toBe(true);
     let [row] = tracker.report();
-    expect(row).toMatchObject({ stale: true, stale_served: 1, cached: true, refreshed_at: 1_000_000, last_error: { message: 'backend down' } });
+    expect(row).toMatchObject({ failing: false, stale: true, stale_served: 1, cached: true, refreshed_at: 1_000_000, last_error: { message: 'backend down' } });
     fail = undefined;
     now += 11_000; // after neg_ttl (= ttl)
     await tracker.resolve(ref);

@@ -15,6 +15,8 @@ export interface ReferenceHealth {
   readonly refreshed_at: number | null;
   /** When the value is read again (null: `ttl = 0`, never). */
   readonly expires_at: number | null;
+  /** The last lookup failed (no value to hand out). */
+  readonly failing: boolean;
   /** The last lookup was served past its TTL because the backend failed. */
   readonly stale: boolean;
   readonly stale_served: number;
@@ -34,6 +36,7 @@ export interface ReferenceHealthOptions {
 
 interface Tracked {
   lastUsed: number;
+  failed: boolean;
   stale: boolean;
   staleServed: number;
   error?: { code: string; message: string; at: number };
@@ -64,12 +67,15 @@ export class ReferenceHealthTracker {
     const tracked = this.#touch(reference);
     try {
       const resolution = await this.resolver.resolve(reference);
+      tracked.failed = false;
       tracked.stale = resolution.stale;
       if (resolution.stale) tracked.staleServed++;
       else tracked.error = undefined;
       return resolution;
     } catch (err) {
       const code = err instanceof VaultError ? err.code : 'VAULT_BACKEND';
+      tracked.failed = true;
+      tracked.stale = false;
       tracked.error = { code, message: String((err as Error).message).slice(0, MAX_MESSAGE), at: this.#now() };
       throw err;
     }
@@ -94,6 +100,7 @@ export class ReferenceHealthTracker {
         cached: entry?.cached ?? false,
         refreshed_at: entry?.fetched_at ?? null,
         expires_at: entry?.expires_at ?? null,
+        failing: tracked.failed,
         stale: tracked.stale,
         stale_served: tracked.staleServed,
         last_used_at: tracked.lastUsed,
@@ -115,7 +122,7 @@ export class ReferenceHealthTracker {
   #touch(reference: string): Tracked {
     let tracked = this.#tracked.get(reference);
     if (tracked) this.#tracked.delete(reference);
-    else tracked = { lastUsed: 0, stale: false, staleServed: 0 };
+    else tracked = { lastUsed: 0, failed: false, stale: false, staleServed: 0 };
     tracked.lastUsed = this.#now();
     // Re-inserted last: the map's first key is the least recently used.
     this.#tracked.set(reference, tracked);
