@@ -2,7 +2,8 @@
 // no network access beyond this origin. Everything shown is ids and counts (textContent only).
 'use strict';
 
-let state = { nodes: [], keyring: { active: null }, reencrypt: null };
+let state = { nodes: [], keyring: { active: null }, reencrypt: null, vaults: null };
+let events = null;
 
 const $ = (id) => document.getElementById(id);
 
@@ -63,13 +64,100 @@ function renderProgress() {
   $('progress-text').textContent = `${run.percent} % · ${run.scanned} of ${run.total} rows to key ${run.target_key_id} · ${rate} · time left ${left} · ${run.state}${errors}`;
 }
 
+function time(ms) {
+  if (ms === null || ms === undefined) return '–';
+  const seconds = Math.round((ms - Date.now()) / 1000);
+  const clock = new Date(ms).toLocaleTimeString();
+  return seconds >= 0 ? `${clock} (in ${duration(seconds)})` : `${clock} (${duration(-seconds)} ago)`;
+}
+
+function renderVaults() {
+  const view = state.vaults;
+  const status = $('vaults-status');
+  const body = document.querySelector('#vaults tbody');
+  body.replaceChildren();
+  if (!view) return;
+  status.dataset.status = view.status;
+  if (view.status !== 'ok') {
+    status.className = 'note down';
+    status.textContent = `No vault-resolver: ${view.message}`;
+    return;
+  }
+  const failing = view.references.filter((r) => r.failing).length;
+  status.className = 'note';
+  status.textContent = `vault-resolver ${view.url}: ${view.references.length} references in use, ${failing} failing · checked ${new Date(view.checked_at).toLocaleTimeString()}`;
+  for (const ref of view.references) {
+    // failing: the last lookup got no value; stale: served past its TTL, or its last refresh failed.
+    const health = ref.failing ? 'failing' : ref.stale || ref.last_error ? 'stale' : 'healthy';
+    const row = document.createElement('tr');
+    row.className = health;
+    row.dataset.reference = ref.reference;
+    row.dataset.health = health;
+    cell(row, ref.reference);
+    cell(row, ref.vault_prefix ? `${ref.backend} (${ref.vault_prefix})` : ref.backend || '–');
+    cell(row, health === 'failing' ? 'failing' : ref.stale ? 'serving stale' : health === 'stale' ? 'refresh failed' : 'ok', 'state');
+    cell(row, ref.cached ? 'yes' : 'no');
+    cell(row, time(ref.refreshed_at));
+    cell(row, ref.cached && ref.expires_at === null ? 'never (ttl 0)' : time(ref.expires_at));
+    cell(row, String(ref.stale_served));
+    cell(row, ref.last_error ? `${ref.last_error.code}: ${ref.last_error.message}` : '–', 'error');
+    body.appendChild(row);
+  }
+}
+
 function render() {
   renderNodes();
   renderProgress();
+  renderVaults();
 }
 
+function showLogin(message) {
+  if (events) events.close();
+  events = null;
+  $('cluster').hidden = true;
+  $('login').hidden = false;
+  $('sign-out').hidden = true;
+  $('user').textContent = '';
+  $('live').textContent = 'signed out';
+  $('live').className = 'badge off';
+  $('login-error').textContent = message || '';
+}
+
+/** Loads the snapshot; without access shows the sign-in form (enforce_rbac = on). */
+async function start() {
+  const res = await fetch('/api/cluster', { credentials: 'same-origin' });
+  if (res.status === 401 || res.status === 403) {
+    const body = await res.json().catch(() => ({}));
+    return showLogin(res.status === 403 ? body.message : '');
+  }
+  if (!res.ok) throw new Error(`cluster page: ${res.status}`);
+  state = await res.json();
+  $('login').hidden = true;
+  $('cluster').hidden = false;
+  $('user').textContent = state.user ? `signed in as ${state.user}` : '';
+  $('sign-out').hidden = !state.user;
+  render();
+  connect();
+}
+
+$('login-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const token = $('token').value;
+  $('token').value = '';
+  const res = await fetch('/api/session', { method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+  if (res.status === 204) return start();
+  const body = await res.json().catch(() => ({}));
+  $('login-error').textContent = body.message || `sign-in failed (${res.status})`;
+});
+
+$('sign-out').addEventListener('click', async () => {
+  await fetch('/api/session', { method: 'DELETE', credentials: 'same-origin' });
+  showLogin('');
+});
+
 function connect() {
-  const events = new EventSource('/api/events');
+  if (events) events.close();
+  events = new EventSource('/api/events');
   events.addEventListener('open', () => {
     $('live').textContent = 'live';
     $('live').className = 'badge on';
@@ -77,6 +165,15 @@ function connect() {
   events.addEventListener('error', () => {
     $('live').textContent = 'reconnecting…';
     $('live').className = 'badge off';
+    // EventSource hides the status: ask whether access ended (sign-in) or the node is away.
+    void fetch('/api/cluster', { credentials: 'same-origin' }).then((res) => {
+      if (res.status === 401 || res.status === 403) showLogin('Your session ended; sign in again.');
+    }, () => undefined);
+  });
+  events.addEventListener('signed-out', (e) => showLogin(JSON.parse(e.data).message));
+  events.addEventListener('vaults', (e) => {
+    state.vaults = JSON.parse(e.data);
+    renderVaults();
   });
   events.addEventListener('snapshot', (e) => {
     state = JSON.parse(e.data);
@@ -94,4 +191,4 @@ function connect() {
   });
 }
 
-connect();
+void start();

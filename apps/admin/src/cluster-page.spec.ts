@@ -4,7 +4,10 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { encryptField, Secret, type DataKey } from '@keygate/crypto';
-import { AppProcess, httpClient, rawRequest, redisPrefix, REPO_ROOT, useTestDatabase, type HttpClient } from '@keygate/testing';
+import { silentLogger } from '@keygate/logging';
+import { AppProcess, freePort, httpClient, plantedSecret, rawRequest, redisPrefix, REPO_ROOT, useTestDatabase, type HttpClient } from '@keygate/testing';
+import { startAwsEmulator, type AwsEmulator } from '@keygate/tool-aws-emulator';
+import { VaultResolverClient } from '@keygate/vaults';
 
 // The cluster page in a real browser (Debian chromium, driven by playwright-core): every node
 // row turns to the new key after a rotation through the Admin API, and the re-encryption bar
@@ -16,6 +19,8 @@ const ARTIFACTS = join(REPO_ROOT, 'tmp', 'test-artifacts');
 const ROWS = 3000;
 const nodes: AppProcess[] = [];
 let browser: Browser | undefined;
+let aws: AwsEmulator | undefined;
+let resolverPort: number;
 jest.setTimeout(240_000);
 
 const env = (extra: Record<string, string> = {}) => ({
@@ -28,7 +33,7 @@ const env = (extra: Record<string, string> = {}) => ({
   ...extra,
 });
 
-async function start(app: 'admin' | 'proxy' | 'keyring-broker', extra: Record<string, string> = {}): Promise<AppProcess> {
+async function start(app: 'admin' | 'proxy' | 'keyring-broker' | 'vault-resolver', extra: Record<string, string> = {}): Promise<AppProcess> {
   const node = await AppProcess.start(app, { env: env(extra) });
   nodes.push(node);
   return node;
@@ -37,6 +42,7 @@ async function start(app: 'admin' | 'proxy' | 'keyring-broker', extra: Record<st
 afterAll(async () => {
   await browser?.close();
   await Promise.all(nodes.map((n) => n.stop()));
+  await aws?.stop();
 });
 
 /** `count` consumers with a basic-auth password each, encrypted under `key`, in one statement per table. */
@@ -72,7 +78,9 @@ describe('cluster page (admin_gui_listen) in a browser', () => {
 
   it('shows every node, turns each to the new key after a rotation, and fills the re-encryption bar to 100 %', async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    const admin = await start('admin', { KONG_ADMIN_GUI_LISTEN: '127.0.0.1:0' });
+    // The vault-resolver starts in the last test; until then the page says there is none.
+    resolverPort = await freePort();
+    const admin = await start('admin', { KONG_ADMIN_GUI_LISTEN: '127.0.0.1:0', KONG_VAULT_RESOLVER_URL: `http://127.0.0.1:${resolverPort}` });
     api = httpClient(admin.url('admin'));
     const first = (await api.post<{ id: string; key: string }>('/keyring/generate')).json;
     await api.post('/keyring/activate', { form: { key: first.id } });
@@ -90,6 +98,8 @@ describe('cluster page (admin_gui_listen) in a browser', () => {
     });
     await page.goto(`${admin.url('admin_gui')}/`);
     await page.waitForSelector('#live.on', { timeout: 30_000 });
+    await page.waitForSelector('#vaults-status[data-status="unavailable"]', { timeout: 30_000 });
+    expect(await page.textContent('#vaults-status')).toContain('No vault-resolver');
     // admin, two proxies and the broker: each with a verified admission proof and the first key.
     await page.waitForFunction((key) => {
       const rows = Array.from(document.querySelectorAll<HTMLElement>('#nodes tbody tr'));
@@ -145,4 +155,69 @@ describe('cluster page (admin_gui_listen) in a browser', () => {
     expect(await page.textContent(`#nodes tbody tr[data-node-id="${forged}"]`)).toContain('not admitted');
     await page.screenshot({ path: join(ARTIFACTS, 'cluster-page-forged-row.png'), fullPage: true });
   });
+
+  it('shows the health of each vault reference in use, a working and a failing one, and never a value', async () => {
+    const value = plantedSecret('gui-vault-value');
+    const key = { accessKeyId: 'AKIAKEYGATEGUIPAGE01', secretAccessKey: plantedSecret('gui-aws-key') };
+    aws = await startAwsEmulator({ accessKeys: [key], region: 'eu-west-1' });
+    aws.secrets.create({ name: 'gui-db', value: { string: JSON.stringify({ password: value }) } });
+    await start('vault-resolver', {
+      KONG_VAULT_RESOLVER_LISTEN: `127.0.0.1:${resolverPort}`,
+      KONG_VAULT_AWS_ENDPOINT_URL: aws.url,
+      AWS_ACCESS_KEY_ID: key.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: key.secretAccessKey,
+      AWS_REGION: 'eu-west-1',
+    });
+    const good = '{vault://aws/gui-db/password?ttl=300}';
+    const bad = '{vault://aws/gui-missing/password}';
+    // A node asking for both, as nodes do (signed with the cluster secret).
+    const client = new VaultResolverClient({ url: `http://127.0.0.1:${resolverPort}`, nodeId: randomUUID(), clusterSecret: new Secret(secret), logger: silentLogger() });
+    expect((await client.resolve(good)).reveal()).toBe(value);
+    await expect(client.resolve(bad)).rejects.toThrow('aws secret manager has no secret gui-missing');
+
+    const health = (ref: string) => page.$$eval('#vaults tbody tr', (rows, r) => rows.find((row) => (row as HTMLElement).dataset.reference === r)?.getAttribute('data-health') ?? null, ref);
+    await page.waitForFunction(
+      ([g, b]) => {
+        const rows = Array.from(document.querySelectorAll<HTMLElement>('#vaults tbody tr'));
+        return rows.some((r) => r.dataset.reference === g && r.dataset.health === 'healthy') && rows.some((r) => r.dataset.reference === b && r.dataset.health === 'failing');
+      },
+      [good, bad],
+      { timeout: 30_000 },
+    );
+    expect(await health(good)).toBe('healthy');
+    const text = await page.textContent('#vaults tbody');
+    expect(text).toContain('VAULT_SECRET_NOT_FOUND: aws secret manager has no secret gui-missing');
+    expect(await page.textContent('#vaults-status')).toContain('2 references in use, 1 failing');
+    await page.screenshot({ path: join(ARTIFACTS, 'cluster-page-vaults.png'), fullPage: true });
+
+    // Neither the page nor its event stream carries the value or the AWS key.
+    const html = await page.content();
+    const stream = await readEvents(`${nodes[0]!.url('admin_gui')}/api/events`, (t) => t.includes('event: vaults'));
+    for (const text of [html, stream]) {
+      expect(text).toContain('gui-missing');
+      expect(text).not.toContain(value);
+      expect(text).not.toContain(key.secretAccessKey);
+    }
+  });
 });
+
+/** The event stream's text until `done` says so (or 20 s). */
+async function readEvents(url: string, done: (text: string) => boolean): Promise<string> {
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), 20_000);
+  let text = '';
+  try {
+    const res = await fetch(url, { signal: abort.signal });
+    const decoder = new TextDecoder();
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      text += decoder.decode(chunk, { stream: true });
+      if (done(text)) break;
+    }
+  } catch (err) {
+    if ((err as Error).name !== 'AbortError') throw err;
+  } finally {
+    clearTimeout(timer);
+    abort.abort();
+  }
+  return text;
+}

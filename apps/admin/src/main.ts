@@ -2,11 +2,13 @@ import { notify } from '@keygate/bus';
 import { ENTITY_CHANGES, EntityStore, PluginRegistry } from '@keygate/entities';
 import { startKeyring, type KeyringService } from '@keygate/keyring';
 import { startBus, openDatabases, runApp, serveHttp, httpServer, type AppContext } from '@keygate/runtime';
-import { vaultReferences } from '@keygate/vaults';
+import { vaultReferences, vaultResolverUrl, VaultResolverClient } from '@keygate/vaults';
 import { startAdminAuth } from './admin-auth';
-import { createAdminApi } from './app';
+import { createAdminApi, type AdminAuthDeps } from './app';
 import { ServerStats } from './server-stats';
+import { GuiAccess } from './gui/access';
 import { ClusterPage } from './gui/server';
+import { VaultPanel } from './gui/vault-panel';
 
 /** Composition root of the Admin API node. */
 export async function startAdmin(ctx: AppContext): Promise<void> {
@@ -36,14 +38,20 @@ export async function startAdmin(ctx: AppContext): Promise<void> {
     },
     'admin',
   );
-  await serveClusterPage(ctx, keyring);
+  await serveClusterPage(ctx, keyring, adminAuth);
 }
 
 /** The cluster page on `admin_gui_listen` (off by default); read-only, on its own listener. */
-async function serveClusterPage(ctx: AppContext, keyring: KeyringService): Promise<void> {
+async function serveClusterPage(ctx: AppContext, keyring: KeyringService, adminAuth: AdminAuthDeps | undefined): Promise<void> {
   const listen = ctx.config.admin_gui_listen;
   if (listen.length === 0) return;
-  const page = new ClusterPage({ keyring, adminNodeId: ctx.node.nodeId, logger: ctx.logger.child({ component: 'cluster-page' }), ...(ctx.config.admin_gui_url ? { allowedOrigins: ctx.config.admin_gui_url } : {}) });
+  const { config } = ctx;
+  const logger = ctx.logger.child({ component: 'cluster-page' });
+  const access = new GuiAccess({ rbac: adminAuth?.enforce ? adminAuth.authenticator : undefined, tokenHeader: config.rbac_auth_header, logger });
+  const url = vaultResolverUrl(config);
+  const client = url ? new VaultResolverClient({ url, nodeId: ctx.node.nodeId, clusterSecret: config.keyring_cluster_secret, timeoutMs: config.vault_resolver_timeout, logger }) : undefined;
+  const vaults = new VaultPanel({ client, url: url ?? null, logger });
+  const page = new ClusterPage({ keyring, adminNodeId: ctx.node.nodeId, logger, access, vaults, ...(config.admin_gui_url ? { allowedOrigins: config.admin_gui_url } : {}) });
   await serveHttp(ctx, 'admin_gui', listen, httpServer(page.handle), 'admin_gui');
   page.start();
   // Registered last, so it runs first: open event streams end before the listener drains.

@@ -12,6 +12,8 @@ export interface CachedSecret {
 
 export interface EntryStatus {
   readonly key: string;
+  /** A value is held (fresh, or stale within `resurrect_ttl`). */
+  readonly cached: boolean;
   readonly hits: number;
   readonly misses: number;
   readonly backend_calls: number;
@@ -148,6 +150,7 @@ export class SecretCache {
   entries(): EntryStatus[] {
     return [...this.#entries.values()].map((e) => ({
       key: e.key,
+      cached: e.value !== undefined,
       hits: e.hits,
       misses: e.misses,
       backend_calls: e.calls,

@@ -9,6 +9,7 @@ import { queueSettings } from '@keygate/queue';
 import { loadedBackends } from './backends';
 import type { VaultEntityLookup } from './directory';
 import { changePayloads, VAULT_CHANGES, type VaultChange } from './events';
+import { ReferenceHealthTracker } from './health';
 import { SecretRefreshJobs } from './jobs';
 import { resolverApi } from './remote/server';
 import { SecretResolver } from './resolver';
@@ -107,8 +108,11 @@ export async function startVaultResolverService(
   }));
   if (!config.keyring_cluster_secret) logger.error('keyring_cluster_secret is not set: the vault-resolver refuses every node until it is (set the same value on every node)');
 
+  const secretOptions = [...loadedBackends(new VaultSchemaRegistry(config.vaults)).values()].flatMap((b) => b.schema.encryptedFields);
+  const health = new ReferenceHealthTracker(resolver, { secretOptions });
   const handler = resolverApi({
-    resolve: (reference) => resolver.resolve(reference),
+    resolve: (reference) => health.resolve(reference),
+    health: () => ({ generated_at: Date.now(), references: health.report() }),
     clusterSecret: config.keyring_cluster_secret,
     logger,
     onResolved: (reference, resolution) => {

@@ -135,6 +135,13 @@ export class SecretResolver {
     return affected.map((b) => b.parsed.reference);
   }
 
+  /** What a reference was bound to at its first lookup (backend, `/vaults` prefix, cache entry); never a value. */
+  describe(reference: string): { readonly backend: string; readonly prefix?: string; readonly entryKey: string } | undefined {
+    const binding = this.#bindings.get(reference);
+    if (!binding) return undefined;
+    return { backend: binding.located.backend.schema.name, entryKey: binding.entryKey, ...(binding.located.prefix !== undefined ? { prefix: binding.located.prefix } : {}) };
+  }
+
   referencesOf(entryKey: string): string[] {
     return [...this.#bindings.values()].filter((b) => b.entryKey === entryKey).map((b) => b.parsed.reference);
   }

@@ -5,7 +5,7 @@ import { VaultError, type VaultErrorCode } from '../errors';
 import { VAULT_CHANGES, type VaultChange } from '../events';
 import { LogOnce } from '../log-once';
 import { signRequest } from './auth';
-import { MAX_REFERENCES_PER_REQUEST, RESOLVE_PATH, type ResolveResponse } from './protocol';
+import { HEALTH_PATH, MAX_REFERENCES_PER_REQUEST, RESOLVE_PATH, type HealthResponse, type ResolveResponse } from './protocol';
 
 export interface VaultResolverClientOptions {
   /** `vault_resolver_url`. */
@@ -73,6 +73,11 @@ export class VaultResolverClient {
     return () => this.#listeners.delete(listener);
   }
 
+  /** The resolver's view of each reference nodes asked for (`GET /v1/health`); never values. */
+  async health(): Promise<HealthResponse> {
+    return JSON.parse(await this.#request('GET', HEALTH_PATH, '')) as HealthResponse;
+  }
+
   status(): { readonly url: string; readonly cached: number; readonly requests: number; readonly hits: number } {
     return { url: this.options.url, cached: this.#held.size, requests: this.#requests, hits: this.#hits };
   }
@@ -131,18 +136,22 @@ export class VaultResolverClient {
   }
 
   async #post(references: readonly string[]): Promise<ResolveResponse> {
-    if (!this.options.clusterSecret) throw new VaultError('VAULT_RESOLVER_UNAVAILABLE', 'keyring_cluster_secret is not set: this node cannot authenticate to the vault-resolver');
-    const body = JSON.stringify({ references });
-    // Signed with the real clock (the resolver checks it), whatever clock the cache uses.
-    const headers = signRequest(this.options.clusterSecret, { method: 'POST', path: RESOLVE_PATH, nodeId: this.options.nodeId, body });
-    const timeoutMs = this.options.timeoutMs ?? 5000;
     this.#requests++;
+    return JSON.parse(await this.#request('POST', RESOLVE_PATH, JSON.stringify({ references }))) as ResolveResponse;
+  }
+
+  /** A signed request; the body of a 200 answer, or a `VAULT_RESOLVER_UNAVAILABLE` error. */
+  async #request(method: 'GET' | 'POST', path: string, body: string): Promise<string> {
+    if (!this.options.clusterSecret) throw new VaultError('VAULT_RESOLVER_UNAVAILABLE', 'keyring_cluster_secret is not set: this node cannot authenticate to the vault-resolver');
+    // Signed with the real clock (the resolver checks it), whatever clock the cache uses.
+    const headers = signRequest(this.options.clusterSecret, { method, path, nodeId: this.options.nodeId, body });
+    const timeoutMs = this.options.timeoutMs ?? 5000;
     let res: Response;
     try {
-      res = await fetch(`${this.options.url.replace(/\/+$/, '')}${RESOLVE_PATH}`, {
-        method: 'POST',
-        headers: { ...headers, 'content-type': 'application/json' },
-        body,
+      res = await fetch(`${this.options.url.replace(/\/+$/, '')}${path}`, {
+        method,
+        headers: { ...headers, ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) },
+        ...(method === 'POST' ? { body } : {}),
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (err) {
@@ -159,6 +168,6 @@ export class VaultResolverClient {
       }
       throw new VaultError('VAULT_RESOLVER_UNAVAILABLE', `vault-resolver at ${this.options.url} answered ${res.status}: ${message}`);
     }
-    return JSON.parse(text) as ResolveResponse;
+    return text;
   }
 }

@@ -84,6 +84,23 @@ describe('VaultResolverClient against resolverApi', () => {
   });
 });
 
+describe('GET /v1/health', () => {
+  it('answers only signed requests, with what health() reports', async () => {
+    const report = { generated_at: 1, references: [] };
+    const server = createServer(resolverApi({ clusterSecret: SECRET, logger: memoryLogger().logger, resolve: () => Promise.reject(new Error('unused')), health: () => report }));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      expect((await fetch(`${url}/v1/health`)).status).toBe(401);
+      expect((await fetch(`${url}/v1/health`, { method: 'POST' })).status).toBe(405);
+      expect(await new VaultResolverClient({ url, nodeId: 'admin', clusterSecret: SECRET, logger: memoryLogger().logger }).health()).toEqual(report);
+      await expect(new VaultResolverClient({ url, nodeId: 'admin', clusterSecret: new Secret('other'), logger: memoryLogger().logger }).health()).rejects.toThrow('answered 401');
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
+
 describe('change payloads', () => {
   it('split under the NOTIFY limit; a reference too long for one becomes "all"', () => {
     const refs = Array.from({ length: 300 }, (_, i) => `{vault://aws/secret-number-${i}/key}`);

@@ -5,7 +5,7 @@ import { VaultError } from '../errors';
 import { LogOnce } from '../log-once';
 import type { Resolution } from '../resolver';
 import { verifyRequest } from './auth';
-import { MAX_BODY_BYTES, MAX_REFERENCES_PER_REQUEST, RESOLVE_PATH, type ResolveResult } from './protocol';
+import { HEALTH_PATH, MAX_BODY_BYTES, MAX_REFERENCES_PER_REQUEST, RESOLVE_PATH, type HealthResponse, type ResolveResult } from './protocol';
 
 export interface ResolverApiOptions {
   readonly resolve: (reference: string) => Promise<Resolution>;
@@ -14,12 +14,14 @@ export interface ResolverApiOptions {
   readonly logger: Logger;
   /** After each successful resolution (the app schedules its refresh job). */
   readonly onResolved?: (reference: string, resolution: Resolution) => void;
+  /** Serves `GET /v1/health` (signed) when given: the references asked for and their state, never values. */
+  readonly health?: () => HealthResponse;
   readonly now?: () => number;
 }
 
 /**
  * The vault-resolver's HTTP API: `POST /v1/resolve` with `{"references": [...]}` answers each
- * reference with its value or its error. Every request must be signed with the cluster secret
+ * reference with its value or its error; `GET /v1/health` reports each reference's state. Every request must be signed with the cluster secret
  * (`signRequest`); the values travel only to nodes that prove they know it.
  */
 export function resolverApi(options: ResolverApiOptions): (req: IncomingMessage, res: ServerResponse) => void {
@@ -33,17 +35,19 @@ export function resolverApi(options: ResolverApiOptions): (req: IncomingMessage,
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0] as string;
-    if (path !== RESOLVE_PATH) return send(res, 404, { message: 'Not found' });
-    if (req.method !== 'POST') return send(res, 405, { message: 'Method not allowed' });
+    const method = path === HEALTH_PATH && options.health ? 'GET' : path === RESOLVE_PATH ? 'POST' : undefined;
+    if (!method) return send(res, 404, { message: 'Not found' });
+    if (req.method !== method) return send(res, 405, { message: 'Method not allowed' });
     const body = await readBody(req);
     if (body === undefined) return send(res, 413, { message: `request body larger than ${MAX_BODY_BYTES} bytes` });
     if (!options.clusterSecret) return send(res, 503, { message: 'keyring_cluster_secret is not set on the vault-resolver; it cannot authenticate nodes' });
-    const auth = verifyRequest(options.clusterSecret, { method: 'POST', path, headers: req.headers, body, now: (options.now ?? Date.now)() });
+    const auth = verifyRequest(options.clusterSecret, { method, path, headers: req.headers, body, now: (options.now ?? Date.now)() });
     if (!auth.ok) {
       const from = `${req.socket.remoteAddress ?? '?'}`;
       if (refusals.allow(from)) options.logger.warn({ from, reason: auth.reason }, 'refused a vault-resolver request');
       return send(res, 401, { message: 'Unauthorized' });
     }
+    if (method === 'GET') return send(res, 200, options.health!());
     let references: unknown;
     try {
       references = (JSON.parse(body) as { references?: unknown }).references;
