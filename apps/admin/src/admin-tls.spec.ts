@@ -77,7 +77,9 @@ describe('TLS listeners of the admin node', () => {
     const line = node.lines.find((l) => l.includes('admin_gui_listen: no certificate configured'))!;
     expect(line).toContain('set admin_gui_ssl_cert and admin_gui_ssl_cert_key');
     const { fingerprint_sha256: logged } = JSON.parse(line) as { fingerprint_sha256: string };
-    const res = await tlsRequest(`${node.url('admin_gui', { tls: true })}/api/cluster`);
+    // RBAC is on: the page's data needs a token with read on /keyring (kong_admin's will do).
+    expect((await tlsRequest(`${node.url('admin_gui', { tls: true })}/api/cluster`)).status).toBe(401);
+    const res = await tlsRequest(`${node.url('admin_gui', { tls: true })}/api/cluster`, { headers: { 'Kong-Admin-Token': password } });
     expect(res.status).toBe(200);
     expect(res.fingerprint256).toBe(logged);
     expect(node.output).toContain(`SHA-256 fingerprint ${admin.x509.fingerprint256}`);
