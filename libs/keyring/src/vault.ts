@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Secret } from '@keygate/crypto';
 import type { Logger } from '@keygate/logging';
+import { retry } from '@keygate/net';
 import { KeyringError } from './errors';
 import type { Keyring } from './keyring';
 import type { VaultKeyringSettings } from './settings';
@@ -28,17 +29,10 @@ export class VaultKeyring {
 
   /** Reads Vault at start with bounded retries; a node that cannot read it starts without keys. */
   async start(attempts = 3): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.sync();
-        return;
-      } catch (err) {
-        if (attempt >= attempts) {
-          this.logger.error({ err }, 'cannot read the keyring from Vault; encrypted fields are unavailable until POST /keyring/vault/sync succeeds');
-          return;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
-      }
+    try {
+      await retry(() => this.sync(), { attempts, initialMs: 1000, maxMs: 30_000 });
+    } catch (err) {
+      this.logger.error({ err }, 'cannot read the keyring from Vault; encrypted fields are unavailable until POST /keyring/vault/sync succeeds');
     }
   }
 

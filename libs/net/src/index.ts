@@ -1,0 +1,1 @@
+export { Backoff, backoffDelay, retry, type BackoffOptions, type RetryOptions } from './backoff';
