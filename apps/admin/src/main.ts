@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import { notify } from '@keygate/bus';
 import { ENTITY_CHANGES, EntityStore, PluginRegistry } from '@keygate/entities';
 import { startKeyring } from '@keygate/keyring';
-import { startBus, openDatabases, runApp, serveHttp, type AppContext } from '@keygate/runtime';
+import { startBus, openDatabases, runApp, serveHttp, type AppContext, parseAppArgs, type AppArgs } from '@keygate/runtime';
 import { vaultReferences } from '@keygate/vaults';
 import { createAdminApi } from './app';
 import { ServerStats } from './server-stats';
@@ -24,8 +24,8 @@ export async function startAdmin(ctx: AppContext): Promise<void> {
   });
 }
 
-export function main(argv: readonly string[]): Promise<void> {
-  return runApp({ app: 'admin', argv, start: startAdmin, resolveReference: vaultReferences() });
+export function main(args: AppArgs = {}): Promise<void> {
+  return runApp({ app: 'admin', ...args, start: startAdmin, resolveReference: vaultReferences() });
 }
 
-if (require.main === module) void main(process.argv.slice(2));
+if (require.main === module) void main(parseAppArgs('admin', process.argv.slice(2)));

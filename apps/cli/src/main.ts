@@ -2,15 +2,13 @@
 import { Command, Option } from 'commander';
 import { ConfigError } from '@keygate/config';
 import { DatabaseError, DatabaseSettingsError } from '@keygate/db';
-import { UsageError, VERSION } from '@keygate/runtime';
+import { confOption, UsageError, VERSION } from '@keygate/runtime';
 import { configCheck } from './commands/config-check';
 import { migrationsBootstrap, migrationsFinish, migrationsList, migrationsReset, migrationsUp } from './commands/migrations';
 import { NODE_APPS, startNode } from './commands/start';
 import { keyringRecover, keyringReencrypt, keyringStatus } from './commands/keyring';
 import { clusterUp, defaultStateDir } from './cluster/up';
 import { consoleOutput } from './output';
-
-const confOption = () => new Option('-c, --conf <file>', 'configuration file (kong.conf syntax); default: KONG_CONF, /etc/kong/kong.conf, /etc/kong.conf');
 
 function exitWith(code: number): void {
   process.exitCode = code;

@@ -1,4 +1,4 @@
-export { parseAppArgs, UsageError, type AppArgs } from './argv';
+export { confOption, parseAppArgs, UsageError, type AppArgs } from './app-args';
 export { openDatabases, createMigrator, type Databases, type OpenDatabasesOptions } from './database';
 export { listenAll, closeServers, serveHttp, type BoundAddress } from './listen';
 export { createNodeInfo, uptimeSeconds, VERSION, type AppName, type NodeInfo } from './node-info';
