@@ -2,7 +2,8 @@ import { createServer } from 'node:http';
 import { EntityStore, PluginRegistry } from '@keygate/entities';
 import { startKeyring } from '@keygate/keyring';
 import { startBus, openDatabases, runApp, serveHttp, type AppContext, parseAppArgs, type AppArgs } from '@keygate/runtime';
-import { startVaultResolverService, vaultReferences } from '@keygate/vaults';
+import { vaultReferences } from '@keygate/vaults';
+import { startVaultResolverService } from '@keygate/vaults/service';
 
 /**
  * Composition root of the vault resolver: the cluster's cache for `{vault://...}` references

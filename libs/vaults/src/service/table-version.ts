@@ -1,7 +1,7 @@
 import type { Queryable } from '@keygate/db';
 
 /**
- * A digest of a small table's ids and update times: a change event (a hint anyone who can
+ * A digest of a small table's rows: a change event (a hint anyone who can
  * connect to the database can send) is acted on only when the table really changed.
  */
 export class TableVersion {
@@ -15,7 +15,9 @@ export class TableVersion {
   /** True when the table differs from the last call (the first call records it and says true). */
   async changed(): Promise<boolean> {
     const { rows } = await this.db.query<{ v: string }>(
-      `SELECT coalesce(md5(string_agg(id::text || ':' || updated_at::text, ',' ORDER BY id)), '') AS v FROM ${this.table}`,
+      // Whole rows, not updated_at: it has Kong's one-second precision, so a change in the same
+      // second as the write before it would go unseen.
+      `SELECT coalesce(md5(string_agg(t::text, ',' ORDER BY t.id)), '') AS v FROM ${this.table} t`,
     );
     const version = rows[0]?.v ?? '';
     const changed = version !== this.#last;

@@ -5,8 +5,8 @@ import { BodyTooLargeError, readBody } from '@keygate/net';
 import { VaultError } from '../errors';
 import { LogOnce } from '../log-once';
 import type { Resolution } from '../resolver';
-import { verifyRequest } from './auth';
-import { MAX_BODY_BYTES, MAX_REFERENCES_PER_REQUEST, RESOLVE_PATH, type ResolveResult } from './protocol';
+import { verifyRequest } from '../remote/auth';
+import { MAX_BODY_BYTES, MAX_REFERENCES_PER_REQUEST, RESOLVE_PATH, type ResolveResult } from '../remote/protocol';
 
 export interface ResolverApiOptions {
   readonly resolve: (reference: string) => Promise<Resolution>;
