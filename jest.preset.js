@@ -19,6 +19,8 @@ module.exports = {
   moduleNameMapper: {
     '^@keygate/tool-([a-z-]+)$': path.join(__dirname, 'tools/$1/src/index.ts'),
     '^@keygate/([a-z-]+)$': path.join(__dirname, 'libs/$1/src/index.ts'),
+    // A lib's second entry point (`@keygate/vaults/service`: its package.json `exports`).
+    '^@keygate/([a-z-]+)/([a-z-]+)$': path.join(__dirname, 'libs/$1/src/$2/index.ts'),
   },
   testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],

@@ -25,7 +25,7 @@ function specImports(dir) {
       const path = join(d, entry.name);
       if (entry.isDirectory()) walk(path);
       else if (entry.name.endsWith('.spec.ts') || d.includes(`${dir}/test`)) {
-        for (const m of readFileSync(path, 'utf8').matchAll(/from '(@keygate\/[a-z-]+)'/g)) found.add(m[1]);
+        for (const m of readFileSync(path, 'utf8').matchAll(/from '(@keygate\/[a-z-]+)(?:\/[a-z-]+)?'/g)) found.add(m[1]);
       }
     }
   };

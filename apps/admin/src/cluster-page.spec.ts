@@ -7,7 +7,7 @@ import { encryptField, Secret, type DataKey } from '@keygate/crypto';
 import { silentLogger } from '@keygate/logging';
 import { AppProcess, freePort, httpClient, plantedSecret, rawRequest, redisPrefix, REPO_ROOT, useTestDatabase, type HttpClient } from '@keygate/testing';
 import { startAwsEmulator, type AwsEmulator } from '@keygate/tool-aws-emulator';
-import { VaultResolverClient } from '@keygate/vaults';
+import { VaultResolverClient } from '@keygate/vaults/client';
 
 // The cluster page in a real browser (Debian chromium, driven by playwright-core): every node
 // row turns to the new key after a rotation through the Admin API, and the re-encryption bar

@@ -1,8 +1,10 @@
 import { notify } from '@keygate/bus';
 import { ENTITY_CHANGES, EntityStore, PluginRegistry } from '@keygate/entities';
 import { startKeyring, type KeyringService } from '@keygate/keyring';
-import { startBus, openDatabases, runApp, serveHttp, httpServer, type AppContext } from '@keygate/runtime';
-import { vaultReferences, vaultResolverUrl, VaultResolverClient } from '@keygate/vaults';
+import { startBus, openDatabases, runApp, serveHttp, httpServer, type AppContext, parseAppArgs, type AppArgs } from '@keygate/runtime';
+import { vaultReferences } from '@keygate/vaults';
+import { VaultResolverClient } from '@keygate/vaults/client';
+import { vaultResolverUrl } from '@keygate/vaults/service';
 import { startAdminAuth } from './admin-auth';
 import { createAdminApi, type AdminAuthDeps } from './app';
 import { ServerStats } from './server-stats';
@@ -58,8 +60,8 @@ async function serveClusterPage(ctx: AppContext, keyring: KeyringService, adminA
   ctx.defer(() => page.stop());
 }
 
-export function main(argv: readonly string[]): Promise<void> {
-  return runApp({ app: 'admin', argv, start: startAdmin, resolveReference: vaultReferences() });
+export function main(args: AppArgs = {}): Promise<void> {
+  return runApp({ app: 'admin', ...args, start: startAdmin, resolveReference: vaultReferences() });
 }
 
-if (require.main === module) void main(process.argv.slice(2));
+if (require.main === module) void main(parseAppArgs('admin', process.argv.slice(2)));

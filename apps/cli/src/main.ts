@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { ConfigError } from '@keygate/config';
 import { DatabaseError, DatabaseSettingsError } from '@keygate/db';
-import { UsageError, VERSION } from '@keygate/runtime';
+import { confOption, UsageError, VERSION } from '@keygate/runtime';
 import { auditVerify } from './commands/audit';
 import { configCheck } from './commands/config-check';
 import { migrationsBootstrap, migrationsFinish, migrationsList, migrationsReset, migrationsUp } from './commands/migrations';
@@ -11,8 +11,6 @@ import { keyringRecover, keyringReencrypt, keyringStatus } from './commands/keyr
 import { clusterUp, defaultStateDir } from './cluster/up';
 import { clusterScale, clusterStatus } from './cluster/status';
 import { consoleOutput } from './output';
-
-const confOption = () => new Option('-c, --conf <file>', 'configuration file (kong.conf syntax); default: KONG_CONF, /etc/kong/kong.conf, /etc/kong.conf');
 
 function exitWith(code: number): void {
   process.exitCode = code;

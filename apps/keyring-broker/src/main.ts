@@ -1,6 +1,6 @@
 import { AdminSecrets, AuditLog } from '@keygate/admin-auth';
 import { startKeyring, startKeyringJobs } from '@keygate/keyring';
-import { startBus, openDatabases, runApp, type AppContext } from '@keygate/runtime';
+import { startBus, openDatabases, runApp, type AppContext, parseAppArgs, type AppArgs } from '@keygate/runtime';
 import { vaultReferences } from '@keygate/vaults';
 
 /**
@@ -22,8 +22,8 @@ export async function startKeyringBroker(ctx: AppContext): Promise<void> {
   await startKeyringJobs(ctx, keyring, databases.rw, bus);
 }
 
-export function main(argv: readonly string[]): Promise<void> {
-  return runApp({ app: 'keyring-broker', argv, start: startKeyringBroker, resolveReference: vaultReferences() });
+export function main(args: AppArgs = {}): Promise<void> {
+  return runApp({ app: 'keyring-broker', ...args, start: startKeyringBroker, resolveReference: vaultReferences() });
 }
 
-if (require.main === module) void main(process.argv.slice(2));
+if (require.main === module) void main(parseAppArgs('keyring-broker', process.argv.slice(2)));

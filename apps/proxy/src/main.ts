@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { startKeyring } from '@keygate/keyring';
 import { ProxyNode } from '@keygate/proxy';
-import { METRICS_CONTENT_TYPE, startBus, openDatabases, runApp, type AppContext } from '@keygate/runtime';
+import { METRICS_CONTENT_TYPE, startBus, openDatabases, runApp, type AppContext, parseAppArgs, type AppArgs } from '@keygate/runtime';
 import { vaultReferences } from '@keygate/vaults';
 
 /**
@@ -35,8 +35,8 @@ export async function startProxy(ctx: AppContext): Promise<void> {
   ctx.status.addReadinessCheck(async () => proxy.notReadyReason());
 }
 
-export function main(argv: readonly string[]): Promise<void> {
-  return runApp({ app: 'proxy', argv, start: startProxy, resolveReference: vaultReferences() });
+export function main(args: AppArgs = {}): Promise<void> {
+  return runApp({ app: 'proxy', ...args, start: startProxy, resolveReference: vaultReferences() });
 }
 
-if (require.main === module) void main(process.argv.slice(2));
+if (require.main === module) void main(parseAppArgs('proxy', process.argv.slice(2)));

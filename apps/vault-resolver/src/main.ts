@@ -1,8 +1,9 @@
 import { createServer } from 'node:http';
 import { EntityStore, PluginRegistry } from '@keygate/entities';
 import { startKeyring } from '@keygate/keyring';
-import { startBus, openDatabases, runApp, serveHttp, type AppContext } from '@keygate/runtime';
-import { startVaultResolverService, vaultReferences } from '@keygate/vaults';
+import { startBus, openDatabases, runApp, serveHttp, type AppContext, parseAppArgs, type AppArgs } from '@keygate/runtime';
+import { vaultReferences } from '@keygate/vaults';
+import { startVaultResolverService } from '@keygate/vaults/service';
 
 /**
  * Composition root of the vault resolver: the cluster's cache for `{vault://...}` references
@@ -20,8 +21,8 @@ export async function startVaultResolver(ctx: AppContext): Promise<void> {
   await serveHttp(ctx, 'vault-resolver', ctx.config.vault_resolver_listen, () => createServer(service.handler));
 }
 
-export function main(argv: readonly string[]): Promise<void> {
-  return runApp({ app: 'vault-resolver', argv, start: startVaultResolver, resolveReference: vaultReferences() });
+export function main(args: AppArgs = {}): Promise<void> {
+  return runApp({ app: 'vault-resolver', ...args, start: startVaultResolver, resolveReference: vaultReferences() });
 }
 
-if (require.main === module) void main(process.argv.slice(2));
+if (require.main === module) void main(parseAppArgs('vault-resolver', process.argv.slice(2)));

@@ -8,7 +8,8 @@ import { AppProcess, httpClient, plantedSecret, redisPrefix, testServices, useTe
 import { startAwsEmulator, type AwsEmulator } from '@keygate/tool-aws-emulator';
 import { startVaultDev, type VaultDev } from '@keygate/tool-vault-dev';
 import { QUEUES } from '@keygate/queue';
-import { schedulerId, signRequest, VaultResolverClient, type VaultChange } from '@keygate/vaults';
+import { signRequest, VaultResolverClient, type VaultChange } from '@keygate/vaults/client';
+import { schedulerId } from '@keygate/vaults/service';
 
 const database = useTestDatabase();
 jest.setTimeout(120_000);

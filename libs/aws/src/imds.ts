@@ -1,6 +1,7 @@
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { AwsCredentialsError } from './errors';
-import { networkReason, withRetries, type CallLimits } from './retry';
+import { retry } from '@keygate/net';
+import { networkReason, type CallLimits } from './retry';
 
 export const DEFAULT_IMDS_ENDPOINT = 'http://169.254.169.254';
 
@@ -31,7 +32,7 @@ export async function instanceMetadataCredentials(options: InstanceMetadataOptio
   };
   const retryable = (err: unknown) => !(err instanceof ImdsHttpError) || err.status >= 500 || err.status === 429;
   try {
-    return await withRetries(
+    return await retry(
       async () => {
         const token = await call('PUT', '/latest/api/token', { 'x-aws-ec2-metadata-token-ttl-seconds': '21600' }, 'the session token request');
         const auth = { 'x-aws-ec2-metadata-token': token };
@@ -55,8 +56,8 @@ export async function instanceMetadataCredentials(options: InstanceMetadataOptio
           ...(body.Expiration ? { expiration: new Date(body.Expiration) } : {}),
         };
       },
-      options.maxRetries ?? 2,
-      (err) => !(err instanceof AwsCredentialsError) && retryable(err),
+      // A short growing pause (100 ms, 200 ms, ...): IMDS answers locally or not at all.
+      { attempts: 1 + (options.maxRetries ?? 2), initialMs: 100, maxMs: 5_000, retryable: (err) => !(err instanceof AwsCredentialsError) && retryable(err) },
     );
   } catch (err) {
     if (err instanceof AwsCredentialsError) throw err;

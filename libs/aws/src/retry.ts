@@ -6,18 +6,6 @@ export interface CallLimits {
   readonly maxRetries?: number;
 }
 
-/** Runs `attempt` up to 1 + maxRetries times with a short growing pause; `retryable` decides. */
-export async function withRetries<T>(attempt: () => Promise<T>, maxRetries: number, retryable: (err: unknown) => boolean): Promise<T> {
-  for (let i = 0; ; i++) {
-    try {
-      return await attempt();
-    } catch (err) {
-      if (i >= maxRetries || !retryable(err)) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** i));
-    }
-  }
-}
-
 /** SDK client settings with our timeouts and bounded retries. */
 export function sdkLimits(limits: CallLimits = {}): { maxAttempts: number; requestHandler: { connectionTimeout: number; requestTimeout: number } } {
   const timeout = limits.timeoutMs ?? 5000;

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { Queryable } from '@keygate/db';
 import type { Logger } from '@keygate/logging';
+import { Backoff } from '@keygate/net';
 import type { Channel } from './channel';
 
 export interface BusOptions {
@@ -51,12 +52,12 @@ export class Bus {
   #stopped = false;
   #reconnects = 0;
   #lastConnected: Date | undefined;
-  #backoff: number;
+  readonly #backoff: Backoff;
   #keepalive: NodeJS.Timeout | undefined;
   #retry: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: BusOptions) {
-    this.#backoff = options.minBackoffMs ?? 100;
+    this.#backoff = new Backoff({ initialMs: options.minBackoffMs ?? 100, maxMs: options.maxBackoffMs ?? 10_000, jitter: 0.2 });
   }
 
   /** Connects (retrying until it succeeds or `stop()`), LISTENs, runs the resync callbacks. */
@@ -146,15 +147,14 @@ export class Bus {
     while (!this.#stopped) {
       try {
         await this.#connect();
-        this.#backoff = this.options.minBackoffMs ?? 100;
+        this.#backoff.reset();
         return;
       } catch (err) {
-        const delay = Math.round(this.#backoff * (0.8 + Math.random() * 0.4));
+        const delay = this.#backoff.next();
         this.options.logger.warn({ err, retry_in_ms: delay }, 'bus: cannot connect for LISTEN; retrying');
         await new Promise((resolve) => {
           this.#retry = setTimeout(resolve, delay);
         });
-        this.#backoff = Math.min(this.#backoff * 2, this.options.maxBackoffMs ?? 10_000);
       }
     }
   }

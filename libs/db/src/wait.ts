@@ -1,4 +1,5 @@
 import type { Logger } from '@keygate/logging';
+import { retry } from '@keygate/net';
 import type { Database } from './database';
 import { DatabaseAuthError, DatabaseError, DatabaseMissingError } from './errors';
 
@@ -14,17 +15,11 @@ export interface WaitOptions {
  */
 export async function waitForDatabase(db: Database, logger: Logger, options: WaitOptions = {}): Promise<void> {
   const attempts = options.attempts ?? 10;
-  let delay = options.initialDelayMs ?? 250;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await db.ping();
-      return;
-    } catch (err) {
-      const permanent = err instanceof DatabaseAuthError || err instanceof DatabaseMissingError;
-      if (permanent || attempt >= attempts || !(err instanceof DatabaseError)) throw err;
-      logger.warn({ err, attempt, attempts, target: db.target }, `database not reachable; retrying in ${delay} ms`);
-      await new Promise((resolve) => setTimeout(resolve, delay));
-      delay = Math.min(delay * 2, options.maxDelayMs ?? 5_000);
-    }
-  }
+  await retry(() => db.ping(), {
+    attempts,
+    initialMs: options.initialDelayMs ?? 250,
+    maxMs: options.maxDelayMs ?? 5_000,
+    retryable: (err) => err instanceof DatabaseError && !(err instanceof DatabaseAuthError) && !(err instanceof DatabaseMissingError),
+    onRetry: (err, { attempt, delayMs }) => logger.warn({ err, attempt, attempts, target: db.target }, `database not reachable; retrying in ${delayMs} ms`),
+  });
 }

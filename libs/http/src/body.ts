@@ -1,6 +1,7 @@
 import busboy from 'busboy';
 import type { NextFunction, Request, Response } from 'express';
 import qs from 'qs';
+import { BodyTooLargeError, readBody } from '@keygate/net';
 import { HttpError } from './errors';
 
 export type BodyKind = 'none' | 'json' | 'form';
@@ -81,23 +82,13 @@ function formText(raw: Buffer): string {
   }
 }
 
-function readRaw(req: Request, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        // Answer now and discard the rest, so the client reads the 413 instead of a reset.
-        chunks.length = 0;
-        reject(new HttpError(413, 'Request body too large'));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
+/** The whole raw body; over `limit` a 413, the rest read and discarded so the client sees it. */
+async function readRaw(req: Request, limit: number): Promise<Buffer> {
+  try {
+    return await readBody(req, { limit, overflow: 'drain' });
+  } catch (err) {
+    throw err instanceof BodyTooLargeError ? new HttpError(413, 'Request body too large') : err;
+  }
 }
 
 /**

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Queue, Worker, type Job } from 'bullmq';
 import type { Bus } from '@keygate/bus';
 import type { Database } from '@keygate/db';
+import { retry } from '@keygate/net';
 import { OutboxRelay, QUEUES, queueSettings, redisConnection, requestJob, type ReencryptJobData } from '@keygate/queue';
 import { reencryptionInProgress, ReencryptRunner, RetryLaterError } from './reencrypt/runner';
 import type { KeyringService } from './service';
@@ -117,15 +118,18 @@ async function resumeUnfinished(db: Database, logger: KeyringNodeContext['logger
 
 /** Keeps the cluster's one rotation schedule in step with `keyring_rotation_interval`; retries while Redis is down. */
 async function scheduleRotation(queue: Queue, intervalMs: number | undefined, logger: KeyringNodeContext['logger']): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
+  await retry(
+    async () => {
       if (intervalMs) await queue.upsertJobScheduler(SCHEDULER_ID, { every: intervalMs }, { name: 'rotate', data: { interval_ms: intervalMs } });
       else await queue.removeJobScheduler(SCHEDULER_ID);
       if (intervalMs) logger.info({ interval_ms: intervalMs }, 'scheduled keyring rotation');
-      return;
-    } catch (err) {
-      if (attempt === 0) logger.warn({ err: (err as Error).message }, 'cannot reach Redis to schedule keyring rotation; retrying');
-      await new Promise((resolve) => setTimeout(resolve, Math.min(1000 * 2 ** attempt, 30_000)));
-    }
-  }
+    },
+    {
+      initialMs: 1000,
+      maxMs: 30_000,
+      onRetry: (err, { attempt }) => {
+        if (attempt === 1) logger.warn({ err: (err as Error).message }, 'cannot reach Redis to schedule keyring rotation; retrying');
+      },
+    },
+  );
 }

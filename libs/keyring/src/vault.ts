@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Secret } from '@keygate/crypto';
+import { HcvClient, HcvUnreachableError, type HcvCallOptions, type HcvResponse } from '@keygate/hcv';
 import type { Logger } from '@keygate/logging';
+import { retry } from '@keygate/net';
 import { KeyringError } from './errors';
 import type { Keyring } from './keyring';
 import type { VaultKeyringSettings } from './settings';
@@ -20,25 +22,22 @@ interface Metadata {
  * Read only: nothing is ever written to Vault or to the keyring tables.
  */
 export class VaultKeyring {
+  readonly #vault: HcvClient;
+
   constructor(
     private readonly settings: VaultKeyringSettings,
     private readonly keyring: Keyring,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.#vault = new HcvClient({ address: settings.host, timeoutMs: settings.timeoutMs });
+  }
 
   /** Reads Vault at start with bounded retries; a node that cannot read it starts without keys. */
   async start(attempts = 3): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.sync();
-        return;
-      } catch (err) {
-        if (attempt >= attempts) {
-          this.logger.error({ err }, 'cannot read the keyring from Vault; encrypted fields are unavailable until POST /keyring/vault/sync succeeds');
-          return;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
-      }
+    try {
+      await retry(() => this.sync(), { attempts, initialMs: 1000, maxMs: 30_000 });
+    } catch (err) {
+      this.logger.error({ err }, 'cannot read the keyring from Vault; encrypted fields are unavailable until POST /keyring/vault/sync succeeds');
     }
   }
 
@@ -46,14 +45,14 @@ export class VaultKeyring {
   async sync(token?: string): Promise<void> {
     const clientToken = token ? new Secret(token) : await this.#login();
     const { mount, path } = this.settings;
-    const meta = await this.#get<{ data: Metadata }>(`/v1/${mount}/metadata/${path}`, clientToken, 'keyring secret versions');
+    const meta = await this.#get<{ data: Metadata }>(`${mount}/metadata/${path}`, clientToken, 'keyring secret versions');
     const versions = Object.entries(meta.data?.versions ?? {}).filter(([, v]) => !v.destroyed && !v.deletion_time);
     if (!meta.data || versions.length === 0) throw vaultError('no metadata found');
     let activeId: string | undefined;
     let indexKey: { version: number; value: string } | undefined;
     for (const [version] of versions) {
       const secret = await this.#get<{ data: { data: { id?: unknown; key?: unknown; index_key?: unknown } } }>(
-        `/v1/${mount}/data/${path}?version=${version}`,
+        `${mount}/data/${path}?version=${version}`,
         clientToken,
         'keyring secret',
       );
@@ -84,32 +83,25 @@ export class VaultKeyring {
     } catch (err) {
       throw vaultError(`cannot read keyring_vault_kube_api_token_file ${this.settings.kubeTokenFile}: ${(err as NodeJS.ErrnoException).code}`);
     }
-    const res = await this.#request('/v1/auth/kubernetes/login', undefined, { method: 'POST', body: JSON.stringify({ role: this.settings.kubeRole, jwt }) });
-    const body = (await res.json().catch(() => ({}))) as { auth?: { client_token?: string } };
-    if (!res.ok || !body.auth?.client_token) throw vaultError(`no authentication mechanism worked for vault (kubernetes login answered ${res.status})`);
-    return new Secret(body.auth.client_token);
+    const res = await this.#call('POST', 'auth/kubernetes/login', { body: { role: this.settings.kubeRole, jwt } });
+    const auth = res.body?.auth as { client_token?: string } | undefined;
+    if (res.status < 200 || res.status >= 300 || !auth?.client_token) throw vaultError(`no authentication mechanism worked for vault (kubernetes login answered ${res.status})`);
+    return new Secret(auth.client_token);
   }
 
   async #get<T>(path: string, token: Secret<string>, what: string): Promise<T> {
-    const res = await this.#request(path, token);
+    const res = await this.#call('GET', path, { token: token.reveal() });
     if (res.status === 403) throw vaultError(`Vault refused the token (403) when reading the ${what}`);
-    if (!res.ok) throw vaultError(`invalid response code when fetching ${what}: ${res.status}`);
-    try {
-      return (await res.json()) as T;
-    } catch {
-      throw vaultError('invalid response');
-    }
+    if (res.status < 200 || res.status >= 300) throw vaultError(`invalid response code when fetching ${what}: ${res.status}`);
+    if (res.body === undefined) throw vaultError('invalid response');
+    return res.body as T;
   }
 
-  async #request(path: string, token: Secret<string> | undefined, init: RequestInit = {}): Promise<Response> {
+  async #call(method: 'GET' | 'POST', path: string, options: HcvCallOptions): Promise<HcvResponse> {
     try {
-      return await fetch(`${this.settings.host}${path}`, {
-        ...init,
-        headers: { 'content-type': 'application/json', ...(token ? { 'X-Vault-Token': token.reveal() } : {}) },
-        signal: AbortSignal.timeout(this.settings.timeoutMs),
-      });
+      return await this.#vault.call(method, path, options);
     } catch (err) {
-      throw vaultError(`cannot reach Vault at ${this.settings.host}: ${(err as Error).message}`);
+      throw err instanceof HcvUnreachableError ? vaultError(err.message) : err;
     }
   }
 }

@@ -1,5 +1,6 @@
 import type { ConnectionOptions } from 'bullmq';
 import type { Config } from '@keygate/config';
+import { backoffDelay } from '@keygate/net';
 
 export interface QueueSettings {
   /** `redis_url` as text (revealed only here, at the edge that needs it). */
@@ -28,7 +29,7 @@ export function redisConnection(settings: QueueSettings, forWorker: boolean): Co
     ...(url.pathname.length > 1 ? { db: Number(url.pathname.slice(1)) } : {}),
     ...(url.protocol === 'rediss:' ? { tls: {} } : {}),
     connectTimeout: 5_000,
-    retryStrategy: (attempt: number) => Math.min(100 * 2 ** attempt, 5_000),
+    retryStrategy: (attempt: number) => backoffDelay(attempt, { initialMs: 100, maxMs: 5_000 }),
     maxRetriesPerRequest: forWorker ? null : 1,
     enableOfflineQueue: forWorker,
     ...(forWorker ? {} : { commandTimeout: 5_000 }),

@@ -1,4 +1,4 @@
-export { parseAppArgs, UsageError, type AppArgs } from './argv';
+export { confOption, parseAppArgs, UsageError, type AppArgs } from './app-args';
 export { openDatabases, createMigrator, type Databases, type OpenDatabasesOptions } from './database';
 export { listenAll, closeServers, serveHttp, httpServer, type BoundAddress, type Server, type ServerFactory } from './listen';
 export { loadListenerTls, protocolOptions, ListenerTlsError, type ListenerTls, type TlsListenerName } from './listener-tls';

@@ -1,6 +1,5 @@
 import { ConfigError, loadConfig, type Config, type LoadedConfig, type ReferenceResolver } from '@keygate/config';
 import { createLogger, type Logger } from '@keygate/logging';
-import { parseAppArgs, UsageError } from './argv';
 import type { Registry } from 'prom-client';
 import { createNodeRegistry, METRICS_CONTENT_TYPE } from './metrics';
 import { createNodeInfo, type AppName, type NodeInfo } from './node-info';
@@ -24,7 +23,8 @@ export interface AppContext {
 
 export interface RunAppOptions {
   readonly app: Exclude<AppName, 'cli'>;
-  readonly argv: readonly string[];
+  /** The configuration file (`-c`, parsed by the caller); default: KONG_CONF, then Kong's paths. */
+  readonly conf?: string;
   /** Builds the node; everything it opens is registered with `ctx.defer`. */
   readonly start: (ctx: AppContext) => Promise<void>;
   /** Resolves `{vault://...}` settings before validation (wired by the secrets layer). */
@@ -33,32 +33,16 @@ export interface RunAppOptions {
   readonly stopTimeoutMs?: number;
 }
 
-const USAGE = (app: string) => `Usage: keygate start ${app} [-c FILE]
-
-Starts the ${app} node. Settings come from FILE (kong.conf syntax; default: KONG_CONF, then
-/etc/kong/kong.conf, /etc/kong.conf) and KONG_* environment variables.`;
-
 /**
- * The composition root's harness: parse `-c`, load and validate the config (exit 1 naming
+ * The composition root's harness: load and validate the config (exit 1 naming
  * every bad key), make the logger and node identity, start the status server and the app,
  * and stop cleanly once on SIGTERM/SIGINT (exit 0). A second signal exits at once.
  */
 export async function runApp(options: RunAppOptions): Promise<void> {
   const { app } = options;
-  let args;
-  try {
-    args = parseAppArgs(options.argv);
-  } catch (err) {
-    return fail(err instanceof UsageError ? `${err.message}\n\n${USAGE(app)}` : String(err));
-  }
-  if (args.help) {
-    process.stdout.write(`${USAGE(app)}\n`);
-    return;
-  }
-
   let loaded: LoadedConfig;
   try {
-    loaded = await loadConfig({ ...(args.conf ? { file: args.conf } : {}), ...(options.resolveReference ? { resolve: options.resolveReference } : {}) });
+    loaded = await loadConfig({ ...(options.conf ? { file: options.conf } : {}), ...(options.resolveReference ? { resolve: options.resolveReference } : {}) });
   } catch (err) {
     return fail(err instanceof ConfigError ? err.message : `cannot load configuration: ${(err as Error).message}`);
   }

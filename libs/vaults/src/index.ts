@@ -1,3 +1,6 @@
+// The in-process resolver: references, backends, cache and the resolver every node hands to
+// loadConfig. The vault-resolver node service is `@keygate/vaults/service`; its client
+// `@keygate/vaults/client`. Both share the wire contract in src/remote/.
 export { parseReference, isReference, type ParsedReference } from './reference';
 export { VaultError, InvalidReferenceError, type VaultErrorCode } from './errors';
 export type { VaultBackend, SecretReader, BackendContext, VaultConfig } from './backends/backend';
@@ -11,12 +14,4 @@ export { SecretCache, type CachedSecret, type EntryStatus } from './cache';
 export { SecretResolver, type Resolution, type SecretResolverOptions, type ReferencesChanged } from './resolver';
 export { LogOnce } from './log-once';
 export { vaultReferences, type ConfigReferencesOptions } from './config-resolver';
-export { VAULT_CHANGES, changePayloads, type VaultChange } from './events';
-export { signRequest, verifyRequest, MAX_SKEW_MS, type AuthResult } from './remote/auth';
-export { resolverApi, type ResolverApiOptions } from './remote/server';
-export { VaultResolverClient, type VaultResolverClientOptions, type ChangedReferences } from './remote/client';
-export { RESOLVE_PATH, HEALTH_PATH, type ResolveResult, type ResolveResponse, type HealthResponse } from './remote/protocol';
-export { ReferenceHealthTracker, type ReferenceHealth, type ReferenceHealthOptions } from './health';
-export { SecretRefreshJobs, schedulerId, type SecretRefreshJobsOptions } from './jobs';
-export { startVaultResolverService, vaultResolverUrl, type VaultResolverService, type VaultResolverNodeContext } from './node';
 export { EntityReferenceResolver, findReferences, type ReferenceFailure, type ResolvedEntity } from './entity-references';

@@ -1,4 +1,4 @@
-import { parseOrExplain, serveUntilSignal } from '@keygate/tool-kit';
+import { integer, parseOrExplain, serveUntilSignal } from '@keygate/tool-kit';
 import { parseArgs } from 'node:util';
 import { startAwsEmulator, type AwsEmulator, type AwsEmulatorOptions } from './emulator';
 
@@ -18,12 +18,6 @@ const USAGE = `usage: keygate-aws-emulator [options]
   --container-auth-token T       Authorization value the ECS endpoint requires
   --imds-v1                      answer IMDS requests without a session token
 Prints one JSON line with the bound endpoints; stops on SIGINT/SIGTERM.`;
-
-function integer(value: string | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw new Error(`--${name} must be a whole number, not '${value}'`);
-  return Number(value);
-}
 
 export function parseCli(argv: readonly string[]): AwsEmulatorOptions | 'help' {
   const { values } = parseArgs({

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BodyTooLargeError, readBody } from '@keygate/net';
 import type { HeaderList } from './sigv4/canonical';
 
 /** A request with its body read and its path, query and headers exactly as they came on the wire. */
@@ -15,12 +16,11 @@ export interface ReceivedRequest {
 const MAX_BODY_BYTES = 1024 * 1024;
 
 export async function receive(req: IncomingMessage): Promise<ReceivedRequest> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new Error('request body too large');
-    chunks.push(chunk);
+  let body: Buffer;
+  try {
+    body = await readBody(req, { limit: MAX_BODY_BYTES, overflow: 'destroy' });
+  } catch (err) {
+    throw err instanceof BodyTooLargeError ? new Error('request body too large') : err;
   }
   const url = req.url ?? '/';
   const queryStart = url.indexOf('?');
@@ -31,7 +31,7 @@ export async function receive(req: IncomingMessage): Promise<ReceivedRequest> {
     path: queryStart === -1 ? url : url.slice(0, queryStart),
     query: queryStart === -1 ? '' : url.slice(queryStart + 1),
     headers,
-    body: Buffer.concat(chunks),
+    body,
     header(name: string) {
       const value = req.headers[name.toLowerCase()];
       return Array.isArray(value) ? value.join(', ') : value;

@@ -4,7 +4,9 @@ import { awsEnvironment } from '@keygate/config';
 import { Secret } from '@keygate/crypto';
 import { envVault } from '@keygate/entities';
 import { silentLogger } from '@keygate/logging';
-import { resolverApi, SecretResolver, VaultResolverClient, type VaultBackend } from '@keygate/vaults';
+import { SecretResolver, type VaultBackend } from '@keygate/vaults';
+import { VaultResolverClient } from '@keygate/vaults/client';
+import { resolverApi } from '@keygate/vaults/service';
 import { measure, report, machine, runBench } from './measure';
 
 /** A backend that answers after `latencyMs` and counts its calls (a stand-in for AWS or Vault). */

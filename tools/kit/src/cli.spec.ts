@@ -1,5 +1,5 @@
 import { Clock } from './clock';
-import { parseOrExplain } from './cli';
+import { integer, parseOrExplain } from './cli';
 
 describe('parseOrExplain', () => {
   afterEach(() => {
@@ -32,5 +32,14 @@ describe('Clock', () => {
     expect(clock.now().getTime() - before).toBeGreaterThanOrEqual(3_600_000);
     clock.reset();
     expect(clock.now().getTime() - before).toBeLessThan(60_000);
+  });
+});
+
+describe('integer', () => {
+  it('reads whole numbers and names the flag of anything else', () => {
+    expect(integer(undefined, 'port')).toBeUndefined();
+    expect(integer('8200', 'port')).toBe(8200);
+    expect(() => integer('12a', 'port')).toThrow("--port must be a whole number, not '12a'");
+    expect(() => integer('-1', 'token-ttl')).toThrow('--token-ttl must be a whole number');
   });
 });

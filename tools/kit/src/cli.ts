@@ -1,3 +1,10 @@
+/** A `--flag N` value read by `parseArgs`: absent stays undefined, anything but digits is an error. */
+export function integer(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new Error(`--${flag} must be a whole number, not '${value}'`);
+  return Number(value);
+}
+
 export interface Stoppable {
   stop(): Promise<void>;
 }

@@ -1,2 +1,2 @@
 export { Clock } from './clock';
-export { parseOrExplain, serveUntilSignal, type Stoppable } from './cli';
+export { integer, parseOrExplain, serveUntilSignal, type Stoppable } from './cli';

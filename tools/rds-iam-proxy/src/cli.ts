@@ -1,4 +1,5 @@
-import { serveUntilSignal } from '@keygate/tool-kit';
+import { parseArgs } from 'node:util';
+import { integer, serveUntilSignal } from '@keygate/tool-kit';
 import { startRdsIamProxy } from './front';
 import type { TokenVerifier } from './token';
 
@@ -16,23 +17,29 @@ function emulatorVerifier(awsUrl: string): TokenVerifier {
   };
 }
 
-function option(args: string[], name: string, fallback?: string): string {
-  const i = args.indexOf(`--${name}`);
-  const value = i >= 0 ? args[i + 1] : fallback;
-  if (value === undefined) throw new Error(`--${name} is required`);
-  return value;
-}
-
 /**
  * `keygate-rds-iam-proxy --aws-url http://127.0.0.1:4566 [--port 5433] [--upstream-host 127.0.0.1]
  * [--upstream-port 5432] [--endpoint host:port]`: prints one JSON line, stops on SIGINT/SIGTERM.
  */
 export async function main(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: {
+      'aws-url': { type: 'string' },
+      port: { type: 'string', default: '5433' },
+      'upstream-host': { type: 'string', default: '127.0.0.1' },
+      'upstream-port': { type: 'string', default: '5432' },
+      endpoint: { type: 'string' },
+    },
+  });
+  const awsUrl = values['aws-url'];
+  if (awsUrl === undefined) throw new Error('--aws-url is required');
   const front = await startRdsIamProxy({
-    port: Number(option(args, 'port', '5433')),
-    upstream: { host: option(args, 'upstream-host', '127.0.0.1'), port: Number(option(args, 'upstream-port', '5432')) },
-    verify: emulatorVerifier(option(args, 'aws-url')),
-    ...(args.includes('--endpoint') ? { endpoint: option(args, 'endpoint') } : {}),
+    port: integer(values.port, 'port')!,
+    upstream: { host: values['upstream-host'], port: integer(values['upstream-port'], 'upstream-port')! },
+    verify: emulatorVerifier(awsUrl),
+    ...(values.endpoint !== undefined ? { endpoint: values.endpoint } : {}),
     onRefused: (user, reason) => process.stderr.write(`refused ${user}: ${reason}\n`),
   });
   serveUntilSignal(front, JSON.stringify({ host: front.host, port: front.port }));

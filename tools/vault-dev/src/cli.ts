@@ -1,4 +1,4 @@
-import { parseOrExplain, serveUntilSignal } from '@keygate/tool-kit';
+import { integer, parseOrExplain, serveUntilSignal } from '@keygate/tool-kit';
 import { parseArgs } from 'node:util';
 import { processEnv, type Env } from '@keygate/config';
 import type { MountOption } from './namespace';
@@ -25,12 +25,6 @@ function split(value: string, parts: number, flag: string): string[] {
   const tail = fields.slice(parts - 1).join(':');
   if (head.length !== parts - 1 || head.some((f) => f === '') || tail === '') throw new Error(`--${flag} '${value}' needs ${parts} ':'-separated fields`);
   return [...head, tail];
-}
-
-function integer(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw new Error(`--${flag} must be a whole number, not '${value}'`);
-  return Number(value);
 }
 
 export function parseCli(argv: readonly string[], env: Env = {}): VaultDevOptions | 'help' {

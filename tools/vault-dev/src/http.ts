@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BodyTooLargeError, readBody } from '@keygate/net';
 import { badRequest } from './envelope';
 
 export interface VaultRequest {
@@ -14,14 +15,13 @@ export interface VaultRequest {
 const MAX_BODY_BYTES = 1024 * 1024;
 
 export async function readRequest(req: IncomingMessage): Promise<{ raw: Buffer; url: URL }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw badRequest('request body too large');
-    chunks.push(chunk);
+  let raw: Buffer;
+  try {
+    raw = await readBody(req, { limit: MAX_BODY_BYTES, overflow: 'destroy' });
+  } catch (err) {
+    throw err instanceof BodyTooLargeError ? badRequest('request body too large') : err;
   }
-  return { raw: Buffer.concat(chunks), url: new URL(req.url ?? '/', 'http://vault.invalid') };
+  return { raw, url: new URL(req.url ?? '/', 'http://vault.invalid') };
 }
 
 /** Request bodies are JSON objects; an empty body is an empty object, as Vault treats it. */

@@ -1,5 +1,5 @@
 import type { Logger } from '@keygate/logging';
-import type { ReferenceHealth, VaultResolverClient } from '@keygate/vaults';
+import type { ReferenceHealth, VaultResolverClient } from '@keygate/vaults/client';
 
 /** The vault panel: what the vault-resolver knows of each reference in use, or why there is no answer. */
 export type VaultPanelView =

@@ -1,4 +1,4 @@
-import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
+import type { Request, Response, Router } from 'express';
 import { HttpError } from '@keygate/http';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -10,15 +10,10 @@ export type Handler = (req: Request, res: Response) => Promise<void> | void;
  */
 export function route(router: Router, path: string, handlers: Partial<Record<Method, Handler>>): void {
   for (const [method, handler] of Object.entries(handlers) as Array<[Method, Handler]>) {
-    router[method](path, wrap(handler));
+    // Express 5 passes a rejected promise of a handler to the error handler itself.
+    router[method](path, handler);
   }
   router.all(path, (_req, _res, next) => next(HttpError.methodNotAllowed()));
-}
-
-function wrap(handler: Handler): RequestHandler {
-  return (req: Request, res: Response, next: NextFunction) => {
-    Promise.resolve(handler(req, res)).catch(next);
-  };
 }
 
 /** A path parameter, URL-decoded by express. */

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { prettyFactory } from 'pino-pretty';
 import { ClusterError } from './errors';
 import { waitFor } from './net';
 
@@ -12,22 +13,41 @@ export interface ChildSpec {
   readonly statusUrl: string;
 }
 
-const LEVEL_COLOURS: Record<string, string> = { debug: '90', info: '32', warn: '33', error: '31', fatal: '35' };
+/** The level labels `libs/logging` writes (pino's, by name rather than number). */
+const LEVELS = 'trace:10,debug:20,info:30,warn:40,error:50,fatal:60';
 
-/** One JSON log line of a child, shown as `time name level message (details)`. */
-export function formatLogLine(name: string, line: string, colour: boolean): string {
-  let entry: Record<string, unknown>;
-  try {
-    entry = JSON.parse(line) as Record<string, unknown>;
-  } catch {
-    return `${name.padEnd(15)} ${line}`;
-  }
-  const level = String(entry.level ?? 'info');
-  const time = typeof entry.time === 'string' ? entry.time.slice(11, 19) : '';
-  const err = entry.err as { message?: string } | undefined;
-  const detail = err?.message ? ` (${err.message})` : '';
-  const tag = colour ? `\u001b[${LEVEL_COLOURS[level] ?? '0'}m${level.padEnd(5)}\u001b[0m` : level.padEnd(5);
-  return `${time} ${name.padEnd(15)} ${tag} ${String(entry.msg ?? '')}${detail}`;
+/**
+ * The children's JSON log lines through pino-pretty, as `time name level: message (error)`;
+ * the fields of a line stay in the JSON logs of the nodes (`hideObject`).
+ */
+export function logLineFormatter(name: string, colour: boolean): (line: string) => string {
+  const label = name.padEnd(15);
+  const pretty = prettyFactory({
+    colorize: colour,
+    translateTime: 'UTC:HH:MM:ss',
+    customLevels: LEVELS,
+    useOnlyCustomProps: false,
+    ignore: 'pid,hostname,name',
+    hideObject: true,
+    customPrettifiers: {
+      time: (time) => `${String(time)} ${label}`,
+      level: (_level, _key, _log, { label: text, labelColorized }) => (colour ? labelColorized : text).toLowerCase(),
+    },
+    messageFormat: (log, messageKey) => {
+      const err = log.err as { message?: string } | undefined;
+      return `${String(log[messageKey] ?? '')}${err?.message ? ` (${err.message})` : ''}`;
+    },
+  });
+  return (line) => {
+    let entry: Record<string, unknown>;
+    try {
+      entry = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      return `${label} ${line}`;
+    }
+    if (typeof entry !== 'object' || entry === null) return `${label} ${line}`;
+    return pretty(entry).replace(/\n$/, '');
+  };
 }
 
 /** A node of the local cluster as a child process, its output prefixed with its name. */
@@ -55,8 +75,9 @@ export class ClusterChild {
       detached: true,
     });
     this.#process = child;
+    const format = logLineFormatter(this.spec.name, colour);
     for (const stream of [child.stdout, child.stderr]) {
-      if (stream) createInterface({ input: stream }).on('line', (line) => this.print(formatLogLine(this.spec.name, line, colour)));
+      if (stream) createInterface({ input: stream }).on('line', (line) => this.print(format(line)));
     }
     this.#exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {

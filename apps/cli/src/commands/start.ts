@@ -1,4 +1,4 @@
-import { UsageError } from '@keygate/runtime';
+import { UsageError, type AppArgs } from '@keygate/runtime';
 
 export const NODE_APPS = ['proxy', 'admin', 'vault-resolver', 'keyring-broker'] as const;
 
@@ -10,11 +10,11 @@ export async function startNode(app: string, conf: string | undefined): Promise<
   if (!(NODE_APPS as readonly string[]).includes(app)) {
     throw new UsageError(`unknown app '${app}'; expected one of: ${NODE_APPS.join(', ')}`);
   }
-  let entry: { main(argv: readonly string[]): Promise<void> };
+  let entry: { main(args: AppArgs): Promise<void> };
   try {
     entry = require(`@keygate/app-${app}`) as typeof entry;
   } catch (err) {
     throw new UsageError(`apps/${app} is not built (${(err as Error).message}); run npm run build first`);
   }
-  await entry.main(conf ? ['-c', conf] : []);
+  await entry.main(conf ? { conf } : {});
 }

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { SchemaRegistry } from '../schema/registry';
 import { basicAuth } from './basic-auth';
 import { keyAuth } from './key-auth';
 
@@ -21,32 +22,8 @@ export interface PluginSchema {
 export const BUNDLED_PLUGINS: readonly PluginSchema[] = [keyAuth, basicAuth];
 
 /** The plugins a node loads, from Kong's `plugins` setting (`bundled` and/or names). */
-export class PluginRegistry {
-  readonly #plugins = new Map<string, PluginSchema>();
-
+export class PluginRegistry extends SchemaRegistry<PluginSchema> {
   constructor(setting: readonly string[] = ['bundled'], available: readonly PluginSchema[] = BUNDLED_PLUGINS) {
-    const byName = new Map(available.map((p) => [p.name, p]));
-    for (const entry of setting) {
-      if (entry === 'off') continue;
-      if (entry === 'bundled') {
-        for (const plugin of BUNDLED_PLUGINS) this.#plugins.set(plugin.name, plugin);
-        continue;
-      }
-      const plugin = byName.get(entry);
-      if (!plugin) throw new Error(`plugins: '${entry}' is not a plugin Keygate knows (available: ${[...byName.keys()].join(', ')})`);
-      this.#plugins.set(plugin.name, plugin);
-    }
-  }
-
-  get(name: string): PluginSchema | undefined {
-    return this.#plugins.get(name);
-  }
-
-  names(): string[] {
-    return [...this.#plugins.keys()].sort();
-  }
-
-  all(): PluginSchema[] {
-    return [...this.#plugins.values()];
+    super({ setting: 'plugins', what: 'a plugin' }, setting, available);
   }
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '@keygate/logging';
+import { readBody } from '@keygate/net';
 import { escapePath, normalizePath, upstreamPath } from '@keygate/router';
 import { NO_ROUTE, requestLabels, type RequestLabels, type WorkerMetrics } from '../metrics';
 import type { PluginDeps, PluginRuntime } from '../plugins/types';
@@ -170,14 +171,5 @@ export class ProxyHandler {
     res.writeHead(status, ['location', `https://${host}${path}${search}`, 'content-length', '0', 'x-kong-request-id', requestId]);
     res.end();
   }
-}
-
-export function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-    req.once('error', reject);
-  });
 }
 

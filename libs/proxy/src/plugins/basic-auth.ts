@@ -1,13 +1,8 @@
+import type { BasicAuthConfig } from '@keygate/entities';
 import type { RequestContext } from '../http/context';
 import type { PluginData } from '../state/types';
 import { failOrAnonymous, setConsumer } from './consumer';
 import type { PluginDeps, PluginRuntime, Rejection } from './types';
-
-interface BasicAuthConfig {
-  readonly anonymous: string | null;
-  readonly hide_credentials: boolean;
-  readonly realm: string;
-}
 
 const SCHEME = /\s*[Bb]asic\s*(.+)/;
 const USER_PASSWORD = /([^:]+):(.*)/;
@@ -24,7 +19,7 @@ export class BasicAuthPlugin implements PluginRuntime {
 
   constructor(data: PluginData) {
     this.id = data.id;
-    this.#conf = data.config as unknown as BasicAuthConfig;
+    this.#conf = data.config as BasicAuthConfig;
     this.#unauthorized = { status: 401, message: 'Unauthorized', headers: { 'www-authenticate': `Basic realm="${this.#conf.realm}"` } };
   }
 

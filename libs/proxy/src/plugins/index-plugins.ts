@@ -1,3 +1,4 @@
+import { basicAuth, keyAuth, type PluginSchema } from '@keygate/entities';
 import type { Logger } from '@keygate/logging';
 import type { PluginData } from '../state/types';
 import { BasicAuthPlugin } from './basic-auth';
@@ -22,9 +23,25 @@ class UnavailablePlugin implements PluginRuntime {
   }
 }
 
+/**
+ * A plugin's proxy side: its schema (libs/entities) and how to build it from a validated config,
+ * the same shape as a vault backend (`VaultBackend` in libs/vaults).
+ */
+export interface PluginImplementation {
+  readonly schema: PluginSchema;
+  create(data: PluginData): PluginRuntime;
+}
+
+export const BUNDLED_IMPLEMENTATIONS: readonly PluginImplementation[] = [
+  { schema: keyAuth, create: (data) => new KeyAuthPlugin(data) },
+  { schema: basicAuth, create: (data) => new BasicAuthPlugin(data) },
+];
+
+const IMPLEMENTATIONS = new Map(BUNDLED_IMPLEMENTATIONS.map((p) => [p.schema.name, p]));
+
 export function createPlugin(data: PluginData, logger: Logger): PluginRuntime {
-  if (data.config && data.name === 'key-auth') return new KeyAuthPlugin(data);
-  if (data.config && data.name === 'basic-auth') return new BasicAuthPlugin(data);
+  const implementation = data.config ? IMPLEMENTATIONS.get(data.name) : undefined;
+  if (implementation) return implementation.create(data);
   logger.error({ plugin_id: data.id, plugin: data.name, reason: data.invalid ?? 'no implementation on this node' }, 'proxy: a configured plugin cannot run; requests it applies to are refused (500)');
   return new UnavailablePlugin(data.id, data.name);
 }

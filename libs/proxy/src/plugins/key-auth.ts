@@ -1,18 +1,8 @@
+import type { KeyAuthConfig } from '@keygate/entities';
 import type { RequestContext } from '../http/context';
 import type { PluginData } from '../state/types';
 import { failOrAnonymous, setConsumer } from './consumer';
 import type { PluginDeps, PluginRuntime, Rejection } from './types';
-
-interface KeyAuthConfig {
-  readonly key_names: readonly string[];
-  readonly hide_credentials: boolean;
-  readonly anonymous: string | null;
-  readonly key_in_header: boolean;
-  readonly key_in_query: boolean;
-  readonly key_in_body: boolean;
-  readonly run_on_preflight: boolean;
-  readonly realm: string | null;
-}
 
 /** `kong/plugins/key-auth/handler.lua` (Kong 3.7+ texts and `WWW-Authenticate`). */
 export class KeyAuthPlugin implements PluginRuntime {
@@ -26,7 +16,7 @@ export class KeyAuthPlugin implements PluginRuntime {
 
   constructor(data: PluginData) {
     this.id = data.id;
-    this.#conf = data.config as unknown as KeyAuthConfig;
+    this.#conf = data.config as KeyAuthConfig;
     this.needsBody = this.#conf.key_in_body;
     this.#challenge = { 'www-authenticate': this.#conf.realm ? `Key realm="${this.#conf.realm}"` : 'Key' };
     // nginx's header lookup is case-insensitive and treats `_` as `-`.

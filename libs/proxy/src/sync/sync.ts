@@ -1,6 +1,7 @@
 import type { Bus } from '@keygate/bus';
 import { ENTITY_CHANGES, type EntityChange } from '@keygate/entities';
 import type { Logger } from '@keygate/logging';
+import { Backoff } from '@keygate/net';
 import { ProxyState } from '../state/state';
 import { TABLE_NAMES, type Change, type Delta, type Snapshot, type TableName } from '../state/types';
 import type { StateLoader } from './loader';
@@ -38,10 +39,10 @@ export class StateSync {
   #started = false;
   #stopped = false;
   #retry: NodeJS.Timeout | undefined;
-  #retryMs: number;
+  readonly #backoff: Backoff;
 
   constructor(private readonly options: StateSyncOptions) {
-    this.#retryMs = options.retryMinMs ?? 500;
+    this.#backoff = new Backoff({ initialMs: options.retryMinMs ?? 500, maxMs: options.retryMaxMs ?? 10_000 });
   }
 
   /** Subscribes; call before the bus starts so no change between the first LISTEN and the load is lost. */
@@ -99,7 +100,7 @@ export class StateSync {
       if (this.#stopped) return;
       try {
         await step();
-        this.#retryMs = this.options.retryMinMs ?? 500;
+        this.#backoff.reset();
       } catch (err) {
         this.#failed(err);
       }
@@ -149,8 +150,7 @@ export class StateSync {
 
   /** A read failed (the database is away): try a full resync with backoff until one succeeds. */
   #failed(err: unknown): void {
-    const delay = this.#retryMs;
-    this.#retryMs = Math.min(this.#retryMs * 2, this.options.retryMaxMs ?? 10_000);
+    const delay = this.#backoff.next();
     this.options.logger.warn({ err, retry_in_ms: delay }, 'proxy: reading changes failed; serving the state held in memory and resyncing');
     clearTimeout(this.#retry);
     this.#retry = setTimeout(() => void this.resync('retry after a failed read'), delay);

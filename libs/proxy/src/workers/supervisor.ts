@@ -1,5 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '@keygate/logging';
+import { backoffDelay } from '@keygate/net';
 import { isFromWorker, type FromWorker, type ToWorker, type WorkerInit } from './protocol';
 
 export interface SupervisorOptions {
@@ -142,7 +143,7 @@ export class WorkerSupervisor {
         if (this.#stopping || this.#slots.get(index) !== slot) return;
         // A crash: replace the worker; back off if it keeps crashing soon after starting.
         const quick = Date.now() - slot.startedAt < 30_000;
-        const delay = quick ? Math.min(100 * 2 ** Math.min(slot.restarts, 6), 5000) : 100;
+        const delay = quick ? backoffDelay(slot.restarts, { initialMs: 100, maxMs: 5000 }) : 100;
         this.options.logger.error({ worker: index, pid: worker.process.pid, code, signal, restart_in_ms: delay }, 'proxy: worker exited; starting a new one');
         setTimeout(() => {
           if (this.#stopping) return;

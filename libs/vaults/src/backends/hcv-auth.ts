@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { errorsOf, trimPath, type HcvCallOptions } from '@keygate/hcv';
 import { backendError } from '../errors';
 import type { VaultConfig } from './backend';
 
 export const DEFAULT_KUBE_TOKEN_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
-export type VaultCall = (method: 'GET' | 'POST', path: string, options?: { readonly token?: string; readonly body?: unknown }) => Promise<{ status: number; body: Record<string, unknown> }>;
+/** `HcvClient.call` with the backend's errors, and a body that is always an object. */
+export type VaultCall = (method: 'GET' | 'POST', path: string, options?: HcvCallOptions) => Promise<{ status: number; body: Record<string, unknown> }>;
 
 /**
  * The Vault token for one hcv config: the configured `token`, or a login (Kubernetes service
@@ -47,7 +49,7 @@ export class VaultTokenSource {
     const method = String(this.config.auth_method);
     const path = method === 'kubernetes' ? String(this.config.kube_auth_path) : String(this.config.approle_auth_path);
     const body = method === 'kubernetes' ? { role: this.config.kube_role, jwt: readSecretFile(String(this.config.kube_api_token_file ?? DEFAULT_KUBE_TOKEN_FILE), 'kube_api_token_file') } : { role_id: this.config.approle_role_id, secret_id: await this.#approleSecretId() };
-    const res = await this.call('POST', `auth/${trim(path)}/login`, { body });
+    const res = await this.call('POST', `auth/${trimPath(path)}/login`, { body });
     const auth = res.body.auth as { client_token?: string; lease_duration?: number } | undefined;
     if (res.status !== 200 || !auth?.client_token) {
       throw backendError(`no authentication mechanism worked for vault (${method} login answered ${res.status}${errorsOf(res.body)})`);
@@ -77,14 +79,4 @@ function readSecretFile(path: string, setting: string): string {
   } catch (err) {
     throw backendError(`cannot read ${setting} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-}
-
-export function trim(path: string): string {
-  return path.replace(/^\/+|\/+$/g, '');
-}
-
-/** Vault's `{"errors": [...]}` as `: a, b` (Vault's error texts carry no secrets). */
-export function errorsOf(body: Record<string, unknown>): string {
-  const errors = Array.isArray(body.errors) ? body.errors.filter((e) => typeof e === 'string' && e !== '') : [];
-  return errors.length > 0 ? `: ${errors.join(', ')}` : '';
 }

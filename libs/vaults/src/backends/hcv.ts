@@ -1,7 +1,8 @@
 import { hcvVault } from '@keygate/entities';
+import { errorsOf, HcvClient, HcvUnreachableError, trimPath } from '@keygate/hcv';
 import { backendError, secretNotFound } from '../errors';
 import type { VaultBackend } from './backend';
-import { errorsOf, trim, VaultTokenSource, type VaultCall } from './hcv-auth';
+import { VaultTokenSource, type VaultCall } from './hcv-auth';
 
 /**
  * HashiCorp Vault KV v1/v2 (Kong's `hcv` vault). The value is the secret's data as JSON text,
@@ -10,35 +11,22 @@ import { errorsOf, trim, VaultTokenSource, type VaultCall } from './hcv-auth';
 export const hcvBackend: VaultBackend = {
   schema: hcvVault,
   connect(config, context) {
-    const base = `${String(config.protocol)}://${String(config.host)}:${Number(config.port)}`;
-    const namespace = typeof config.namespace === 'string' ? config.namespace : undefined;
-    const call: VaultCall = async (method, path, options = {}) => {
-      const headers: Record<string, string> = { 'content-type': 'application/json' };
-      if (namespace) headers['x-vault-namespace'] = namespace;
-      if (options.token) headers['x-vault-token'] = options.token;
-      let res: Response;
+    const client = new HcvClient({
+      address: `${String(config.protocol)}://${String(config.host)}:${Number(config.port)}`,
+      ...(typeof config.namespace === 'string' ? { namespace: config.namespace } : {}),
+      timeoutMs: context.timeoutMs,
+    });
+    const call: VaultCall = async (method, path, options) => {
       try {
-        res = await fetch(`${base}/v1/${path}`, {
-          method,
-          headers,
-          ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-          signal: AbortSignal.timeout(context.timeoutMs),
-        });
+        const res = await client.call(method, path, options);
+        return { status: res.status, body: res.body ?? {} };
       } catch (err) {
-        const reason = (err as Error).name === 'TimeoutError' ? `no answer within ${context.timeoutMs} ms` : ((err as { cause?: Error }).cause?.message ?? (err as Error).message);
-        throw backendError(`unable to retrieve secret from vault: cannot reach ${base} (${reason})`, err);
+        if (err instanceof HcvUnreachableError) throw backendError(`unable to retrieve secret from vault: cannot reach ${err.address} (${err.reason})`, err.cause);
+        throw err;
       }
-      const text = await res.text();
-      let body: Record<string, unknown> = {};
-      try {
-        body = text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
-      } catch {
-        body = {};
-      }
-      return { status: res.status, body };
     };
     const tokens = new VaultTokenSource(config, call);
-    const mount = trim(String(config.mount));
+    const mount = trimPath(String(config.mount));
 
     return {
       async read(resource, version) {

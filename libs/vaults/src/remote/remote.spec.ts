@@ -5,8 +5,8 @@ import { memoryLogger } from '@keygate/logging';
 import { VaultError } from '../errors';
 import { changePayloads } from '../events';
 import { signRequest, verifyRequest } from './auth';
-import { VaultResolverClient } from './client';
-import { resolverApi } from './server';
+import { VaultResolverClient } from '../client/client';
+import { resolverApi } from '../service/server';
 
 const SECRET = new Secret('cluster-secret');
 

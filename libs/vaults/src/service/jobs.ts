@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Queue, Worker, type Job } from 'bullmq';
 import type { Logger } from '@keygate/logging';
 import { QUEUES, redisConnection, type QueueSettings, type SecretRefreshJobData } from '@keygate/queue';
-import type { SecretResolver } from './resolver';
+import type { SecretResolver } from '../resolver';
 
 export interface SecretRefreshJobsOptions {
   readonly resolver: SecretResolver;

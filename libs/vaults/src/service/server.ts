@@ -1,11 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Secret } from '@keygate/crypto';
 import type { Logger } from '@keygate/logging';
+import { BodyTooLargeError, readBody } from '@keygate/net';
 import { VaultError } from '../errors';
 import { LogOnce } from '../log-once';
 import type { Resolution } from '../resolver';
-import { verifyRequest } from './auth';
-import { HEALTH_PATH, MAX_BODY_BYTES, MAX_REFERENCES_PER_REQUEST, RESOLVE_PATH, type HealthResponse, type ResolveResult } from './protocol';
+import { verifyRequest } from '../remote/auth';
+import { HEALTH_PATH, MAX_BODY_BYTES, MAX_REFERENCES_PER_REQUEST, RESOLVE_PATH, type HealthResponse, type ResolveResult } from '../remote/protocol';
 
 export interface ResolverApiOptions {
   readonly resolve: (reference: string) => Promise<Resolution>;
@@ -38,8 +39,13 @@ export function resolverApi(options: ResolverApiOptions): (req: IncomingMessage,
     const method = path === HEALTH_PATH && options.health ? 'GET' : path === RESOLVE_PATH ? 'POST' : undefined;
     if (!method) return send(res, 404, { message: 'Not found' });
     if (req.method !== method) return send(res, 405, { message: 'Method not allowed' });
-    const body = await readBody(req);
-    if (body === undefined) return send(res, 413, { message: `request body larger than ${MAX_BODY_BYTES} bytes` });
+    let body: string;
+    try {
+      body = (await readBody(req, { limit: MAX_BODY_BYTES, overflow: 'destroy' })).toString('utf8');
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) return send(res, 413, { message: err.message });
+      throw err;
+    }
     if (!options.clusterSecret) return send(res, 503, { message: 'keyring_cluster_secret is not set on the vault-resolver; it cannot authenticate nodes' });
     const auth = verifyRequest(options.clusterSecret, { method, path, headers: req.headers, body, now: (options.now ?? Date.now)() });
     if (!auth.ok) {
@@ -73,22 +79,6 @@ export function resolverApi(options: ResolverApiOptions): (req: IncomingMessage,
     );
     send(res, 200, { results });
   }
-}
-
-function readBody(req: IncomingMessage): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        resolve(undefined);
-        req.destroy();
-      } else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

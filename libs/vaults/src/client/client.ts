@@ -4,8 +4,8 @@ import type { Logger } from '@keygate/logging';
 import { VaultError, type VaultErrorCode } from '../errors';
 import { VAULT_CHANGES, type VaultChange } from '../events';
 import { LogOnce } from '../log-once';
-import { signRequest } from './auth';
-import { HEALTH_PATH, MAX_REFERENCES_PER_REQUEST, RESOLVE_PATH, type HealthResponse, type ResolveResponse } from './protocol';
+import { signRequest } from '../remote/auth';
+import { HEALTH_PATH, MAX_REFERENCES_PER_REQUEST, RESOLVE_PATH, type HealthResponse, type ResolveResponse } from '../remote/protocol';
 
 export interface VaultResolverClientOptions {
   /** `vault_resolver_url`. */

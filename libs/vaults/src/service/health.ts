@@ -1,28 +1,10 @@
-import type { EntryStatus } from './cache';
-import { VaultError } from './errors';
-import type { Resolution, SecretResolver } from './resolver';
+import type { EntryStatus } from '../cache';
+import type { ReferenceHealth } from '../remote/protocol';
 
-/** One reference nodes asked for, as the cluster page shows it: where it resolves and how it fares; never its value. */
-export interface ReferenceHealth {
-  /** The reference as asked for; values of secret options in its query (`?token=`) are `[REDACTED]`. */
-  readonly reference: string;
-  /** `env`, `aws`, `hcv`; null when the reference could not be bound (invalid, unknown prefix). */
-  readonly backend: string | null;
-  readonly vault_prefix: string | null;
-  /** The resolver holds a value for it (fresh, or stale within `resurrect_ttl`). */
-  readonly cached: boolean;
-  /** Last successful backend read (ms since the epoch). */
-  readonly refreshed_at: number | null;
-  /** When the value is read again (null: `ttl = 0`, never). */
-  readonly expires_at: number | null;
-  /** The last lookup failed (no value to hand out). */
-  readonly failing: boolean;
-  /** The last lookup was served past its TTL because the backend failed. */
-  readonly stale: boolean;
-  readonly stale_served: number;
-  readonly last_used_at: number;
-  readonly last_error: { readonly code: string; readonly message: string; readonly at: number } | null;
-}
+export type { ReferenceHealth };
+import { VaultError } from '../errors';
+import type { Resolution, SecretResolver } from '../resolver';
+
 
 export interface ReferenceHealthOptions {
   /** Option names whose values are secrets (the backends' encrypted fields: `token`, ...). */

@@ -15,8 +15,9 @@ export class TableVersion {
   /** True when the table differs from the last call (the first call records it and says true). */
   async changed(): Promise<boolean> {
     const { rows } = await this.db.query<{ v: string }>(
-      // The whole rows: timestamps have second precision, and every write re-encrypts secrets.
-      `SELECT coalesce(md5(string_agg(t::text, ',' ORDER BY t.id)), '') AS v FROM ${this.table} AS t`,
+      // Whole rows, not updated_at: it has Kong's one-second precision, so a change in the same
+      // second as the write before it would go unseen.
+      `SELECT coalesce(md5(string_agg(t::text, ',' ORDER BY t.id)), '') AS v FROM ${this.table} t`,
     );
     const version = rows[0]?.v ?? '';
     const changed = version !== this.#last;

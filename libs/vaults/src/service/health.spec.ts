@@ -1,10 +1,10 @@
 import { envVault, VaultSchemaRegistry } from '@keygate/entities';
 import { awsEnvironment } from '@keygate/config';
 import { memoryLogger } from '@keygate/logging';
-import type { VaultBackend } from './backends/backend';
-import { loadedBackends } from './backends';
+import type { VaultBackend } from '../backends/backend';
+import { loadedBackends } from '../backends';
 import { ReferenceHealthTracker } from './health';
-import { SecretResolver } from './resolver';
+import { SecretResolver } from '../resolver';
 
 const VALUE = 'health-spec-value-7f3a';
 

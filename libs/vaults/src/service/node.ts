@@ -6,14 +6,14 @@ import { ENTITY_CHANGES, VaultSchemaRegistry, type EntityDao } from '@keygate/en
 import type { Queryable } from '@keygate/db';
 import type { Logger } from '@keygate/logging';
 import { queueSettings } from '@keygate/queue';
-import { loadedBackends } from './backends';
-import type { VaultEntityLookup } from './directory';
-import { changePayloads, VAULT_CHANGES, type VaultChange } from './events';
+import { loadedBackends } from '../backends';
+import type { VaultEntityLookup } from '../directory';
+import { changePayloads, VAULT_CHANGES, type VaultChange } from '../events';
 import { ReferenceHealthTracker } from './health';
 import { SecretRefreshJobs } from './jobs';
-import { resolverApi } from './remote/server';
-import { SecretResolver } from './resolver';
-import { registerVaultMetrics } from './metrics';
+import { resolverApi } from './server';
+import { SecretResolver } from '../resolver';
+import { registerVaultMetrics } from '../metrics';
 import { serialised, TableVersion } from './table-version';
 
 /** The parts of a node's context the vault-resolver service needs (libs/runtime's AppContext fits). */

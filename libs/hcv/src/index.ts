@@ -1,0 +1,1 @@
+export { errorsOf, HcvClient, HcvUnreachableError, trimPath, type HcvCallOptions, type HcvClientOptions, type HcvResponse } from './client';
