@@ -9,7 +9,7 @@ import { openEnvelope, sealEnvelope, type Envelope } from './envelopes';
 import { MessageGuard, type Verified } from './guard';
 import type { MemberIdentity } from './identity';
 import type { AdmittedPeer, Members } from './members';
-import { IDS_PER_MESSAGE, KEYRING_CHANNEL, sealMessage, type KeyringMessage } from './messages';
+import { IDS_PER_MESSAGE, KEYRING_CHANNEL, KEYRING_REPORTS, sealMessage, type KeyringMessage } from './messages';
 import type { KeyringPeers } from './peers';
 
 /** How long a key sent to a member is not sent to it again on request. */
@@ -283,7 +283,7 @@ export class KeyringExchange implements KeyringPeers {
     const fingerprint = `${state.active ?? ''}|${state.keyIds.join(',')}`;
     if (fingerprint === this.#reported) return;
     this.#reported = fingerprint;
-    await this.#publish({ type: 'applied', active: state.active ?? null, key_ids: state.keyIds });
+    if (this.options.identity.proof) await this.options.bus.publish(KEYRING_REPORTS, sealMessage(this.options.identity, { type: 'applied', active: state.active ?? null, key_ids: state.keyIds }));
     await members.report(state);
   }
 }

@@ -35,10 +35,20 @@ export interface WireMessage {
   readonly s: string;
 }
 
-export const KEYRING_CHANNEL = channel<WireMessage>('keygate_keyring', (value) => {
+const wire = (value: unknown): WireMessage | undefined => {
   const v = value as Partial<WireMessage> | null;
   return v && typeof v.m === 'string' && typeof v.s === 'string' ? (v as WireMessage) : undefined;
-});
+};
+
+export const KEYRING_CHANNEL = channel<WireMessage>('keygate_keyring', wire);
+
+/**
+ * Members' `applied` reports, on a channel of their own: every member LISTENs to the keyring
+ * channel, so a report there would wake every member once per member at each activation
+ * (N² wake-ups, each a parse) just to be dropped. Only observers (the cluster page, benchmarks)
+ * listen here.
+ */
+export const KEYRING_REPORTS = channel<WireMessage>('keygate_keyring_reports', wire);
 
 export function sealMessage(identity: MemberIdentity, msg: KeyringMessage, now = Date.now()): WireMessage {
   const body: SignedBody = { v: 2, from: claimOf(identity), ts: now, nonce: randomBytes(12).toString('base64url'), msg };

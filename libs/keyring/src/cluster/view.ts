@@ -3,7 +3,7 @@ import type { Secret } from '@keygate/crypto';
 import type { Logger } from '@keygate/logging';
 import { MessageGuard } from './guard';
 import { isAdmittedRow, type Members } from './members';
-import { KEYRING_CHANNEL } from './messages';
+import { KEYRING_REPORTS } from './messages';
 
 /** What a member last said about its keyring in a signed `applied` message (key ids only). */
 export interface MemberReport {
@@ -63,7 +63,7 @@ export class ClusterView {
   }
 
   start(): void {
-    this.#unsubscribe ??= this.options.bus.subscribe(KEYRING_CHANNEL, (wire) => {
+    this.#unsubscribe ??= this.options.bus.subscribe(KEYRING_REPORTS, (wire) => {
       const verified = this.#guard.open(wire);
       if (!verified || verified.msg.type !== 'applied') return;
       const report: MemberReport = { node_id: verified.from.node_id, app: verified.from.app, active: verified.msg.active, key_ids: verified.msg.key_ids, at: Date.now() };
