@@ -6,6 +6,7 @@ import type { Logger } from '@keygate/logging';
 import { ClusterKeyring } from './cluster/strategy';
 import { KeyringExchange } from './cluster/exchange';
 import { createIdentity } from './cluster/identity';
+import { ClusterStore } from './cluster/cluster-store';
 import { Members } from './cluster/members';
 import { ClusterView } from './cluster/view';
 import { noPeers } from './cluster/peers';
@@ -87,9 +88,11 @@ async function createMember(options: KeyringOptions, bus: Bus, node: KeyringNode
   if (!secret) {
     logger.error('keyring_cluster_secret is not set: this node will not exchange keys with other nodes. Set the same keyring_cluster_secret on every node (keygate cluster up generates one).');
   }
-  const members = new Members({ db: options.db, identity, hostname: node.hostname, version: node.version, secret, logger });
+  const cluster = new ClusterStore(options.db);
+  const members = new Members({ store: cluster, identity, hostname: node.hostname, version: node.version, secret, logger });
   const exchange = new KeyringExchange({
     db: options.db,
+    cluster,
     bus,
     keyring: parts.keyring,
     store: parts.store,

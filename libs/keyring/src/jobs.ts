@@ -5,6 +5,7 @@ import type { Database } from '@keygate/db';
 import { retry } from '@keygate/net';
 import { OutboxRelay, QUEUES, queueSettings, redisConnection, requestJob, type ReencryptJobData } from '@keygate/queue';
 import { reencryptionInProgress, ReencryptRunner, RetryLaterError } from './reencrypt/runner';
+import { ReencryptRuns } from './reencrypt/runs';
 import type { KeyringService } from './service';
 import type { KeyringNodeContext } from './start';
 import { registerJobMetrics } from './reencrypt/metrics';
@@ -95,14 +96,7 @@ const RESUME_STALE_SECONDS = 15;
  * no-op.
  */
 async function resumeUnfinished(db: Database, logger: KeyringNodeContext['logger'], options: { staleSeconds: number; queue?: Queue }): Promise<void> {
-  const rows = (
-    await db.query<{ id: string; target_key_id: string; reason: 'activation' | 'manual' | 'rotation' }>(
-      `SELECT r.id, r.target_key_id, r.reason FROM keyring_reencrypt_runs r
-        WHERE r.state IN ('queued', 'running') AND r.updated_at < now() - make_interval(secs => $1)
-          AND NOT EXISTS (SELECT 1 FROM job_outbox o WHERE o.enqueued_at IS NULL AND o.payload->>'run_id' = r.id::text)`,
-      [options.staleSeconds],
-    )
-  ).rows;
+  const rows = await new ReencryptRuns(db).stale(options.staleSeconds);
   if (rows.length === 0) return;
   let live = new Set<string>();
   if (options.queue) {

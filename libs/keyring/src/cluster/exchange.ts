@@ -5,7 +5,8 @@ import type { Logger } from '@keygate/logging';
 import type { Keyring } from '../keyring';
 import { verifiedMeta, verifyMeta } from '../meta';
 import type { KeyringStore } from '../store';
-import { openEnvelope, sealEnvelope, type Envelope } from './envelopes';
+import type { ClusterStore } from './cluster-store';
+import { openEnvelope, sealEnvelope } from './envelopes';
 import { MessageGuard, type Verified } from './guard';
 import type { MemberIdentity } from './identity';
 import type { AdmittedPeer, Members } from './members';
@@ -22,6 +23,8 @@ export interface ExchangeOptions {
   readonly bus: Bus;
   readonly keyring: Keyring;
   readonly store: KeyringStore;
+  /** `cluster_nodes` and `keyring_envelopes`. */
+  readonly cluster: ClusterStore;
   readonly members: Members;
   readonly identity: MemberIdentity;
   readonly secret: Secret<string> | undefined;
@@ -219,14 +222,7 @@ export class KeyringExchange implements KeyringPeers {
   async #send(peer: AdmittedPeer, keys: readonly DataKey[]): Promise<void> {
     const envelopes = keys.map((key) => sealEnvelope(key, this.options.identity, peer, this.options.envelopeTtlMs ?? 300_000));
     const stored: string[] = [];
-    for (const e of envelopes) {
-      const res = await this.options.db.query(
-        `INSERT INTO keyring_envelopes (id, recipient_node_id, sender_node_id, key_id, origin, wrapped_key, signature, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (recipient_node_id, key_id) DO NOTHING`,
-        [e.id, e.recipient_node_id, e.sender_node_id, e.key_id, e.origin, e.wrapped_key, e.signature, e.expires_at],
-      );
-      if (res.rowCount) stored.push(e.id);
-    }
+    for (const e of envelopes) if (await this.options.cluster.putEnvelope(e)) stored.push(e.id);
     for (const ids of chunks(stored, IDS_PER_MESSAGE)) await this.#publish({ type: 'envelopes', to: peer.nodeId, ids });
     if (stored.length > 0) this.options.logger.debug({ peer_node_id: peer.nodeId, key_ids: keys.map((k) => k.id) }, 'keyring: sent keys');
   }
@@ -238,9 +234,8 @@ export class KeyringExchange implements KeyringPeers {
   }
 
   async #consumeNow(): Promise<void> {
-    const { db, identity, keyring, members, logger, store } = this.options;
-    // Bounded: rows a database writer piles up are worked through a batch per resync.
-    const rows = (await db.query<Envelope & Record<string, unknown>>('SELECT * FROM keyring_envelopes WHERE recipient_node_id = $1 ORDER BY created_at LIMIT 200', [identity.nodeId])).rows;
+    const { db, identity, keyring, members, logger, store, cluster } = this.options;
+    const rows = await cluster.envelopesFor(identity.nodeId);
     if (rows.length === 0) return;
     const meta = new Map((await store.rows(db, rows.map((r) => r.key_id))).map((m) => [m.id, m]));
     const now = Date.now();
@@ -262,7 +257,7 @@ export class KeyringExchange implements KeyringPeers {
       } catch (err) {
         logger.warn({ envelope_id: row.id, sender_node_id: row.sender_node_id, key_id: row.key_id, reason: (err as Error).message }, 'keyring: rejected an envelope');
       }
-      await db.query('DELETE FROM keyring_envelopes WHERE id = $1', [row.id]);
+      await cluster.deleteEnvelope(row.id);
     }
     const verified = verifiedMeta(await store.rows(), (id) => keyring.get(id), keyring.ids());
     await this.#applyActive(verified.active);

@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { publicKeyFingerprint, signingPublicKey, type Secret } from '@keygate/crypto';
-import type { Database } from '@keygate/db';
+import type { ClusterStore } from './cluster-store';
 import type { Logger } from '@keygate/logging';
 import { isAdmitted, rsaKeyMatching, rsaPublicKey, type IdentityClaim, type MemberIdentity } from './identity';
 
@@ -27,7 +27,7 @@ export interface AdmittedPeer {
 }
 
 export interface MembersOptions {
-  readonly db: Database;
+  readonly store: ClusterStore;
   readonly identity: MemberIdentity;
   readonly hostname: string;
   readonly version: string;
@@ -61,14 +61,7 @@ export class Members {
   }
 
   async register(state: ViewState): Promise<void> {
-    const { db, identity } = this.options;
-    await db.query(
-      `INSERT INTO cluster_nodes (node_id, app, hostname, version, public_key, signing_key, admission_proof, key_ids, active_key_id, started_at, last_seen)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now(), now())
-       ON CONFLICT (node_id) DO UPDATE SET app = EXCLUDED.app, public_key = EXCLUDED.public_key, signing_key = EXCLUDED.signing_key,
-         admission_proof = EXCLUDED.admission_proof, last_seen = now()`,
-      [identity.nodeId, identity.app, this.options.hostname, this.options.version, identity.publicKeyPem, identity.signingKey, identity.proof ?? null, state.keyIds, state.active ?? null],
-    );
+    await this.options.store.register(this.options.identity, this.options, state);
   }
 
   /** Heartbeat: refresh `last_seen` and this member's keyring view; prune the dead. */
@@ -81,12 +74,8 @@ export class Members {
 
   /** Also repairs this member's row when someone changed its keys or proof (or deleted it). */
   async beat(state: ViewState): Promise<void> {
-    const { db, identity } = this.options;
-    const updated = await db.query<{ app: string; public_key: string | null; signing_key: string | null; admission_proof: string | null }>(
-      'UPDATE cluster_nodes SET last_seen = now(), key_ids = $2, active_key_id = $3 WHERE node_id = $1 RETURNING app, public_key, signing_key, admission_proof',
-      [identity.nodeId, state.keyIds, state.active ?? null],
-    );
-    const row = updated.rows[0];
+    const { store, identity } = this.options;
+    const row = await store.touch(identity.nodeId, state);
     if (!row) await this.register(state);
     else if (row.app !== identity.app || row.public_key !== identity.publicKeyPem || row.signing_key !== identity.signingKey || row.admission_proof !== (identity.proof ?? null)) {
       this.options.logger.warn(
@@ -95,31 +84,21 @@ export class Members {
       );
       await this.register(state);
     }
-    await db.query(`DELETE FROM cluster_nodes WHERE last_seen < now() - ($1::int * interval '1 millisecond')`, [this.expireMs]);
-    await db.query('DELETE FROM keyring_envelopes WHERE expires_at < now()');
+    await store.prune(this.expireMs);
   }
 
   /** Records this member's keyring view (what `GET /keyring` shows under `members`). */
   async report(state: ViewState): Promise<void> {
-    await this.options.db.query('UPDATE cluster_nodes SET last_seen = now(), key_ids = $2, active_key_id = $3 WHERE node_id = $1', [
-      this.options.identity.nodeId,
-      state.keyIds,
-      state.active ?? null,
-    ]);
+    await this.options.store.touch(this.options.identity.nodeId, state);
   }
 
   async stop(): Promise<void> {
     clearInterval(this.#timer);
-    await this.options.db.query('DELETE FROM cluster_nodes WHERE node_id = $1', [this.options.identity.nodeId]).catch(() => undefined);
+    await this.options.store.leave(this.options.identity.nodeId).catch(() => undefined);
   }
 
   async live(): Promise<MemberRow[]> {
-    const rows = await this.options.db.query<MemberRow & Record<string, unknown>>(
-      `SELECT node_id, app, hostname, version, started_at, public_key, signing_key, admission_proof, key_ids, active_key_id, last_seen FROM cluster_nodes
-       WHERE last_seen >= now() - ($1::int * interval '1 millisecond') ORDER BY started_at, node_id`,
-      [this.expireMs],
-    );
-    return rows.rows;
+    return this.options.store.live(this.expireMs);
   }
 
   /** Live members other than this one whose admission proof verifies. */
@@ -131,7 +110,7 @@ export class Members {
   async admittedPeer(nodeId: string): Promise<AdmittedPeer | undefined> {
     const known = this.#known.get(nodeId);
     if (known) return known;
-    const row = (await this.options.db.query<MemberRow & Record<string, unknown>>('SELECT * FROM cluster_nodes WHERE node_id = $1', [nodeId])).rows[0];
+    const row = await this.options.store.member(nodeId);
     return row ? this.#admitRow(row) : undefined;
   }
 

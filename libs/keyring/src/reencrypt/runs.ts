@@ -50,6 +50,20 @@ export const MAX_ERRORS = 100;
 export class ReencryptRuns {
   constructor(private readonly db: Database) {}
 
+  /**
+   * Runs queued or running that nobody touched for `staleSeconds`, and whose job request is not
+   * still waiting in the outbox (the relay will enqueue those).
+   */
+  async stale(staleSeconds: number): Promise<Array<{ id: string; target_key_id: string; reason: 'activation' | 'manual' | 'rotation' }>> {
+    const res = await this.db.query<{ id: string; target_key_id: string; reason: 'activation' | 'manual' | 'rotation' }>(
+      `SELECT r.id, r.target_key_id, r.reason FROM keyring_reencrypt_runs r
+        WHERE r.state IN ('queued', 'running') AND r.updated_at < now() - make_interval(secs => $1)
+          AND NOT EXISTS (SELECT 1 FROM job_outbox o WHERE o.enqueued_at IS NULL AND o.payload->>'run_id' = r.id::text)`,
+      [staleSeconds],
+    );
+    return res.rows;
+  }
+
   async create(tx: Queryable, targetKeyId: string, reason: string): Promise<string> {
     const id = randomUUID();
     await tx.query('INSERT INTO keyring_reencrypt_runs (id, target_key_id, reason) VALUES ($1, $2, $3)', [id, targetKeyId, reason]);
