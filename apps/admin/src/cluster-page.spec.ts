@@ -3,7 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { encryptField, Secret, type DataKey } from '@keygate/crypto';
+import { Secret } from '@keygate/crypto';
 import { silentLogger } from '@keygate/logging';
 import { AppProcess, freePort, httpClient, plantedSecret, rawRequest, redisPrefix, REPO_ROOT, useTestDatabase, type HttpClient } from '@keygate/testing';
 import { startAwsEmulator, type AwsEmulator } from '@keygate/tool-aws-emulator';
@@ -45,26 +45,6 @@ afterAll(async () => {
   await aws?.stop();
 });
 
-/** `count` consumers with a basic-auth password each, encrypted under `key`, in one statement per table. */
-async function seed(count: number, key: DataKey): Promise<void> {
-  const consumers: string[] = [];
-  const creds: string[] = [];
-  const names: string[] = [];
-  const passwords: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const cred = randomUUID();
-    consumers.push(randomUUID());
-    creds.push(cred);
-    names.push(`page-${i}`);
-    passwords.push(encryptField('0'.repeat(40), key, { table: 'basicauth_credentials', field: 'password', id: cred }));
-  }
-  await database.get().query('INSERT INTO consumers (id, created_at, updated_at, username) SELECT id, now(), now(), name FROM unnest($1::uuid[], $2::text[]) AS t(id, name)', [consumers, names]);
-  await database.get().query(
-    'INSERT INTO basicauth_credentials (id, created_at, consumer_id, username, password) SELECT id, now(), c, name, p FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[]) AS t(id, c, name, p)',
-    [creds, consumers, names, passwords],
-  );
-}
-
 async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
 }
@@ -84,7 +64,7 @@ describe('cluster page (admin_gui_listen) in a browser', () => {
     api = httpClient(admin.url('admin'));
     const first = (await api.post<{ id: string; key: string }>('/keyring/generate')).json;
     await api.post('/keyring/activate', { form: { key: first.id } });
-    await seed(ROWS, { id: first.id, key: new Secret(Buffer.from(first.key, 'base64')) });
+    await database.get().seedBasicAuth(ROWS, { id: first.id, key: new Secret(Buffer.from(first.key, 'base64')) }, 'page');
     await start('proxy');
     await start('proxy');
     await start('keyring-broker');

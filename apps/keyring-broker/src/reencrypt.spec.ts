@@ -1,7 +1,7 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
-import { encryptField, Secret, type DataKey } from '@keygate/crypto';
+import { Secret, type DataKey } from '@keygate/crypto';
 import type { RunView } from '@keygate/keyring';
 import { AppProcess, httpClient, redisPrefix, TcpProxy, testServices, useTestDatabase, type HttpClient } from '@keygate/testing';
 
@@ -40,28 +40,6 @@ async function until(api: HttpClient, ok: (run: RunView) => boolean, what: strin
   }
 }
 
-/** Inserts `count` consumers with a basic-auth credential each, encrypted with `key`, in one statement. */
-async function seed(count: number, key: DataKey, label: string): Promise<string[]> {
-  const consumers: string[] = [];
-  const creds: string[] = [];
-  const passwords: string[] = [];
-  const names: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const consumer = randomUUID();
-    const cred = randomUUID();
-    consumers.push(consumer);
-    creds.push(cred);
-    names.push(`${label}-${i}`);
-    passwords.push(encryptField('0'.repeat(40), key, { table: 'basicauth_credentials', field: 'password', id: cred }));
-  }
-  await database.get().query('INSERT INTO consumers (id, created_at, updated_at, username) SELECT id, now(), now(), name FROM unnest($1::uuid[], $2::text[]) AS t(id, name)', [consumers, names]);
-  await database.get().query(
-    'INSERT INTO basicauth_credentials (id, created_at, consumer_id, username, password) SELECT id, now(), c, name, p FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[]) AS t(id, c, name, p)',
-    [creds, consumers, names, passwords],
-  );
-  return creds;
-}
-
 const rowsUnder = async (keyId: string) =>
   (await database.get().query<{ n: number }>("SELECT count(*)::int AS n FROM basicauth_credentials WHERE password LIKE $1", [`$ke$_$-${keyId}-%`]))[0]!.n;
 
@@ -76,14 +54,14 @@ describe('keyring re-encryption jobs', () => {
     const a = (await api.post<{ id: string; key: string }>('/keyring/generate')).json;
     keyA = { id: a.id, key: new Secret(Buffer.from(a.key, 'base64')) };
     await api.post('/keyring/activate', { form: { key: a.id } });
-    await seed(1000, keyA, 'seed');
+    await database.get().seedBasicAuth(1000, keyA, 'seed');
     // Kong's format under a key Keygate generated (a downgrade forgery), plaintext from before the
     // keyring (accepted: the broker runs with keyring_accept_plaintext), and one tampered value.
-    const kong = await seed(1, keyA, 'kong');
+    const kong = await database.get().seedBasicAuth(1, keyA, 'kong');
     await database.get().query("UPDATE basicauth_credentials SET password = replace(password, '$ke$2$', '$ke$1$') WHERE id = $1", [kong[0]]);
-    const plain = await seed(1, keyA, 'plain');
+    const plain = await database.get().seedBasicAuth(1, keyA, 'plain');
     await database.get().query("UPDATE basicauth_credentials SET password = 'da61c0083b6d19ef3db2490d0da96a71572da0fa' WHERE id = $1", [plain[0]]);
-    const [tampered] = await seed(1, keyA, 'tampered');
+    const [tampered] = await database.get().seedBasicAuth(1, keyA, 'tampered');
     await database.get().query("UPDATE basicauth_credentials SET password = overlay(password placing 'ff' from 60 for 2) WHERE id = $1", [tampered]);
 
     const b = (await api.post<{ id: string }>('/keyring/generate')).json;
@@ -133,7 +111,7 @@ describe('keyring re-encryption jobs', () => {
   it('resumes from its checkpoint after the worker is killed, losing nothing', async () => {
     const broker = nodes.find((n) => n.app === 'keyring-broker')!;
     const c = (await api.post<{ id: string; key: string }>('/keyring/generate')).json;
-    await seed(8000, { id: c.id, key: new Secret(Buffer.from(c.key, 'base64')) }, 'kill');
+    await database.get().seedBasicAuth(8000, { id: c.id, key: new Secret(Buffer.from(c.key, 'base64')) }, 'kill');
     const d = (await api.post<{ id: string }>('/keyring/generate')).json;
     await api.post('/keyring/activate', { form: { key: d.id } });
     // Every table's total is known from the start, so progress is meaningful at once.

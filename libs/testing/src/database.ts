@@ -1,4 +1,5 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { encryptField, type DataKey } from '@keygate/crypto';
 import pg from 'pg';
 import { loadConfig } from '@keygate/config';
 import { Database, MIGRATIONS, Migrator, TABLES, connectionSettings, quoteIdent } from '@keygate/db';
@@ -71,6 +72,35 @@ export class TestDatabase {
 
   async migrate(): Promise<void> {
     await (await this.migrator()).bootstrap();
+  }
+
+  /**
+   * `count` consumers named `<label>-<i>`, each with a basic-auth credential whose password (a
+   * Kong SHA-1 hash) is encrypted under `key`, written in one statement per table and per 10,000
+   * rows (seeding re-encryption tests and benchmarks). Returns the credential ids.
+   */
+  async seedBasicAuth(count: number, key: DataKey, label: string): Promise<string[]> {
+    const all: string[] = [];
+    for (let done = 0; done < count; done += 10_000) {
+      const consumers: string[] = [];
+      const creds: string[] = [];
+      const names: string[] = [];
+      const passwords: string[] = [];
+      for (let i = done; i < Math.min(count, done + 10_000); i++) {
+        const cred = randomUUID();
+        consumers.push(randomUUID());
+        creds.push(cred);
+        names.push(`${label}-${i}`);
+        passwords.push(encryptField('0'.repeat(40), key, { table: 'basicauth_credentials', field: 'password', id: cred }));
+      }
+      await this.query('INSERT INTO consumers (id, created_at, updated_at, username) SELECT id, now(), now(), n FROM unnest($1::uuid[], $2::text[]) AS t(id, n)', [consumers, names]);
+      await this.query(
+        'INSERT INTO basicauth_credentials (id, created_at, consumer_id, username, password) SELECT id, now(), c, n, p FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[]) AS t(id, c, n, p)',
+        [creds, consumers, names, passwords],
+      );
+      all.push(...creds);
+    }
+    return all;
   }
 
   async query<R extends Record<string, unknown> = Record<string, unknown>>(sql: string, values?: unknown[]): Promise<R[]> {

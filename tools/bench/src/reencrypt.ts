@@ -1,5 +1,5 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { encryptField, Secret, type DataKey } from '@keygate/crypto';
+import { randomBytes } from 'node:crypto';
+import { Secret } from '@keygate/crypto';
 import { AppProcess, httpClient, redisPrefix, TestDatabase, type HttpClient } from '@keygate/testing';
 import { machine, runBench } from './measure';
 
@@ -21,29 +21,6 @@ interface RunView {
   rows_per_second: number | null;
   started_at: number | null;
   finished_at: number | null;
-}
-
-async function seed(database: TestDatabase, rows: number, key: DataKey): Promise<void> {
-  const chunk = 10_000;
-  for (let done = 0; done < rows; done += chunk) {
-    const n = Math.min(chunk, rows - done);
-    const consumers: string[] = [];
-    const creds: string[] = [];
-    const names: string[] = [];
-    const passwords: string[] = [];
-    for (let i = 0; i < n; i++) {
-      const cred = randomUUID();
-      consumers.push(randomUUID());
-      creds.push(cred);
-      names.push(`bench-${done + i}`);
-      passwords.push(encryptField('0'.repeat(40), key, { table: 'basicauth_credentials', field: 'password', id: cred }));
-    }
-    await database.query('INSERT INTO consumers (id, created_at, updated_at, username) SELECT id, now(), now(), n FROM unnest($1::uuid[], $2::text[]) t(id, n)', [consumers, names]);
-    await database.query(
-      'INSERT INTO basicauth_credentials (id, created_at, consumer_id, username, password) SELECT id, now(), c, n, p FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[]) t(id, c, n, p)',
-      [creds, consumers, names, passwords],
-    );
-  }
 }
 
 async function waitRun(api: HttpClient, target: string, until: (r: RunView) => boolean, pollMs = 100): Promise<RunView> {
@@ -78,7 +55,7 @@ async function main(): Promise<void> {
     const generated = (await api.post<{ id: string; key: string }>('/keyring/generate')).json;
     await api.post('/keyring/activate', { form: { key: generated.id } });
     process.stdout.write(`seeding ${rows} basic-auth credentials encrypted with ${generated.id}...\n`);
-    await seed(database, rows, { id: generated.id, key: new Secret(Buffer.from(generated.key, 'base64')) });
+    await database.seedBasicAuth(rows, { id: generated.id, key: new Secret(Buffer.from(generated.key, 'base64')) }, 'bench');
     await database.query('VACUUM ANALYZE basicauth_credentials');
 
     const sqlStarted = performance.now();
