@@ -112,12 +112,13 @@ async function main(): Promise<void> {
     const bus = await listener(database, ['keygate_keyring', 'keygate_keyring_reports'], (payload) => {
       if (payload.includes('\\"type\\":\\"request\\"')) lastRequest = payload;
       // Signed messages: `m` is the JSON the sender signed (the bench only reads it).
-      const { from, msg } = JSON.parse((JSON.parse(payload) as { m: string }).m) as { from: { node_id: string }; msg: { type: string; active?: string; key_id?: string } };
+      const { from, msg } = JSON.parse((JSON.parse(payload) as { m: string }).m) as { from: { node_id: string }; msg: { type: string; active?: string; key_id?: string; at?: number } };
       if (msg.type === 'activated' && msg.key_id && !committed.has(msg.key_id)) committed.set(msg.key_id, performance.now());
       if (msg.type === 'applied') holding.set(from.node_id, new Set((msg as { key_ids?: string[] }).key_ids ?? []));
       if (msg.type !== 'applied' || !msg.active) return;
       const perKey = applied.get(msg.active) ?? new Map<string, number>();
-      if (!perKey.has(from.node_id)) perKey.set(from.node_id, performance.now());
+      // When the member applied it, by its own clock (the report is sent a moment later).
+      if (!perKey.has(from.node_id)) perKey.set(from.node_id, msg.at !== undefined ? msg.at - performance.timeOrigin : performance.now());
       applied.set(msg.active, perKey);
     });
     const api = httpClient(admin.url('admin'));

@@ -15,6 +15,8 @@ import type { KeyringPeers } from './peers';
 
 /** How long a key sent to a member is not sent to it again on request. */
 const ANSWER_AGAIN_MS = 5_000;
+/** How long an `applied` report waits (coalescing) before it is sent; it carries its own time. */
+const REPORT_DELAY_MS = 50;
 /** How long a key no peer sent is not asked for again by reads (resyncs still ask). */
 const MISSING_AGAIN_MS = 30_000;
 
@@ -59,6 +61,8 @@ export class KeyringExchange implements KeyringPeers {
   #timer: NodeJS.Timeout | undefined;
   #consuming: Promise<void> = Promise.resolve();
   #reported = '';
+  #pendingReport: KeyringMessage | undefined;
+  #reportTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ExchangeOptions) {
     this.guard = new MessageGuard({
@@ -86,6 +90,8 @@ export class KeyringExchange implements KeyringPeers {
 
   stop(): void {
     clearInterval(this.#timer);
+    clearTimeout(this.#reportTimer);
+    this.#reportTimer = undefined;
   }
 
   /**
@@ -277,15 +283,32 @@ export class KeyringExchange implements KeyringPeers {
     await this.#reportApplied();
   }
 
-  /** Records and announces this member's keyring view when it changed. */
+  /**
+   * Records and announces this member's keyring view when it changed: the signed report says
+   * when the change was applied and goes out a moment later, coalesced. Every NOTIFY wakes every
+   * listening backend of the database, so ten reports sent in the instant of an activation
+   * would slow the members still applying it; observers read the time from the report.
+   */
   async #reportApplied(): Promise<void> {
     const { keyring, members } = this.options;
     const state = { keyIds: keyring.ids(), active: keyring.activeId };
     const fingerprint = `${state.active ?? ''}|${state.keyIds.join(',')}`;
     if (fingerprint === this.#reported) return;
     this.#reported = fingerprint;
-    if (this.options.identity.proof) await this.options.bus.publish(KEYRING_REPORTS, sealMessage(this.options.identity, { type: 'applied', active: state.active ?? null, key_ids: state.keyIds }));
+    this.#pendingReport = { type: 'applied', active: state.active ?? null, key_ids: state.keyIds, at: performance.timeOrigin + performance.now() };
+    if (!this.#reportTimer) {
+      this.#reportTimer = setTimeout(() => void this.#sendReport(), REPORT_DELAY_MS);
+      this.#reportTimer.unref();
+    }
     await members.report(state);
+  }
+
+  async #sendReport(): Promise<void> {
+    this.#reportTimer = undefined;
+    const report = this.#pendingReport;
+    this.#pendingReport = undefined;
+    if (!report || !this.options.identity.proof) return;
+    await this.options.bus.publish(KEYRING_REPORTS, sealMessage(this.options.identity, report)).catch((err: unknown) => this.options.logger.warn({ err }, 'keyring: sending this member’s applied report failed'));
   }
 }
 

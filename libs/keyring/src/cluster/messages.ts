@@ -24,8 +24,12 @@ export type KeyringMessage =
   | { readonly type: 'envelopes'; readonly to: string; readonly ids: string[] }
   | { readonly type: 'activated'; readonly key_id: string; readonly row?: CarriedRow }
   | { readonly type: 'removed'; readonly key_id: string; readonly row?: CarriedRow }
-  /** The sender applied a change (for convergence reports and benchmarks). */
-  | { readonly type: 'applied'; readonly active: string | null; readonly key_ids: string[] };
+  /**
+   * The sender applied a change (for convergence reports and benchmarks); `at`: when, on the
+   * sender's clock (ms since the epoch, sub-millisecond), since the report itself is sent a
+   * moment later.
+   */
+  | { readonly type: 'applied'; readonly active: string | null; readonly key_ids: string[]; readonly at?: number };
 
 /** The signed part: who, when, a nonce (replays are refused), and the message. */
 export interface SignedBody {
@@ -81,7 +85,7 @@ export function validMessage(v: unknown): v is KeyringMessage {
     case 'removed':
       return typeof m.key_id === 'string' && KEY_ID.test(m.key_id) && (m.row === undefined || validRow(m.row));
     case 'applied':
-      return (m.active === null || (typeof m.active === 'string' && KEY_ID.test(m.active))) && Array.isArray(m.key_ids);
+      return (m.active === null || (typeof m.active === 'string' && KEY_ID.test(m.active))) && Array.isArray(m.key_ids) && (m.at === undefined || Number.isFinite(m.at));
     default:
       return false;
   }
