@@ -285,9 +285,10 @@ export class KeyringExchange implements KeyringPeers {
 
   /**
    * Records and announces this member's keyring view when it changed: the signed report says
-   * when the change was applied and goes out a moment later, coalesced. Every NOTIFY wakes every
-   * listening backend of the database, so ten reports sent in the instant of an activation
-   * would slow the members still applying it; observers read the time from the report.
+   * when the change was applied and goes out a moment later, coalesced. Before PostgreSQL 19
+   * every NOTIFY wakes every listening backend of the database, whatever its channel, so ten
+   * reports sent in the instant of an activation would slow the members still applying it;
+   * observers read the time from the report.
    */
   async #reportApplied(): Promise<void> {
     const { keyring, members } = this.options;
