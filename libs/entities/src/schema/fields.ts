@@ -24,11 +24,15 @@ export const bool = () => z.boolean({ error: typeError('a boolean') });
 export const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
   z.enum(values, { error: (issue) => (issue.input === undefined ? undefined : `expected one of: ${values.join(', ')}`) });
 
-export const uuid = () => z.uuid({ error: (issue) => (issue.input === undefined ? undefined : 'expected a valid UUID') });
+export const uuid = () =>
+  z.uuid({ error: (issue) => (issue.input === undefined ? undefined : 'expected a valid UUID') }).meta({ kong: { uuid: true } });
 
 /** Kong's "set": an array without duplicates (duplicates are dropped, order kept). */
 export const set = <T extends z.ZodType>(item: T) =>
-  z.array(item, { error: typeError('a set') }).transform((items) => [...new Set(items)] as z.output<T>[]);
+  z
+    .array(item, { error: typeError('a set') })
+    .transform((items) => [...new Set(items)] as z.output<T>[])
+    .meta({ kong: { type: 'set' } });
 
 export const array = <T extends z.ZodType>(item: T) => z.array(item, { error: typeError('an array') });
 
@@ -78,7 +82,7 @@ export const path = () =>
     .refine((v) => !/\s/.test(v), { error: (issue) => `invalid path: '${String(issue.input)}' (contains whitespace)` });
 
 /** Seconds since the epoch, as Kong's auto-timestamps. */
-export const timestamp = () => int(0, 2 ** 53 - 1);
+export const timestamp = () => int(0, 2 ** 53 - 1).meta({ kong: { timestamp: true } });
 
 /** A reference to another entity: `{"id": "<uuid>"}` (or, on input, its endpoint key). */
 export const foreign = () => z.object({ id: uuid() }).strict();
