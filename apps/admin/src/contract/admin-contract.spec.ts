@@ -69,6 +69,11 @@ const CASES: readonly Case[] = [
   { method: 'GET', path: '/consumers?tags=gold', status: 200, shape: page(Consumer), check: (json) => expect(json.data).toHaveLength(1) },
   { method: 'GET', path: '/consumers?tags=gold/contract', status: 200, shape: page(Consumer), check: (json) => expect(json.data).toHaveLength(2) },
   { method: 'GET', path: '/consumers?tags=a,b/c', status: 400, shape: DaoError(11, 'invalid options') },
+  { method: 'GET', path: '/consumers?tags=', status: 400, shape: DaoError(11, 'invalid options'), check: (json) => expect(json.fields).toEqual({ tags: 'cannot be null' }) },
+  { method: 'GET', path: '/consumers?tags=a,b,c,d,e,f', status: 400, shape: DaoError(11, 'invalid options') },
+  // Kong's tags may hold a space (its own spec tags `corp_ a`).
+  { method: 'POST', path: '/consumers', body: { username: 'dave', tags: ['corp_ a'] }, status: 201, shape: Consumer },
+  { method: 'GET', path: '/consumers?tags=corp_%20a', status: 200, shape: page(Consumer), check: (json) => expect(json).toMatchObject({ data: [{ username: 'dave' }], next: null }) },
   { method: 'GET', path: '/consumers?size=x', status: 400, shape: DaoError(9, 'invalid size') },
   { method: 'GET', path: '/consumers?offset=x', status: 400, shape: DaoError(7, 'invalid offset') },
   { method: 'GET', path: '/consumers/alice', status: 200, shape: Consumer },
@@ -141,6 +146,7 @@ const CASES: readonly Case[] = [
     shape: page(Tag),
     check: (json) => expect(json.next).toBe(`/tags/contract?offset=${encodeURIComponent(String(json.offset))}&size=2`),
   },
+  { method: 'GET', path: '/tags/corp_%20a', status: 200, shape: page(Tag), check: (json) => expect(json).toMatchObject({ data: [{ entity_name: 'consumers', tag: 'corp_ a' }], next: null }) },
   { method: 'GET', path: '/tags/no-such-tag', status: 200, shape: page(Tag), check: (json) => expect(json).toEqual({ data: [], next: null }) },
   // schemas
   { method: 'GET', path: '/schemas/consumers', status: 200, shape: Schema, check: (json) => expect(json.entity_checks).toEqual([{ at_least_one_of: ['custom_id', 'username'] }]) },

@@ -5,7 +5,7 @@ import type { Entity, EntityDefinition } from '../definition';
 import { EntityError, luaPretty } from '../schema/errors';
 import { inferForm, validateEntity } from '../schema/validate';
 import { deleteError, writeError } from './db-errors';
-import { decodeOffset, encodeOffset, parseSize, parseTags } from './pagination';
+import { decodeOffset, encodeOffset, invalidTags, parseSize, parseTags } from './pagination';
 import { isUuid } from './uuid';
 import { fromRow, nowSeconds, toRow, type Row } from './rows';
 import { getPath, protectEntity, revealEntity } from './encrypted';
@@ -121,6 +121,7 @@ export class EntityDao {
     const size = parseSize(query.size);
     const after = decodeOffset(query.offset);
     const tags = parseTags(query.tags);
+    if (tags && !('tags' in this.def.schema.shape)) throw invalidTags(`cannot be used with '${this.def.name}'`);
     const where: string[] = [];
     const values: unknown[] = [];
     if (query.scope) {

@@ -52,16 +52,26 @@ export function decodeOffset(raw: unknown): string | undefined {
 
 export type TagsFilter = { readonly mode: 'and' | 'or'; readonly tags: readonly string[] };
 
-const TAG = '[^,/\\s]+';
+// The bytes Kong's filter accepts (`kong/api/endpoints.lua`): a space is allowed, `,` and `/` are not.
+const TAG = '[\\x20-\\x2B\\x2D\\x2E\\x30-\\x7E\\u0080-\\uFFFF]+';
+const MAX_TAGS = 5;
 const AND = new RegExp(`^${TAG}(,${TAG})*$`);
 const OR = new RegExp(`^${TAG}(/${TAG})+$`);
 
 /** `?tags=a,b` matches entities with both tags; `?tags=a/b` with either; not both forms. */
 export function parseTags(raw: unknown): TagsFilter | undefined {
   if (raw === undefined) return undefined;
-  if (raw === '') throw new EntityError('INVALID_OPTIONS', 'invalid option (tags: cannot be null)', { tags: 'cannot be null' });
+  if (raw === '') throw invalidTags('cannot be null');
   const value = Array.isArray(raw) ? raw[0] : raw;
-  if (typeof value === 'string' && AND.test(value)) return { mode: 'and', tags: value.split(',') };
-  if (typeof value === 'string' && OR.test(value)) return { mode: 'or', tags: value.split('/') };
-  throw new EntityError('INVALID_OPTIONS', 'invalid option (tags: invalid filter syntax)', { tags: 'invalid filter syntax' });
+  let filter: TagsFilter | undefined;
+  if (typeof value === 'string' && AND.test(value)) filter = { mode: 'and', tags: value.split(',') };
+  else if (typeof value === 'string' && OR.test(value)) filter = { mode: 'or', tags: value.split('/') };
+  if (!filter) throw invalidTags('invalid filter syntax');
+  if (filter.tags.length > MAX_TAGS) throw invalidTags(`cannot query more than ${MAX_TAGS} tags`);
+  return filter;
+}
+
+/** Kong's code 11 for a `tags` filter. */
+export function invalidTags(why: string): EntityError {
+  return new EntityError('INVALID_OPTIONS', `invalid option (tags: ${why})`, { tags: why });
 }

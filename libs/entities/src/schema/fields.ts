@@ -45,7 +45,8 @@ export const utf8Name = () =>
       `invalid value '${String(issue.input)}': the only accepted ascii characters are alphanumerics or ., -, _, and ~`,
   });
 
-const TAG = /^[\x21-\x2B\x2D-\x2E\x30-\x7E\u0080-\uFFFF]+$/;
+// Kong's `validate_tag`: printable ASCII from the space up, except `,` and `/`, and non-ASCII.
+const TAG = /^[\x20-\x2B\x2D\x2E\x30-\x7E\u0080-\uFFFF]+$/;
 
 export const tags = () =>
   set(
