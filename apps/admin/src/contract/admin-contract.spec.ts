@@ -9,6 +9,7 @@ import {
   Consumer,
   DaoError,
   Endpoints,
+  Info,
   KeyAuth,
   Message,
   page,
@@ -50,6 +51,7 @@ const notFound = Message('Not found');
 const tls = selfSignedCertificate('contract.test');
 
 const CASES: readonly Case[] = [
+  { method: 'GET', path: '/', status: 200, shape: Info },
   // consumers
   { method: 'POST', path: '/consumers', body: { username: 'alice', custom_id: 'c-1', tags: ['contract', 'gold'] }, status: 201, shape: Consumer, save: saveId('alice') },
   { method: 'POST', path: '/consumers', body: { username: 'bob', tags: ['contract'] }, status: 201, shape: Consumer },
@@ -147,6 +149,13 @@ const CASES: readonly Case[] = [
     check: (json) => expect(json.next).toBe(`/tags/contract?offset=${encodeURIComponent(String(json.offset))}&size=2`),
   },
   { method: 'GET', path: '/tags/corp_%20a', status: 200, shape: page(Tag), check: (json) => expect(json).toMatchObject({ data: [{ entity_name: 'consumers', tag: 'corp_ a' }], next: null }) },
+  {
+    method: 'GET',
+    path: '/tags/a,b',
+    status: 400,
+    shape: DaoError(10, 'invalid unique tag'),
+    check: (json) => expect(json.message).toBe("invalid tag 'a,b': expected printable ascii (except `,` and `/`) or valid utf-8 sequences"),
+  },
   { method: 'GET', path: '/tags/no-such-tag', status: 200, shape: page(Tag), check: (json) => expect(json).toEqual({ data: [], next: null }) },
   // schemas
   { method: 'GET', path: '/schemas/consumers', status: 200, shape: Schema, check: (json) => expect(json.entity_checks).toEqual([{ at_least_one_of: ['custom_id', 'username'] }]) },

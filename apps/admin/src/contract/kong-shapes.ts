@@ -152,6 +152,25 @@ export const Certificate = z
 /** A collection page: `data`, `offset` while there is more, `next` (null on the last page). */
 export const page = <T extends z.ZodType>(item: T) => z.object({ data: z.array(item), offset: str.optional(), next: str.nullable() }).strict();
 
+/**
+ * `GET /` (EE 3.10 `GetKongInfoResponse`, an open object). Keygate leaves out `lua_version` and
+ * `timers`, which describe Kong's Lua VM (docs/admin-api.md); they are optional here.
+ */
+export const Info = z
+  .object({
+    tagline: str,
+    version: str,
+    edition: str,
+    hostname: str,
+    node_id: uuid,
+    pids: z.object({ master: int, workers: z.array(int).optional() }).loose(),
+    plugins: z.object({ available_on_server: z.record(str, z.unknown()), enabled_in_cluster: z.array(str) }).loose(),
+    configuration: z.record(str, z.unknown()),
+    lua_version: str.optional(),
+    timers: z.object({ running: int, pending: int }).optional(),
+  })
+  .loose();
+
 export const Tag = z.object({ entity_name: str, entity_id: uuid, tag: str }).strict();
 export const Endpoints = z.object({ data: z.array(str.startsWith('/')) }).strict();
 

@@ -1,5 +1,7 @@
 import { quoteIdent, type Database } from '@keygate/db';
 import type { EntityDefinition } from '../definition';
+import { EntityError } from '../schema/errors';
+import { tag } from '../schema/fields';
 import { decodeOffsetKeys, encodeOffsetKeys, parseSize } from './pagination';
 import { isUuid } from './uuid';
 
@@ -36,6 +38,11 @@ export class TagsDao {
   }
 
   async page(query: { tag?: string; size?: unknown; offset?: unknown }): Promise<TagPage> {
+    if (query.tag !== undefined) {
+      // Kong's `page_by_tag`: a tag that no entity could carry is code 10, `invalid unique tag`.
+      const checked = tag().safeParse(query.tag);
+      if (!checked.success) throw new EntityError('INVALID_UNIQUE', checked.error.issues[0]?.message ?? 'invalid tag', undefined, 'invalid unique tag');
+    }
     const size = parseSize(query.size);
     const after = decodeOffsetKeys(query.offset, 3, (key, i) => (i === 1 ? this.#names.has(key) : i === 2 ? isUuid(key) : true));
     if (this.definitions.length === 0) return { data: [] };

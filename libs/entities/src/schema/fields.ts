@@ -48,13 +48,13 @@ export const utf8Name = () =>
 // Kong's `validate_tag`: printable ASCII from the space up, except `,` and `/`, and non-ASCII.
 const TAG = /^[\x20-\x2B\x2D\x2E\x30-\x7E\u0080-\uFFFF]+$/;
 
-export const tags = () =>
-  set(
-    str().refine((v) => TAG.test(v), {
-      error: (issue) =>
-        `invalid tag '${String(issue.input)}': expected printable ascii (except \`,\` and \`/\`) or valid utf-8 sequences`,
-    }),
-  );
+/** `typedefs.tag`: one tag. */
+export const tag = () =>
+  str().refine((v) => TAG.test(v), {
+    error: (issue) => `invalid tag '${String(issue.input)}': expected printable ascii (except \`,\` and \`/\`) or valid utf-8 sequences`,
+  });
+
+export const tags = () => set(tag());
 
 export const port = () => int(0, 65535);
 
