@@ -9,6 +9,7 @@ describe("schemas in Kong's `fields` shape", () => {
     const schema = describeEntity(consumers);
     expect(schema.fields.map((field) => Object.keys(field)[0])).toEqual(['id', 'created_at', 'updated_at', 'username', 'custom_id', 'tags']);
     expect(schema.fields[0]).toEqual({ id: { type: 'string', uuid: true, auto: true } });
+    expect(schema.fields[1]).toEqual({ created_at: { type: 'integer', timestamp: true, auto: true } });
     expect(schema.fields[3]).toEqual({ username: { type: 'string', len_min: 1, unique: true } });
     expect(schema.fields[5]).toEqual({ tags: { type: 'set', elements: { type: 'string', required: true } } });
     expect(schema.entity_checks).toEqual([{ at_least_one_of: ['custom_id', 'username'] }]);

@@ -102,8 +102,11 @@ function typeOf(base: z.ZodType, meta: KongField): KongField {
 /** One field in Kong's shape: its type, `required`, `default` and constraints. */
 export function describeField(schema: z.ZodType): KongField {
   const { base, required, default: fallback, meta } = peel(schema);
+  const type = typeOf(base, meta);
+  // Kong's timestamps carry no range (ours is only what a JSON number holds exactly).
+  if (meta.timestamp) delete type.between;
   return {
-    ...typeOf(base, meta),
+    ...type,
     // Declared attributes win: a stream-only field this version keeps null still shows Kong's type.
     ...meta,
     ...(required ? { required: true } : {}),
