@@ -4,3 +4,4 @@ export { cachedProvider, type CachedProviderOptions, type DescribedProvider } fr
 export { instanceMetadataCredentials, DEFAULT_IMDS_ENDPOINT, type InstanceMetadataOptions } from './imds';
 export { AwsCredentialsError, describeAwsError } from './errors';
 export { sdkLimits, type CallLimits } from './retry';
+export { readSecretString, AwsSecretError, type ReadSecretOptions } from './secret';
