@@ -52,7 +52,7 @@ function enrollment(ctx: AppContext, db: Database, secrets: AdminSecrets, cluste
     tokens: new EnrollmentTokens(db, secrets, credentials),
     credentials,
     joins,
-    limiter: new RateLimiter(),
+    limiters: { enroll: new RateLimiter(), join: new RateLimiter() },
     nodeSettings: (credential) => enrolledNodeSettings(ctx.loaded, credential),
     audit: trail,
     logger,

@@ -45,6 +45,7 @@ export async function joinWithNodeCredential(loaded: LoadedConfig, node: NodeInf
         throw new NodeJoinError(`cannot reach the Admin API at ${config.cluster_control_plane} to join (${(err as Error).message})`);
       }
       const parsed = (await res.json().catch(() => ({}))) as { message?: unknown } & Partial<JoinAnswer>;
+      if (res.status === 429) throw new NodeJoinError(`the Admin API at ${config.cluster_control_plane} is rate limiting joins from this address`);
       if (res.status >= 400 && res.status < 500) throw new Refused(`the Admin API at ${config.cluster_control_plane} refused this node's join: ${typeof parsed.message === 'string' ? parsed.message : `HTTP ${res.status}`}`);
       if (res.status !== 200) throw new NodeJoinError(`the Admin API at ${config.cluster_control_plane} answered the join with HTTP ${res.status}`);
       return parsed as JoinAnswer;

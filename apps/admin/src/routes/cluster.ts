@@ -8,8 +8,8 @@ export interface ClusterRouteDeps {
   readonly tokens: EnrollmentTokens;
   readonly credentials: NodeCredentials;
   readonly joins: NodeJoins;
-  /** Per client address, for the two unauthenticated endpoints. */
-  readonly limiter: RateLimiter;
+  /** Refused attempts per client address, one budget for each unauthenticated endpoint. */
+  readonly limiters: { readonly enroll: RateLimiter; readonly join: RateLimiter };
   /** The configuration a node enrolled with this token gets (database, Redis, its credential). */
   readonly nodeSettings: (credential: string) => Record<string, string>;
   readonly audit: AuditTrail;
@@ -57,10 +57,9 @@ export function clusterRoutes(router: Router, deps: ClusterRouteDeps): void {
   });
   route(router, '/cluster/enroll', {
     post: async (req, res) => {
-      deps.limiter.take(client(req));
       const b = body(req);
       const hostname = typeof b.hostname === 'string' ? b.hostname.slice(0, 255) : '';
-      const enrollment = await tokens.consume(b.token, `${client(req)}${hostname ? ` (${hostname})` : ''}`);
+      const enrollment = await deps.limiters.enroll.guard(client(req), () => tokens.consume(b.token, `${client(req)}${hostname ? ` (${hostname})` : ''}`));
       deps.logger.info({ token_id: enrollment.token.id, credential_id: enrollment.credentialId, app: enrollment.token.app, consumed_by: enrollment.token.consumed_by }, 'enrollment token used');
       await audit.record({ subject: 'cluster_enrollment_tokens', operation: 'enroll', entityKey: enrollment.token.id, details: { credential_id: enrollment.credentialId, consumed_by: enrollment.token.consumed_by } });
       res.status(200).json({
@@ -72,8 +71,7 @@ export function clusterRoutes(router: Router, deps: ClusterRouteDeps): void {
   });
   route(router, '/cluster/join', {
     post: async (req, res) => {
-      deps.limiter.take(client(req));
-      res.status(200).json(await deps.joins.join(body(req)));
+      res.status(200).json(await deps.limiters.join.guard(client(req), () => deps.joins.join(body(req))));
     },
   });
 }

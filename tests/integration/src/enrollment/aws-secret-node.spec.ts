@@ -1,9 +1,14 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { AppProcess, httpClient, plantedSecret, runCli, useTestDatabase, type HttpClient } from '@keygate/testing';
+import { AppProcess, baseEnv, httpClient, plantedSecret, runCli, useTestDatabase, type HttpClient } from '@keygate/testing';
 import { startAwsEmulator, type AwsEmulator } from '@keygate/tool-aws-emulator';
+import { readSecretString } from '@keygate/aws';
+import { loadConfig } from '@keygate/config';
 
 jest.setTimeout(180_000);
 
@@ -30,16 +35,14 @@ let config: string;
 /** The real aws CLI (1.x here: AWS_DEFAULT_REGION, --endpoint-url for the emulator). */
 function awsCli(args: string[], region = 'us-east-1'): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn('aws', [...args, '--endpoint-url', aws.url], {
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: process.env.HOME ?? '/tmp',
+    env: baseEnv({
       AWS_ACCESS_KEY_ID: KEY.accessKeyId,
       AWS_SECRET_ACCESS_KEY: KEY.secretAccessKey,
       AWS_DEFAULT_REGION: region,
       AWS_REGION: region,
       AWS_CONFIG_FILE: '/nonexistent/aws-config',
       AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
-    },
+    }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -154,6 +157,24 @@ describe('a node run from AWS Secrets Manager', () => {
     expect(exit.code).toBe(1);
     expect(refused.output).toContain(`refused this node's join: node credential ${credentialId} was revoked`);
     expect(admin.output).toContain('refused a node join');
+  });
+});
+
+describe('merging the secret under explicit settings', () => {
+  it('the file (-c) and KONG_* variables win over the secret; the rest comes from the secret', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'keygate-conf-')), 'kong.conf');
+    writeFileSync(file, 'pg_port = 6543\n');
+    const env = { ...instanceEnv({ AWS_KMS_SECRET_NAME: secretName }), KONG_PG_HOST: 'db.from-env.internal' };
+    const loaded = await loadConfig({ env, file, defaultPaths: [], awsSecret: { read: (name, awsEnv) => readSecretString(name, awsEnv) }, allowUnresolved: true });
+    expect(loaded.config.pg_host).toBe('db.from-env.internal');
+    expect(loaded.config.pg_port).toBe(6543);
+    expect(loaded.config.pg_database).toBe(database.get().settings().pg_database);
+    expect(loaded.sources.get('pg_database')).toEqual({ kind: 'aws-secret', name: secretName });
+    expect(loaded.sources.get('pg_host')).toEqual({ kind: 'env', name: 'KONG_PG_HOST' });
+  });
+
+  it('a command that cannot read AWS secrets refuses AWS_KMS_SECRET_NAME instead of ignoring it', async () => {
+    await expect(loadConfig({ env: { AWS_KMS_SECRET_NAME: secretName }, defaultPaths: [] })).rejects.toThrow(`cannot use AWS Secrets Manager secret "${secretName}"`);
   });
 });
 
