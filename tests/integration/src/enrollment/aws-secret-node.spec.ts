@@ -189,6 +189,10 @@ describe('refusing to start without its configuration, naming the secret and the
   it('a secret that does not exist', async () => {
     const out = await start({ AWS_KMS_SECRET_NAME: 'no-such-node-config' });
     expect(out).toContain('cannot use AWS Secrets Manager secret "no-such-node-config": no such secret in region us-east-1');
+    // The same through `keygate start <app> --aws-kms-secret-name`.
+    const cli = await runCli(['start', 'proxy', '--aws-kms-secret-name', 'no-such-node-config'], { env: instanceEnv() });
+    expect(cli.code).toBe(1);
+    expect(cli.stderr).toContain('aws_kms_secret_name (--aws-kms-secret-name): cannot use AWS Secrets Manager secret "no-such-node-config": no such secret in region us-east-1');
   });
 
   it('the wrong region', async () => {
