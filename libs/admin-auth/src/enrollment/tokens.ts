@@ -22,6 +22,8 @@ interface TokenRow {
   readonly revoked_at: Date | null;
   readonly credential_id: string | null;
   readonly consumed_by: string | null;
+  /** The node that last joined with the credential this token was exchanged for. */
+  readonly node_id?: string | null;
 }
 
 /** A token as listed: state and use, never its value or hash. */
@@ -35,15 +37,20 @@ export interface TokenView {
   readonly revoked_at: number | null;
   readonly credential_id: string | null;
   readonly consumed_by: string | null;
+  /** The node enrolled with it: the last node that joined with its credential. */
+  readonly node_id: string | null;
   readonly state: 'pending' | 'used' | 'expired' | 'revoked';
 }
 
 const COLUMNS = 'id, app, tags, created_at, expires_at, consumed_at, revoked_at, credential_id, consumed_by';
+/** With the node each token enrolled (its credential's last join). */
+const LISTED = `SELECT t.id, t.app, t.tags, t.created_at, t.expires_at, t.consumed_at, t.revoked_at, t.credential_id, t.consumed_by, c.last_join_node_id AS node_id
+  FROM cluster_enrollment_tokens t LEFT JOIN cluster_credentials c ON c.id = t.credential_id`;
 const seconds = (d: Date | null) => (d ? Math.floor(d.getTime() / 1000) : null);
 
 function view(row: TokenRow): TokenView {
   const state = row.revoked_at ? 'revoked' : row.consumed_at ? 'used' : row.expires_at.getTime() <= Date.now() ? 'expired' : 'pending';
-  return { ...row, created_at: seconds(row.created_at)!, expires_at: seconds(row.expires_at)!, consumed_at: seconds(row.consumed_at), revoked_at: seconds(row.revoked_at), state };
+  return { ...row, node_id: row.node_id ?? null, created_at: seconds(row.created_at)!, expires_at: seconds(row.expires_at)!, consumed_at: seconds(row.consumed_at), revoked_at: seconds(row.revoked_at), state };
 }
 
 export interface TokenInput {
@@ -85,12 +92,12 @@ export class EnrollmentTokens {
   }
 
   async list(): Promise<TokenView[]> {
-    const res = await this.db.query<TokenRow & Record<string, unknown>>(`SELECT ${COLUMNS} FROM cluster_enrollment_tokens ORDER BY created_at, id`);
+    const res = await this.db.query<TokenRow & Record<string, unknown>>(`${LISTED} ORDER BY t.created_at, t.id`);
     return res.rows.map(view);
   }
 
   async get(id: string): Promise<TokenView> {
-    const res = await this.db.query<TokenRow & Record<string, unknown>>(`SELECT ${COLUMNS} FROM cluster_enrollment_tokens WHERE id = $1`, [idOrNotFound(id)]);
+    const res = await this.db.query<TokenRow & Record<string, unknown>>(`${LISTED} WHERE t.id = $1`, [idOrNotFound(id)]);
     if (!res.rows[0]) throw new EnrollmentError('ENROLLMENT_NOT_FOUND', 'Not found');
     return view(res.rows[0]);
   }

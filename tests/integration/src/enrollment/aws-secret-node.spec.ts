@@ -107,7 +107,7 @@ describe('a node run from AWS Secrets Manager', () => {
   });
 
   it('token -> ott-init -> aws secretsmanager create-secret -> a proxy with only the secret name joins and serves key-auth', async () => {
-    const { token } = await newToken();
+    const { token, id: tokenId } = await newToken();
     const init = await runCli(['ott-init', token, '--admin-url', admin.url('admin')]);
     expect(init.stderr).toContain('enrolled: node credential');
     expect(init.code).toBe(0);
@@ -134,6 +134,9 @@ describe('a node run from AWS Secrets Manager', () => {
     expect(await keyed.text()).toBe('upstream says hi');
     expect((await fetch(`${proxy.url('proxy')}/keyed`)).status).toBe(401);
     expect((await fetch(`${proxy.url('proxy')}/keyed`, { headers: { apikey: 'wrong' } })).status).toBe(401);
+    // The token's use names the node it enrolled.
+    const nodeId = ((await (await fetch(`${proxy.url('status')}/status`)).json()) as { node_id: string }).node_id;
+    expect((await api.get<{ node_id: string; state: string }>(`/cluster/enrollment-tokens/${tokenId}`)).json).toMatchObject({ state: 'used', node_id: nodeId });
   });
 
   it('refuses the token a second time: ott-init exits 1 saying it was used', async () => {
