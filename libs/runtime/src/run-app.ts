@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, type Config, type LoadedConfig, type ReferenceResolver } from '@keygate/config';
+import { ConfigError, loadConfig, type Config, type LoadedConfig, type ReferenceResolver, type SecretReader } from '@keygate/config';
 import { readSecretString } from '@keygate/aws';
 import { createLogger, type Logger } from '@keygate/logging';
 import type { Registry } from 'prom-client';
@@ -37,6 +37,9 @@ export interface RunAppOptions {
   readonly stopTimeoutMs?: number;
 }
 
+/** How nodes (and `keygate config check`) read `--aws-kms-secret-name` / `AWS_KMS_SECRET_NAME`. */
+export const readNodeConfigSecret: SecretReader = (name, aws) => readSecretString(name, aws);
+
 /**
  * The composition root's harness: load and validate the config (exit 1 naming
  * every bad key), make the logger and node identity, start the status server and the app,
@@ -49,7 +52,7 @@ export async function runApp(options: RunAppOptions): Promise<void> {
     loaded = await loadConfig({
       ...(options.conf ? { file: options.conf } : {}),
       ...(options.resolveReference ? { resolve: options.resolveReference } : {}),
-      awsSecret: { name: options.awsKmsSecretName, read: (name, aws) => readSecretString(name, aws) },
+      awsSecret: { name: options.awsKmsSecretName, read: readNodeConfigSecret },
     });
   } catch (err) {
     return fail(err instanceof ConfigError ? err.message : `cannot load configuration: ${(err as Error).message}`);
