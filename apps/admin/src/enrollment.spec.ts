@@ -128,6 +128,13 @@ describe('node credentials', () => {
     expect(() => openJoinAnswer(other.secret, claim, keys.privateKey, res.json)).toThrow();
   });
 
+  it('admit only nodes of the app their token was made for', async () => {
+    const { credential, claim } = joinRequest(credentialText);
+    const asAdmin = { ...claim, app: 'admin' };
+    const res = await as().post('/cluster/join', { json: { ...asAdmin, proof: joinProof(credential.secret, asAdmin) } });
+    expect(res).toMatchObject({ status: 403, json: { message: `node credential ${credentialId} admits proxy nodes only, not admin` } });
+  });
+
   it('refuse a wrong proof, and a credential a database writer inserted', async () => {
     const { body } = joinRequest(credentialText);
     expect(await as().post('/cluster/join', { json: { ...body, proof: 'AAAA' } })).toMatchObject({ status: 403, json: { message: `invalid proof for node credential ${credentialId}` } });
