@@ -37,8 +37,8 @@ function isKnown(key: string): boolean {
 
 /**
  * Reads the file and the environment into one map, later layers winning: a node configuration
- * from AWS Secrets Manager (if any), the file, then `KONG_*` env, then programmatic overrides. An empty value resets the key to its default (Kong turns
- * `""` into "unset").
+ * from AWS Secrets Manager (if any), the file, then `KONG_*` env, then programmatic overrides.
+ * An empty value resets the key to its default (Kong turns `""` into "unset").
  */
 export function collectSettings(
   file: string | undefined,

@@ -1,5 +1,5 @@
 import { loadConfig } from '@keygate/config';
-import { UsageError } from '@keygate/runtime';
+import { UsageError, readNodeConfigSecret } from '@keygate/runtime';
 
 export interface AdminCommandOptions {
   readonly conf?: string;
@@ -10,7 +10,7 @@ export interface AdminCommandOptions {
 /** The Admin API base URL: `--admin-url`, else the first plain `admin_listen` address. */
 export async function adminUrl(options: AdminCommandOptions): Promise<string> {
   if (options.adminUrl) return options.adminUrl.replace(/\/+$/, '');
-  const { config } = await loadConfig({ ...(options.conf ? { file: options.conf } : {}), allowUnresolved: true });
+  const { config } = await loadConfig({ ...(options.conf ? { file: options.conf } : {}), allowUnresolved: true, awsSecret: { read: readNodeConfigSecret } });
   const listen = config.admin_listen.find((l) => !l.ssl);
   if (!listen) throw new UsageError('admin_listen has no plain HTTP address; pass --admin-url');
   const host = listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host === '::' ? '[::1]' : listen.host.includes(':') ? `[${listen.host}]` : listen.host;

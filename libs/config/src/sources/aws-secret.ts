@@ -68,7 +68,7 @@ export async function readAwsSecretLayer(options: AwsSecretOptions | undefined, 
   if (!name) return undefined;
   const issueSource: ValueSource = fromFlag ? { kind: 'override', name: '--aws-kms-secret-name' } : { kind: 'env', name: AWS_SECRET_NAME_ENV };
   const refuse = (cause: string) => new ConfigError([{ key: 'aws_kms_secret_name', source: issueSource, message: `cannot use AWS Secrets Manager secret "${name}": ${cause}` }]);
-  if (!options?.read) throw refuse('this command does not read node configurations from AWS (use keygate start)');
+  if (!options?.read) throw refuse('this command does not read node configurations from AWS (keygate start, config check, migrations and the Admin API helpers do)');
   let value: string;
   try {
     value = await options.read(name, aws);

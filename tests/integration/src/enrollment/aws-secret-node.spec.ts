@@ -176,7 +176,7 @@ describe('merging the secret under explicit settings', () => {
     expect(loaded.sources.get('pg_host')).toEqual({ kind: 'env', name: 'KONG_PG_HOST' });
   });
 
-  it('keygate config check on the instance shows the settings from the secret, the credential redacted', async () => {
+  it('keygate config check and migrations on the instance use the secret; the credential is redacted', async () => {
     const credential = (JSON.parse(Buffer.from(config, 'base64').toString('utf8')) as { settings: Record<string, string> }).settings.cluster_node_credential!;
     const check = await runCli(['config', 'check'], { env: instanceEnv({ AWS_KMS_SECRET_NAME: secretName }) });
     expect(check.stderr).not.toContain('Error');
@@ -184,6 +184,10 @@ describe('merging the secret under explicit settings', () => {
     expect(check.stdout).toMatch(new RegExp(`pg_database +\\= ${database.get().settings().pg_database} +# AWS secret ${secretName}`));
     expect(check.stdout).toMatch(/cluster_node_credential += \[REDACTED\]/);
     expect(check.stdout).not.toContain(credential.split('.')[2]);
+    // Migrations find the database through the secret alone, too.
+    const list = await runCli(['migrations', 'list'], { env: instanceEnv({ AWS_KMS_SECRET_NAME: secretName }) });
+    expect(list.stdout).toContain('009_enrollment');
+    expect(list.code).toBe(0);
   });
 
   it('a command that cannot read AWS secrets refuses AWS_KMS_SECRET_NAME instead of ignoring it', async () => {
