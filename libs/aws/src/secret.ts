@@ -3,6 +3,7 @@ import type { AwsEnvironment } from '@keygate/config';
 import type { Logger } from '@keygate/logging';
 import { credentialChain } from './chain';
 import { AwsCredentialsError, describeAwsError } from './errors';
+import { instanceRegion } from './imds';
 import { sdkLimits, type CallLimits } from './retry';
 
 /** A secret could not be read; the message names the cause in the operator's terms, never a value. */
@@ -17,11 +18,12 @@ export interface ReadSecretOptions extends CallLimits {
 /**
  * The current (`AWSCURRENT`) string value of Secrets Manager secret `name` (a name or an ARN),
  * with credentials from the standard chain (normally the EC2 instance role through IMDSv2), in
- * `AWS_REGION`, at `AWS_ENDPOINT_URL_SECRETS_MANAGER` / `AWS_ENDPOINT_URL` when set.
+ * `AWS_REGION` (else the instance's region from IMDS), at `AWS_ENDPOINT_URL_SECRETS_MANAGER` /
+ * `AWS_ENDPOINT_URL` when set.
  */
 export async function readSecretString(name: string, aws: AwsEnvironment, options: ReadSecretOptions = {}): Promise<string> {
-  const region = aws.region;
-  if (!region) throw new AwsSecretError('no AWS region: set AWS_REGION (or AWS_DEFAULT_REGION) to the region of the secret');
+  const region = aws.region ?? (await regionFromInstance(aws));
+
   const limits = { timeoutMs: options.timeoutMs, maxRetries: options.maxRetries ?? 2 };
   const credentials = credentialChain(aws, { region, logger: options.logger, ...limits });
   const endpoint = aws.secretsManagerEndpoint ?? `https://secretsmanager.${region}.amazonaws.com`;
@@ -36,6 +38,16 @@ export async function readSecretString(name: string, aws: AwsEnvironment, option
     throw new AwsSecretError(explain(err, region), { cause: err });
   } finally {
     client.destroy();
+  }
+}
+
+async function regionFromInstance(aws: AwsEnvironment): Promise<string> {
+  const hint = 'no AWS region: set AWS_REGION (or AWS_DEFAULT_REGION) to the region of the secret';
+  if (aws.ec2MetadataDisabled) throw new AwsSecretError(hint);
+  try {
+    return await instanceRegion(aws.ec2MetadataServiceEndpoint ? { endpoint: aws.ec2MetadataServiceEndpoint } : {});
+  } catch (err) {
+    throw new AwsSecretError(`${hint} (not on an EC2 instance either: ${(err as Error).message})`);
   }
 }
 

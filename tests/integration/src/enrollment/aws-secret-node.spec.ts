@@ -53,9 +53,8 @@ function awsCli(args: string[], region = 'us-east-1'): Promise<{ code: number | 
   return new Promise((resolve) => child.once('exit', (code) => (clearTimeout(timer), resolve({ code, stdout, stderr }))));
 }
 
-/** A node on an "EC2 instance": its credentials come from IMDSv2 only, nothing on disk. */
+/** A node on an "EC2 instance": its credentials and region come from IMDSv2 only, nothing on disk. */
 const instanceEnv = (extra: Record<string, string> = {}) => ({
-  AWS_REGION: 'us-east-1',
   AWS_EC2_METADATA_SERVICE_ENDPOINT: aws.imdsUrl,
   AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.url,
   AWS_CONFIG_FILE: '/nonexistent/aws-config',
@@ -219,8 +218,13 @@ describe('refusing to start without its configuration, naming the secret and the
   });
 
   it('no AWS credentials', async () => {
-    const out = await start({ AWS_KMS_SECRET_NAME: secretName, AWS_EC2_METADATA_DISABLED: 'true' });
+    const out = await start({ AWS_KMS_SECRET_NAME: secretName, AWS_EC2_METADATA_DISABLED: 'true', AWS_REGION: 'us-east-1' });
     expect(out).toContain(`cannot use AWS Secrets Manager secret "${secretName}": no AWS credentials found`);
+  });
+
+  it('no region (not on an instance, no AWS_REGION)', async () => {
+    const out = await start({ AWS_KMS_SECRET_NAME: secretName, AWS_EC2_METADATA_DISABLED: 'true', AWS_ACCESS_KEY_ID: KEY.accessKeyId, AWS_SECRET_ACCESS_KEY: KEY.secretAccessKey });
+    expect(out).toContain(`cannot use AWS Secrets Manager secret "${secretName}": no AWS region: set AWS_REGION`);
   });
 
   it('a value that is not base64 (given with --aws-kms-secret-name)', async () => {
