@@ -15,7 +15,9 @@ let admin: AppProcess;
 let writer: pg.Client;
 let roToken: string;
 
-const env = () => ({ ...database.get().env(), KONG_ENFORCE_RBAC: 'on', KONG_AUDIT_LOG: 'on', KONG_KEYRING_ENABLED: 'on', KONG_KEYRING_CLUSTER_SECRET: clusterSecret });
+const pgPassword = plantedSecret('pg-password');
+// A reference, as an operator should configure it (the test database trusts any password).
+const env = () => ({ ...database.get().env(), KONG_PG_PASSWORD: '{vault://env/enroll-pg-password}', ENROLL_PG_PASSWORD: pgPassword, KONG_ENFORCE_RBAC: 'on', KONG_AUDIT_LOG: 'on', KONG_KEYRING_ENABLED: 'on', KONG_KEYRING_CLUSTER_SECRET: clusterSecret });
 const as = (token?: string): HttpClient => httpClient(admin.url('admin'), token === undefined ? {} : { 'Kong-Admin-Token': token });
 const root = () => as(password);
 const enroll = (token: string) => as().post<{ message?: string; credential_id?: string; settings?: Record<string, string> }>('/cluster/enroll', { json: { token } });
@@ -76,6 +78,10 @@ describe('enrollment tokens', () => {
     expect(results.map((r) => r.status).sort()).toEqual([200, 410]);
     const won = results.find((r) => r.status === 200)!;
     expect(won.json.settings?.cluster_node_credential).toMatch(/^kgn1\./);
+    // Database settings as the operator gave them: the reference, never its value; no cluster secret.
+    expect(won.json.settings).toMatchObject({ pg_password: '{vault://env/enroll-pg-password}', pg_database: database.get().settings().pg_database });
+    expect(won.json.settings).not.toHaveProperty('keyring_cluster_secret');
+    expect(JSON.stringify(won.json)).not.toContain(pgPassword);
     expect(JSON.stringify(won.json)).not.toContain(clusterSecret);
     expect(results.find((r) => r.status === 410)!.json.message).toBe(`enrollment token ${id} has already been used`);
     const row = (await root().get<Record<string, unknown>>(`/cluster/enrollment-tokens/${id}`)).json;

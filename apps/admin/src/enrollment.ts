@@ -3,8 +3,8 @@ import { revealIfSecret, Secret } from '@keygate/crypto';
 
 /** Settings a node needs to join, copied from this admin node's own configuration. */
 const NODE_KEYS = /^(pg_|redis_url$|vaults$|vault_|keyring_enabled$|keyring_strategy$|keyring_recovery_public_key$|keyring_vault_)/;
-/** Never handed to a node: the cluster secret is what the credential replaces, the rest are this node's own. */
-const EXCLUDED = new Set(['keyring_cluster_secret', 'keyring_private_key', 'keyring_vault_token', 'pg_ro_password']);
+/** Never handed to a node: the cluster secret is what the credential replaces; the Vault token is this node's own. */
+const EXCLUDED = new Set(['keyring_cluster_secret', 'keyring_vault_token']);
 
 function text(value: unknown): string | undefined {
   const v = value instanceof Secret ? (revealIfSecret(value) as unknown) : value;
