@@ -1,6 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { AuditContext, AuditLog, RbacAuthenticator } from '@keygate/admin-auth';
 import type { Config } from '@keygate/config';
+import { UNAUTHENTICATED_CLUSTER_PATHS } from './routes/cluster';
 
 export interface AccessOptions {
   readonly config: Config;
@@ -50,7 +51,8 @@ export function rbacGuard(options: AccessOptions): RequestHandler {
   const { rbac, audit, config } = options;
   const header = config.rbac_auth_header.toLowerCase();
   return (req: Request, _res: Response, next: NextFunction) => {
-    if (!rbac) return next();
+    // A node enrolling or joining has no Admin API token: the token or credential it sends is its proof.
+    if (!rbac || UNAUTHENTICATED_CLUSTER_PATHS.has(req.path)) return next();
     void (async () => {
       const raw = req.headers[header];
       const user = await rbac.authenticate(typeof raw === 'string' ? raw : undefined);

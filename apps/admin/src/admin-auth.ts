@@ -1,8 +1,11 @@
-import { AdminSecrets, AuditLog, RBAC_CHANGES, RbacAuthenticator, RbacRoles, RbacUsers } from '@keygate/admin-auth';
+import { AdminSecrets, AuditLog, EnrollmentTokens, NodeCredentials, NodeJoins, RateLimiter, RBAC_CHANGES, RbacAuthenticator, RbacRoles, RbacUsers } from '@keygate/admin-auth';
+import { noAudit } from '@keygate/entities';
 import type { Bus } from '@keygate/bus';
 import type { Database } from '@keygate/db';
 import type { AppContext } from '@keygate/runtime';
 import type { AdminAuthDeps } from './app';
+import { enrolledNodeSettings } from './enrollment';
+import type { ClusterRouteDeps } from './routes/cluster';
 
 const PRUNE_EVERY_MS = 60_000;
 
@@ -30,5 +33,28 @@ export function startAdminAuth(ctx: AppContext, db: Database, bus: Bus): AdminAu
     timer.unref();
     ctx.defer(() => clearInterval(timer));
   }
-  return { users: new RbacUsers(db, secrets), roles: new RbacRoles(db, secrets), authenticator, enforce: config.enforce_rbac === 'on', audit };
+  const cluster = enrollment(ctx, db, secrets, config.keyring_cluster_secret, audit);
+  return { users: new RbacUsers(db, secrets), roles: new RbacRoles(db, secrets), authenticator, enforce: config.enforce_rbac === 'on', audit, cluster };
+}
+
+/** Enrollment tokens, node credentials and joins: keyed, like RBAC, with the cluster secret. */
+function enrollment(ctx: AppContext, db: Database, secrets: AdminSecrets, clusterSecret: NonNullable<AppContext['config']['keyring_cluster_secret']>, audit: AuditLog | undefined): ClusterRouteDeps {
+  const logger = ctx.logger.child({ component: 'enrollment' });
+  const credentials = new NodeCredentials(db, secrets);
+  const trail = audit ?? noAudit;
+  const joins = new NodeJoins({
+    credentials,
+    clusterSecret,
+    logger,
+    onJoin: (join) => trail.record({ subject: 'cluster_credentials', operation: 'join', entityKey: join.credentialId, details: { node_id: join.nodeId, app: join.app, hostname: join.hostname } }),
+  });
+  return {
+    tokens: new EnrollmentTokens(db, secrets, credentials),
+    credentials,
+    joins,
+    limiters: { enroll: new RateLimiter(), join: new RateLimiter() },
+    nodeSettings: (credential) => enrolledNodeSettings(ctx.loaded, credential),
+    audit: trail,
+    logger,
+  };
 }

@@ -15,6 +15,7 @@ import { keyringRoutes } from './routes/keyring';
 import { rbacRoutes } from './routes/rbac';
 import { endpointsRoute, schemaRoutes } from './routes/schemas';
 import { tagRoutes } from './routes/tags';
+import { clusterRoutes, type ClusterRouteDeps } from './routes/cluster';
 import type { ServerStats } from './server-stats';
 
 export interface AdminApiDeps {
@@ -36,6 +37,8 @@ export interface AdminAuthDeps {
   /** Checks every request when `enforce_rbac = on`. */
   readonly enforce: boolean;
   readonly audit: AuditLog | undefined;
+  /** Node enrollment (`/cluster/*`). */
+  readonly cluster?: ClusterRouteDeps;
 }
 
 /** The Admin API as an express application (Kong's paths, bodies and errors). */
@@ -74,6 +77,7 @@ export function createAdminApi(deps: AdminApiDeps): Express {
   keyringRoutes(router, deps.keyring);
   if (deps.adminAuth) rbacRoutes(router, deps.adminAuth);
   if (deps.adminAuth?.audit) auditRoutes(router, deps.adminAuth.audit);
+  if (deps.adminAuth?.cluster) clusterRoutes(router, deps.adminAuth.cluster);
   entityRoutes(router, deps.store, {
     logger: deps.logger,
     // With no key at all this node cannot read any encrypted row: a list would look empty.

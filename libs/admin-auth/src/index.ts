@@ -10,3 +10,8 @@ export { hashToken, verifyToken } from './rbac/tokens';
 export { AuditLog, type AuditContext, type RequestRecord } from './audit/log';
 export { verifyAudit, verifyChain, type ChainReport } from './audit/verify';
 export { CHAINS, type ChainName } from './audit/chain';
+export { EnrollmentTokens, ENROLLABLE_APPS, DEFAULT_TOKEN_TTL_SECONDS, type TokenView, type Enrollment } from './enrollment/tokens';
+export { NodeCredentials, type CredentialView } from './enrollment/credentials';
+export { NodeJoins } from './enrollment/join';
+export { RateLimiter } from './enrollment/rate-limit';
+export { EnrollmentError } from './enrollment/errors';

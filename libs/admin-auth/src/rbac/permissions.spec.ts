@@ -36,6 +36,17 @@ describe('endpoint permissions', () => {
     expect(allows([], '/consumers', 'read')).toBe(false);
   });
 
+  it('node enrollment (/cluster) needs a permission that names it, as the keyring does', () => {
+    for (const path of ['/cluster/enrollment-tokens', '/cluster/credentials/x']) {
+      expect(allows([p('*', '*')], path, 'create')).toBe(false);
+      expect(allows([p('/*/*', '*'), p('/*/*/*', '*')], path, 'delete')).toBe(false);
+      expect(allows(role('read-only'), path, 'read')).toBe(false);
+      expect(allows(role('admin'), path, 'create')).toBe(true);
+      expect(allows(role('super-admin'), path, 'delete')).toBe(true);
+    }
+    expect(allows([p('/cluster/*', 'create')], '/cluster/enrollment-tokens', 'create')).toBe(true);
+  });
+
   it("parses Kong's actions and normalises endpoints", () => {
     expect(parseActions('read,create')).toBe(3);
     expect(parseActions(['*'])).toBe(15);
