@@ -1,6 +1,7 @@
-import { AdminSecrets, AuditLog, RBAC_CHANGES, RbacAuthenticator, RbacRoles, RbacUsers } from '@keygate/admin-auth';
+import { AdminSecrets, AuditLog, RBAC_CHANGES, RbacAuthenticator, RbacRoleEntities, RbacRoles, RbacUsers } from '@keygate/admin-auth';
 import type { Bus } from '@keygate/bus';
-import type { Database } from '@keygate/db';
+import type { Database, Queryable } from '@keygate/db';
+import type { EntityChange } from '@keygate/entities';
 import type { AppContext } from '@keygate/runtime';
 import type { AdminAuthDeps } from './app';
 
@@ -30,5 +31,16 @@ export function startAdminAuth(ctx: AppContext, db: Database, bus: Bus): AdminAu
     timer.unref();
     ctx.defer(() => clearInterval(timer));
   }
-  return { users: new RbacUsers(db, secrets), roles: new RbacRoles(db, secrets), authenticator, enforce: config.enforce_rbac === 'on', audit };
+  const roleEntities = new RbacRoleEntities(db, secrets);
+  return { users: new RbacUsers(db, secrets), roles: new RbacRoles(db, secrets), roleEntities, authenticator, enforce: config.enforce_rbac !== 'off', audit };
+}
+
+/**
+ * In an entity write's own transaction: an entity the request's RBAC user creates joins the
+ * user's default role (Kong); a deleted entity's permissions go from every role.
+ */
+export async function trackEntityPermissions(adminAuth: AdminAuthDeps, tx: Queryable, change: EntityChange, types: () => readonly string[]): Promise<void> {
+  if (change.op === 'delete') return adminAuth.roleEntities.forgetDeleted(tx, types());
+  const request = adminAuth.authenticator.requests.getStore();
+  if (change.op === 'create' && request?.grants.defaultRoleId) await adminAuth.roleEntities.registerOwned(tx, request.grants.defaultRoleId, change.entity, change.id);
 }

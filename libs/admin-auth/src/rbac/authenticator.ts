@@ -1,10 +1,11 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { constantTimeEqual } from '@keygate/crypto';
 import type { Database } from '@keygate/db';
 import type { Logger } from '@keygate/logging';
 import { forbidden, invalidCredentials } from '../errors';
 import type { AdminSecrets } from '../secrets';
 import { actionOf, allows, builtInRole, type EndpointPermission } from './permissions';
-import { rolePermissionsMac, userMac, userRoleMac, type UserRow } from './rows';
+import { roleEntitiesMac, rolePermissionsMac, userMac, userRoleMac, type EndpointRow, type EntityPermission, type EntityRow, type UserRow } from './rows';
 import { normalizeToken, verifyToken } from './tokens';
 
 export interface AdminUser {
@@ -16,14 +17,30 @@ interface RoleLink {
   readonly role_id: string;
   readonly link_mac: string | null;
   readonly name: string;
+  readonly is_default: boolean;
   readonly permissions_mac: string | null;
-  readonly workspace: string | null;
-  readonly endpoint: string | null;
-  readonly actions: number | null;
-  readonly negative: boolean | null;
+  readonly entities_mac: string | null;
 }
 
+/** What a user's verified roles grant. */
+export interface Grants {
+  readonly endpoints: readonly EndpointPermission[];
+  readonly entities: readonly EntityPermission[];
+  /** The user's default role (named after the user), which entities the user creates join. */
+  readonly defaultRoleId: string | undefined;
+}
+
+/** The RBAC user of the current Admin API request and what their roles grant (read once per request). */
+export interface RbacRequest {
+  readonly user: AdminUser;
+  readonly grants: Grants;
+}
+
+const NOTHING: Grants = { endpoints: [], entities: [], defaultRoleId: undefined };
+
 const CACHE_LIMIT = 1000;
+
+const verified = (stored: string | null, expected: string): boolean => stored !== null && constantTimeEqual(stored, expected);
 
 /**
  * Who is calling and may they: reads the user and its roles from the tables on every request
@@ -32,6 +49,8 @@ const CACHE_LIMIT = 1000;
  * matched (scrypt is slow on purpose); any RBAC change announced on the bus drops it.
  */
 export class RbacAuthenticator {
+  /** Set by the Admin API around each request once the token is checked. */
+  readonly requests = new AsyncLocalStorage<RbacRequest>();
   readonly #verified = new Map<string, string>();
   readonly #warned = new Set<string>();
 
@@ -66,46 +85,59 @@ export class RbacAuthenticator {
   }
 
   /** Kong's 403 unless one of the user's verified roles allows `method` on `path`. */
-  async authorize(user: AdminUser, method: string, path: string): Promise<void> {
+  async authorize(user: AdminUser, method: string, path: string, grants?: Grants): Promise<void> {
     const action = actionOf(method);
-    if (!allows(await this.permissionsOf(user.id), path, action)) throw forbidden(user.name, action);
+    if (!allows((grants ?? (await this.grantsOf(user))).endpoints, path, action)) throw forbidden(user.name, action);
   }
 
   /** The endpoint permissions of every role linked to the user by a verified row. */
-  async permissionsOf(userId: string): Promise<EndpointPermission[]> {
-    const rows = (
+  async permissionsOf(user: AdminUser): Promise<EndpointPermission[]> {
+    return [...(await this.grantsOf(user)).endpoints];
+  }
+
+  /**
+   * The permissions of every role linked to the user by a verified row. A role whose endpoint
+   * or entity permissions fail their MAC makes the user's grants empty (fails closed): skipping
+   * just that role would lift the denies it holds.
+   */
+  async grantsOf(user: AdminUser): Promise<Grants> {
+    const links = (
       await this.db.query<RoleLink & Record<string, unknown>>(
-        `SELECT ur.role_id, ur.mac AS link_mac, r.name, r.permissions_mac, e.workspace, e.endpoint, e.actions, e.negative
-           FROM rbac_user_roles ur JOIN rbac_roles r ON r.id = ur.role_id
-           LEFT JOIN rbac_role_endpoints e ON e.role_id = r.id
-          WHERE ur.user_id = $1`,
-        [userId],
+        `SELECT ur.role_id, ur.mac AS link_mac, r.name, r.is_default, r.permissions_mac, r.entities_mac
+           FROM rbac_user_roles ur JOIN rbac_roles r ON r.id = ur.role_id WHERE ur.user_id = $1`,
+        [user.id],
       )
-    ).rows;
-    const roles = new Map<string, { link: string | null; name: string; mac: string | null; endpoints: EndpointPermission[] }>();
-    for (const row of rows) {
-      const role = roles.get(row.role_id) ?? { link: row.link_mac, name: row.name, mac: row.permissions_mac, endpoints: [] };
-      roles.set(row.role_id, role);
-      if (row.endpoint !== null) role.endpoints.push({ workspace: row.workspace as string, endpoint: row.endpoint, actions: row.actions as number, negative: row.negative === true });
+    ).rows.filter((link) => {
+      if (link.link_mac && constantTimeEqual(link.link_mac, userRoleMac(this.secrets, user.id, link.role_id))) return true;
+      this.#warnOnce(`link:${user.id}:${link.role_id}`, { table: 'rbac_user_roles', user_id: user.id, role_id: link.role_id }, 'RBAC user-role row fails its MAC (changed outside Keygate); ignored');
+      return false;
+    });
+    if (links.length === 0) return NOTHING;
+    const ids = links.map((l) => l.role_id);
+    const [endpointRows, entityRows] = await Promise.all([
+      this.db.query<EndpointRow & Record<string, unknown>>('SELECT * FROM rbac_role_endpoints WHERE role_id = ANY($1::uuid[])', [ids]),
+      this.db.query<EntityRow & Record<string, unknown>>('SELECT * FROM rbac_role_entities WHERE role_id = ANY($1::uuid[])', [ids]),
+    ]);
+    const endpoints: EndpointPermission[] = [];
+    const entities: EntityPermission[] = [];
+    let defaultRoleId: string | undefined;
+    for (const link of links) {
+      const role = { id: link.role_id, name: link.name };
+      const ownEndpoints = endpointRows.rows.filter((e) => e.role_id === role.id).map(({ workspace, endpoint, actions, negative }) => ({ workspace, endpoint, actions, negative }));
+      const ownEntities = entityRows.rows.filter((e) => e.role_id === role.id).map(({ entity_id, entity_type, actions, negative }) => ({ entity_id, entity_type, actions, negative }));
+      const builtIn = builtInRole(role.id);
+      const endpointsOk = builtIn ? ownEndpoints.length === 0 : verified(link.permissions_mac, rolePermissionsMac(this.secrets, role, ownEndpoints));
+      // A role made before entity permissions existed has no entities MAC and no entity rows.
+      const entitiesOk = link.entities_mac === null ? ownEntities.length === 0 : verified(link.entities_mac, roleEntitiesMac(this.secrets, role, ownEntities));
+      if (!endpointsOk || !entitiesOk) {
+        this.#warnOnce(`role:${role.id}`, { table: endpointsOk ? 'rbac_role_entities' : 'rbac_role_endpoints', role_id: role.id }, "RBAC role's permissions fail their MAC (a row changed outside Keygate); the user's roles grant nothing");
+        return NOTHING;
+      }
+      endpoints.push(...(builtIn ? builtIn.permissions : ownEndpoints));
+      entities.push(...ownEntities);
+      if (link.is_default && link.name === user.name) defaultRoleId = role.id;
     }
-    const permissions: EndpointPermission[] = [];
-    for (const [roleId, role] of roles) {
-      if (!role.link || !constantTimeEqual(role.link, userRoleMac(this.secrets, userId, roleId))) {
-        this.#warnOnce(`link:${userId}:${roleId}`, { table: 'rbac_user_roles', user_id: userId, role_id: roleId }, 'RBAC user-role row fails its MAC (changed outside Keygate); ignored');
-        continue;
-      }
-      const builtIn = builtInRole(roleId);
-      if (builtIn) {
-        permissions.push(...builtIn.permissions);
-        continue;
-      }
-      if (!role.mac || !constantTimeEqual(role.mac, rolePermissionsMac(this.secrets, { id: roleId, name: role.name }, role.endpoints))) {
-        this.#warnOnce(`role:${roleId}`, { table: 'rbac_roles', role_id: roleId }, "RBAC role's permissions fail their MAC (a row changed outside Keygate); the role grants nothing");
-        continue;
-      }
-      permissions.push(...role.endpoints);
-    }
-    return permissions;
+    return { endpoints, entities, defaultRoleId };
   }
 
   #warnOnce(key: string, fields: Record<string, string>, message: string): void {

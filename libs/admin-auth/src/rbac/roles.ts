@@ -3,8 +3,9 @@ import { UniqueViolationError, type Database, type Queryable } from '@keygate/db
 import { rbacBadRequest, rbacConflict, rbacNotFound } from '../errors';
 import type { AdminSecrets } from '../secrets';
 import { announceRbacChange } from './changes';
+import { entitiesMap } from './entities';
 import { actionNames, builtInRole, normalizeEndpoint, parseActions, type EndpointPermission } from './permissions';
-import { rolePermissionsMac, roleView, type EndpointRow, type RoleRow } from './rows';
+import { roleEntitiesMac, rolePermissionsMac, roleView, type EndpointRow, type EntityPermission, type RoleRow } from './rows';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -35,11 +36,11 @@ const endpointView = (e: EndpointRow) => ({
   created_at: Math.floor(e.created_at.getTime() / 1000),
 });
 
-/** Kong's `{"endpoints":{"<ws>":{"<endpoint>":{"actions":[…],"negative":…}}},"entities":{}}`. */
-export function permissionsMap(permissions: readonly EndpointPermission[]) {
+/** Kong's `{"endpoints":{"<ws>":{"<endpoint>":{"actions":[…],"negative":…}}},"entities":{"<id>":{…}}}`. */
+export function permissionsMap(permissions: readonly EndpointPermission[], entities: readonly EntityPermission[] = []) {
   const endpoints: Record<string, Record<string, { actions: string[]; negative: boolean }>> = {};
   for (const p of permissions) (endpoints[p.workspace] ??= {})[p.endpoint] = { actions: actionNames(p.actions), negative: p.negative };
-  return { endpoints, entities: {} };
+  return { endpoints, entities: entitiesMap(entities) };
 }
 
 /**
@@ -67,13 +68,18 @@ export class RbacRoles {
     return roleView(await this.find(this.db, nameOrId));
   }
 
-  async create(input: { name?: unknown; comment?: unknown }) {
+  async create(input: { name?: unknown; comment?: unknown }, id: string = randomUUID()) {
     if (typeof input.name !== 'string' || input.name.trim() === '') throw rbacBadRequest('name: required field missing');
     const name = input.name.trim();
-    const id = randomUUID();
     return this.db.transaction(async (tx) => {
       try {
-        await tx.query('INSERT INTO rbac_roles (id, name, comment, permissions_mac) VALUES ($1, $2, $3, $4)', [id, name, typeof input.comment === 'string' ? input.comment : null, rolePermissionsMac(this.secrets, { id, name }, [])]);
+        await tx.query('INSERT INTO rbac_roles (id, name, comment, permissions_mac, entities_mac) VALUES ($1, $2, $3, $4, $5)', [
+          id,
+          name,
+          typeof input.comment === 'string' ? input.comment : null,
+          rolePermissionsMac(this.secrets, { id, name }, []),
+          roleEntitiesMac(this.secrets, { id, name }, []),
+        ]);
       } catch (err) {
         if (err instanceof UniqueViolationError) throw rbacConflict(`UNIQUE violation detected on '{name="${name}"}'`);
         throw err;
@@ -81,6 +87,22 @@ export class RbacRoles {
       await announceRbacChange(tx, 'rbac_roles', id);
       return roleView(await this.find(tx, id));
     });
+  }
+
+  /**
+   * Kong's PUT: creates the role named (or with the id) in the path, or replaces its comment.
+   * The name is covered by the role's MACs, so a PUT that would rename it is refused.
+   */
+  async upsert(nameOrId: string, input: { name?: unknown; comment?: unknown }): Promise<{ created: boolean; role: ReturnType<typeof roleView> }> {
+    const byId = UUID.test(nameOrId);
+    const existing = (await this.db.query<RoleRow & Record<string, unknown>>(`SELECT * FROM rbac_roles WHERE ${byId ? 'id' : 'name'} = $1`, [nameOrId])).rows[0];
+    const name = input.name === undefined ? (byId ? existing?.name : nameOrId) : input.name;
+    if (existing) {
+      if (name !== existing.name) throw rbacBadRequest('name: a role cannot be renamed (its permissions are signed with its name); create a new role');
+      return { created: false, role: await this.update(existing.id, { comment: input.comment ?? null }) };
+    }
+    if (!byId && name !== nameOrId) throw rbacBadRequest(`name: must be '${nameOrId}' (the name in the path) or absent`);
+    return { created: true, role: await this.create({ name, comment: input.comment }, byId ? nameOrId.toLowerCase() : randomUUID()) };
   }
 
   async update(nameOrId: string, input: { comment?: unknown }) {

@@ -21,6 +21,22 @@ export interface RoleRow {
   readonly created_at: Date;
   readonly updated_at: Date;
   readonly permissions_mac: string | null;
+  readonly entities_mac: string | null;
+}
+
+/** A grant or deny of actions on one entity (`entity_id` a uuid, or `*` for every entity). */
+export interface EntityPermission {
+  readonly entity_id: string;
+  readonly entity_type: string;
+  readonly actions: number;
+  readonly negative: boolean;
+}
+
+export interface EntityRow extends EntityPermission {
+  readonly role_id: string;
+  readonly comment: string | null;
+  readonly created_at: Date;
+  readonly updated_at: Date;
 }
 
 export interface EndpointRow extends EndpointPermission {
@@ -43,6 +59,12 @@ export const userRoleMac = (s: AdminSecrets, userId: string, roleId: string): st
 export function rolePermissionsMac(s: AdminSecrets, role: Pick<RoleRow, 'id' | 'name'>, endpoints: readonly EndpointPermission[]): string {
   const lines = endpoints.map((e) => `${e.workspace}\n${e.endpoint}\n${e.actions}\n${e.negative}`).sort();
   return s.rowMac(['rbac_role', role.id, role.name, ...lines]);
+}
+
+/** A role's whole set of entity permissions (none: the MAC of the empty set, or no MAC at all). */
+export function roleEntitiesMac(s: AdminSecrets, role: Pick<RoleRow, 'id' | 'name'>, entities: readonly EntityPermission[]): string {
+  const lines = entities.map((e) => `${e.entity_id}\n${e.entity_type}\n${e.actions}\n${e.negative}`).sort();
+  return s.rowMac(['rbac_role_entities', role.id, role.name, ...lines]);
 }
 
 const epoch = (d: Date) => Math.floor(d.getTime() / 1000);

@@ -4,7 +4,7 @@ import { rbacBadRequest, rbacConflict, rbacNotFound } from '../errors';
 import type { AdminSecrets } from '../secrets';
 import { announceRbacChange } from './changes';
 import { BUILT_IN_ROLES } from './permissions';
-import { userMac, userRoleMac, userView, roleView, type RoleRow, type UserRow } from './rows';
+import { roleEntitiesMac, rolePermissionsMac, userMac, userRoleMac, userView, roleView, type RoleRow, type UserRow } from './rows';
 import { hashToken, normalizeToken } from './tokens';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -51,7 +51,7 @@ export class RbacUsers {
     return userView(await this.find(this.db, nameOrId));
   }
 
-  /** Kong: a new user is linked to the role with its own name when one exists (user `super-admin`). */
+  /** Kong: a new user is linked to the role with its own name, made as its default role if none exists. */
   async create(input: UserInput, q?: Queryable) {
     const name = text(input.name, 'name');
     const token = text(input.user_token, 'user_token');
@@ -75,8 +75,7 @@ export class RbacUsers {
         if (err instanceof UniqueViolationError) throw rbacConflict(`UNIQUE violation detected on '{name="${name}"}' or on its token`);
         throw err;
       }
-      const own = (await tx.query<{ id: string }>('SELECT id FROM rbac_roles WHERE name = $1', [name])).rows[0];
-      if (own) await this.#link(tx, id, own.id);
+      await this.#link(tx, id, (await this.#ownRole(tx, name)).id);
       await announceRbacChange(tx, 'rbac_users', id);
       return userView(await this.find(tx, id));
     };
@@ -110,6 +109,11 @@ export class RbacUsers {
     await this.db.transaction(async (tx) => {
       const user = await this.find(tx, nameOrId);
       await tx.query('DELETE FROM rbac_users WHERE id = $1', [user.id]);
+      // Kong: the user's default role goes with the user unless someone else holds it.
+      await tx.query(
+        'DELETE FROM rbac_roles r WHERE r.name = $1 AND r.is_default AND NOT EXISTS (SELECT 1 FROM rbac_user_roles ur WHERE ur.role_id = r.id)',
+        [user.name],
+      );
       await announceRbacChange(tx, 'rbac_users', user.id);
     });
   }
@@ -139,6 +143,19 @@ export class RbacUsers {
       await tx.query('DELETE FROM rbac_user_roles WHERE user_id = $1 AND role_id = ANY($2::uuid[])', [user.id, roles.map((r) => r.id)]);
       await announceRbacChange(tx, 'rbac_user_roles', user.id);
     });
+  }
+
+  /**
+   * Kong: a new user is linked to the role with its own name; made as the user's default role
+   * (`is_default`, hidden from role lists) when there is none. Entities the user creates join it.
+   */
+  async #ownRole(tx: Queryable, name: string): Promise<{ id: string }> {
+    const id = randomUUID();
+    const made = await tx.query<{ id: string }>(
+      'INSERT INTO rbac_roles (id, name, comment, is_default, permissions_mac, entities_mac) VALUES ($1, $2, $3, TRUE, $4, $5) ON CONFLICT (name) DO NOTHING RETURNING id',
+      [id, name, `Default user role generated for ${name}`, rolePermissionsMac(this.secrets, { id, name }, []), roleEntitiesMac(this.secrets, { id, name }, [])],
+    );
+    return made.rows[0] ?? ((await tx.query<{ id: string }>('SELECT id FROM rbac_roles WHERE name = $1', [name])).rows[0] as { id: string });
   }
 
   async #link(tx: Queryable, userId: string, roleId: string): Promise<void> {
