@@ -126,15 +126,16 @@ export class RbacAuthenticator {
       const ownEndpoints = endpointRows.rows.filter((e) => e.role_id === role.id).map(({ workspace, endpoint, actions, negative }) => ({ workspace, endpoint, actions, negative }));
       const ownEntities = entityRows.rows.filter((e) => e.role_id === role.id).map(({ entity_id, entity_type, actions, negative }) => ({ entity_id, entity_type, actions, negative }));
       const builtIn = builtInRole(role.id);
+      // A built-in role's permissions are in code; any row for it was written outside Keygate.
       const endpointsOk = builtIn ? ownEndpoints.length === 0 : verified(link.permissions_mac, rolePermissionsMac(this.secrets, role, ownEndpoints));
       // A role made before entity permissions existed has no entities MAC and no entity rows.
-      const entitiesOk = link.entities_mac === null ? ownEntities.length === 0 : verified(link.entities_mac, roleEntitiesMac(this.secrets, role, ownEntities));
+      const entitiesOk = builtIn || link.entities_mac === null ? ownEntities.length === 0 : verified(link.entities_mac, roleEntitiesMac(this.secrets, role, ownEntities));
       if (!endpointsOk || !entitiesOk) {
         this.#warnOnce(`role:${role.id}`, { table: endpointsOk ? 'rbac_role_entities' : 'rbac_role_endpoints', role_id: role.id }, "RBAC role's permissions fail their MAC (a row changed outside Keygate); the user's roles grant nothing");
         return NOTHING;
       }
       endpoints.push(...(builtIn ? builtIn.permissions : ownEndpoints));
-      entities.push(...ownEntities);
+      entities.push(...(builtIn ? builtIn.entities : ownEntities));
       if (link.is_default && link.name === user.name) defaultRoleId = role.id;
     }
     return { endpoints, entities, defaultRoleId };

@@ -72,6 +72,8 @@ export class RbacRoleEntities {
 
   /** For `/permissions`: the stored rows (`/rbac/users/{u}/permissions` shows only verified ones). */
   async permissions(roleId: string): Promise<EntityPermission[]> {
+    const builtIn = builtInRole(roleId);
+    if (builtIn) return [...builtIn.entities];
     return (await this.#rows(this.db, roleId)).map(({ entity_id, entity_type, actions, negative }) => ({ entity_id, entity_type, actions, negative }));
   }
 
