@@ -90,11 +90,6 @@ export class RbacAuthenticator {
     if (!allows((grants ?? (await this.grantsOf(user))).endpoints, path, action)) throw forbidden(user.name, action);
   }
 
-  /** The endpoint permissions of every role linked to the user by a verified row. */
-  async permissionsOf(user: AdminUser): Promise<EndpointPermission[]> {
-    return [...(await this.grantsOf(user)).endpoints];
-  }
-
   /**
    * The permissions of every role linked to the user by a verified row. A role whose endpoint
    * or entity permissions fail their MAC makes the user's grants empty (fails closed): skipping
