@@ -46,7 +46,7 @@ export function createAdminApi(deps: AdminApiDeps): Express {
   app.set('query parser', 'simple');
   app.use(requestContext(deps.logger));
   const rbac = deps.adminAuth?.enforce ? deps.adminAuth.authenticator : undefined;
-  const entityLevel = rbac && ['entity', 'both'].includes(deps.loaded.config.enforce_rbac) ? entityAccess(rbac) : undefined;
+  const entityLevel = rbac && ['entity', 'both'].includes(deps.loaded.config.enforce_rbac) ? entityAccess(rbac, deps.store) : undefined;
   const entityPaths = new Set(deps.store.definitions().map((def) => collectionPath(def).toLowerCase()));
   const access = { config: deps.loaded.config, rbac, entityPaths, audit: deps.adminAuth?.audit };
   // Refused requests are recorded too, so it comes before every check.

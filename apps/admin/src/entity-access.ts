@@ -10,7 +10,10 @@ import { encodeOffset, MAX_PAGE_SIZE, parseSize, UnreadableRowError, type Entity
 export interface EntityAccess {
   /** Kong's 403 unless the request's user may act (default: the request's action) on the entity. */
   check(req: Request, type: string, id: string, action?: Action): Promise<void>;
-  /** Kong's 403 unless the user may act on the entity `idOrKey` names, if it exists. */
+  /**
+   * Kong's 403 unless the user may act on the entity `idOrKey` names, if it exists; a DELETE
+   * also needs delete on the entities that refer to it (Kong checks what a delete cascades to).
+   */
   checkNamed(req: Request, dao: EntityDao, idOrKey: string, scope?: Scope): Promise<void>;
   /** One page of the entities the user may read: pages are filled from the rows after, so a page is short only at the end. */
   page(req: Request, type: string, fetch: (query: Record<string, unknown>) => Promise<Page>, query: Record<string, unknown>): Promise<Page>;
@@ -32,7 +35,7 @@ export const entityExists =
   async (type, id) =>
     store.has(type) && (await idOf(store.dao(type), id)) === id;
 
-export function entityAccess(rbac: RbacAuthenticator): EntityAccess {
+export function entityAccess(rbac: RbacAuthenticator, store: EntityStore): EntityAccess {
   const current = () => {
     const request = rbac.requests.getStore();
     // The guard runs first on every request; no context means no checked token.
@@ -43,13 +46,27 @@ export function entityAccess(rbac: RbacAuthenticator): EntityAccess {
   const check = async (req: Request, _type: string, id: string, action: Action = actionOf(req.method)) => {
     if (!allowed(id, action)) throw entityForbidden(current().user.name, action);
   };
+  /** Every entity whose foreign key names the entity (one level, as Kong), page by page. */
+  const checkChildren = async (req: Request, parent: EntityDao, id: string) => {
+    for (const relation of store.relations().filter((r) => r.parent.name === parent.def.name)) {
+      const child = store.dao(relation.child.name);
+      let offset: string | undefined;
+      do {
+        const page = await child.page({ scope: { field: relation.foreignKey.field, id }, size: String(MAX_PAGE_SIZE), offset });
+        for (const childId of [...page.data.map((e) => String(e.id)), ...page.skipped.map((row) => row.rowId)]) await check(req, child.def.name, childId, 'delete');
+        offset = page.offset;
+      } while (offset);
+    }
+  };
   return {
     check,
     async checkNamed(req, dao, idOrKey, scope) {
       const id = await idOf(dao, idOrKey, scope);
       // A missing entity: a PUT creates it (Kong checks the id it is given, else only `*` allows it).
-      if (id) await check(req, dao.def.name, id);
-      else if (req.method === 'PUT') await check(req, dao.def.name, /^[0-9a-f-]{36}$/i.test(idOrKey) ? idOrKey : '');
+      if (id) {
+        await check(req, dao.def.name, id);
+        if (req.method === 'DELETE') await checkChildren(req, dao, id);
+      } else if (req.method === 'PUT') await check(req, dao.def.name, /^[0-9a-f-]{36}$/i.test(idOrKey) ? idOrKey : '');
     },
     async page(_req, _type, fetch, query) {
       const size = parseSize(query.size);

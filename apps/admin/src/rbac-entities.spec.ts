@@ -188,6 +188,14 @@ describe('enforce_rbac = entity and both', () => {
       expect((await sa().put(`/consumers/${made.json.id}`, { json: { username: 'made-again' } })).status).toBe(200);
       expect((await as(mode, 'viewer').get(`/consumers/${made.json.id}`)).status).toBe(403);
     }
+    // A delete needs delete on what it cascades to (Kong): here a credential someone else made.
+    const parent = await as('entity', 'viewer').post<{ id: string }>('/consumers', { json: { username: 'parent-of-key' } });
+    const key = await sa().post<{ id: string }>(`/consumers/${parent.json.id}/key-auth`, { json: { key: plantedSecret('child-key') } });
+    expect(key.status).toBe(201);
+    expect(await as('entity', 'viewer').delete(`/consumers/${parent.json.id}`).then((r) => [r.status, r.json])).toEqual(entityDenied('viewer', 'delete'));
+    expect((await sa().get(`/consumers/${parent.json.id}`)).status).toBe(200);
+    expect((await sa().post('/rbac/roles/viewer/entities', { json: { entity_id: key.json.id, entity_type: 'keyauth_credentials', actions: 'delete' } })).status).toBe(201);
+    expect((await as('entity', 'viewer').delete(`/consumers/${parent.json.id}`)).status).toBe(204);
     // On `both`, creating needs the endpoint permission too.
     expect(await as('both', 'viewer').post('/consumers', { json: { username: 'nope' } }).then((r) => [r.status, r.json])).toEqual(endpointDenied('viewer', 'create'));
   });
