@@ -1,4 +1,4 @@
-import { AdminSecrets, AuditLog, RBAC_CHANGES, RbacAuthenticator, RbacRoleEntities, RbacRoles, RbacUsers } from '@keygate/admin-auth';
+import { AdminSecrets, AuditLog, RBAC_CHANGES, RbacAuthenticator, RbacRoleEntities, RbacRoles, RbacState, RbacUsers } from '@keygate/admin-auth';
 import type { Bus } from '@keygate/bus';
 import type { Database, Queryable } from '@keygate/db';
 import type { EntityChange } from '@keygate/entities';
@@ -12,10 +12,12 @@ const PRUNE_EVERY_MS = 60_000;
  * refuses `enforce_rbac`/`audit_log` without it). Without the secret the `/rbac` API is absent
  * too: its rows could not be signed.
  */
-export function startAdminAuth(ctx: AppContext, db: Database, bus: Bus): AdminAuthDeps | undefined {
+export async function startAdminAuth(ctx: AppContext, db: Database, bus: Bus): Promise<AdminAuthDeps | undefined> {
   const { config } = ctx;
   if (!config.keyring_cluster_secret) return undefined;
   const secrets = new AdminSecrets(config.keyring_cluster_secret);
+  // Once per database: the RBAC epoch (rows of an upgraded database are signed in epoch 1).
+  await new RbacState(db, secrets).initialise();
   const logger = ctx.logger.child({ component: 'admin-auth' });
   const authenticator = new RbacAuthenticator(db, secrets, logger);
   // A hint only: the tables are read on every request anyway; this drops the verified-token memo.

@@ -17,7 +17,7 @@ export async function startAdmin(ctx: AppContext): Promise<void> {
   const plugins = new PluginRegistry(ctx.config.plugins);
   const databases = await openDatabases(ctx);
   const bus = await startBus(ctx, databases.rw);
-  const adminAuth = startAdminAuth(ctx, databases.rw, bus);
+  const adminAuth = await startAdminAuth(ctx, databases.rw, bus);
   const audit = adminAuth?.audit;
   const keyring = await startKeyring(ctx, databases.rw, { bus, migrateDigests: true, ...(audit ? { audit } : {}) });
   // Every committed write is announced on the bus, so proxies apply it within milliseconds, and

@@ -23,3 +23,6 @@ export const rbacConflict = (message: string) => new AdminAuthError('RBAC_CONFLI
 /** Kong's DAO error for an entity the user's roles do not allow (`enforce_rbac = entity|both`). */
 export const entityForbidden = (user: string, action: string) =>
   new AdminAuthError('RBAC_FORBIDDEN', `${user}, you do not have permissions to ${action} this resource`, { code: 99, name: 'unauthorized access' });
+/** A role whose stored permissions fail their MAC: re-signing them would adopt rows written outside Keygate. */
+export const tamperedRole = (name: string) =>
+  new AdminAuthError('RBAC_CONFLICT', `the permissions of role '${name}' fail their MAC (changed outside Keygate); delete the role and create it again`);

@@ -1,6 +1,7 @@
 export { AdminSecrets } from './secrets';
 export { AdminAuthError, entityForbidden } from './errors';
 export { RbacAuthenticator, type AdminUser, type Grants, type RbacRequest } from './rbac/authenticator';
+export { RbacState } from './rbac/state';
 export { RbacRoleEntities, allowsEntity, type EntityExists, type EntityInput } from './rbac/entities';
 export { RbacUsers, type UserInput } from './rbac/users';
 export { RbacRoles, permissionsMap, type EndpointInput } from './rbac/roles';

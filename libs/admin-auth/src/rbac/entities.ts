@@ -1,9 +1,11 @@
 import { quoteIdent, UniqueViolationError, type Database, type Queryable } from '@keygate/db';
-import { rbacBadRequest, rbacConflict, rbacNotFound } from '../errors';
+import { constantTimeEqual } from '@keygate/crypto';
+import { rbacBadRequest, rbacConflict, rbacNotFound, tamperedRole } from '../errors';
 import type { AdminSecrets } from '../secrets';
 import { announceRbacChange } from './changes';
 import { ACTION_BITS, ALL_ACTIONS, actionNames, builtInRole, parseActions, type Action } from './permissions';
 import { roleEntitiesMac, type EntityPermission, type EntityRow, type RoleRow } from './rows';
+import { RbacState } from './state';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const UUID_SQL = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
@@ -61,10 +63,14 @@ export function entitiesMap(permissions: readonly EntityPermission[]) {
  * entity's permissions go when the entity does.
  */
 export class RbacRoleEntities {
+  readonly #state: RbacState;
+
   constructor(
     private readonly db: Database,
     private readonly secrets: AdminSecrets,
-  ) {}
+  ) {
+    this.#state = new RbacState(db, secrets);
+  }
 
   async list(roleId: string) {
     return (await this.#rows(this.db, roleId)).map(entityView);
@@ -92,7 +98,8 @@ export class RbacRoleEntities {
     const entityType = wildcard ? 'wildcard' : String(input.entity_type);
     if (!wildcard && !(await exists(entityType, entityId))) throw rbacBadRequest(`There is no entity of type '${entityType}' with given entity_id`);
     const actions = parseActions(input.actions);
-    return this.#change(roleId, async (tx, role) => {
+    // A deny narrows what a role grants: a revocation (a copy without it must not verify later).
+    return this.#change(roleId, negativeOf(input.negative), async (tx, role) => {
       try {
         await tx.query('INSERT INTO rbac_role_entities (role_id, entity_id, entity_type, actions, negative, comment) VALUES ($1, $2, $3, $4, $5, $6)', [
           role.id,
@@ -111,7 +118,7 @@ export class RbacRoleEntities {
   }
 
   async update(roleId: string, entityId: string, input: EntityInput) {
-    return this.#change(roleId, async (tx, role) => {
+    return this.#change(roleId, true, async (tx, role) => {
       const sets: string[] = [`updated_at = date_trunc('second', now())`];
       const values: unknown[] = [role.id, entityId.toLowerCase()];
       if (input.actions !== undefined) sets.push(`actions = $${values.push(parseActions(input.actions))}`);
@@ -124,7 +131,7 @@ export class RbacRoleEntities {
   }
 
   async delete(roleId: string, entityId: string): Promise<void> {
-    await this.#change(roleId, async (tx, role) => {
+    await this.#change(roleId, true, async (tx, role) => {
       const deleted = await tx.query('DELETE FROM rbac_role_entities WHERE role_id = $1 AND entity_id = $2', [role.id, entityId.toLowerCase()]);
       if (!deleted.rowCount) throw rbacNotFound('Not found');
       return undefined;
@@ -133,7 +140,9 @@ export class RbacRoleEntities {
 
   /** Kong: an entity a user creates goes into the user's default role with every action. */
   async registerOwned(tx: Queryable, defaultRoleId: string, type: string, id: string): Promise<void> {
-    await this.#resign(tx, defaultRoleId, async (role) => {
+    const epoch = await this.#state.lock(tx);
+    // A default role that fails its MAC grants nothing anyway: the entity is made, not registered.
+    await this.#resign(tx, defaultRoleId, epoch, async (role) => {
       await tx.query(
         `INSERT INTO rbac_role_entities (role_id, entity_id, entity_type, actions, negative) VALUES ($1, $2, $3, $4, FALSE)
          ON CONFLICT (role_id, entity_id) DO UPDATE SET entity_type = EXCLUDED.entity_type, actions = EXCLUDED.actions, negative = FALSE, updated_at = date_trunc('second', now())`,
@@ -145,16 +154,20 @@ export class RbacRoleEntities {
   /**
    * An entity was deleted: its permissions go from every role, and so do those of entities its
    * delete cascaded to (rows whose entity is no longer in its table), so a later entity with
-   * the same id inherits nothing.
+   * the same id inherits nothing. Roles that fail their MAC are left as they are (they grant
+   * nothing), so a database writer cannot block deletes by breaking one.
    */
   async forgetDeleted(tx: Queryable, types: readonly string[]): Promise<void> {
     const gone = this.#gone(types);
     const roles = (await tx.query<{ role_id: string }>(`SELECT DISTINCT e.role_id FROM rbac_role_entities e WHERE ${gone} ORDER BY e.role_id`, [types])).rows;
+    if (roles.length === 0) return;
+    const epoch = await this.#state.lock(tx);
     for (const { role_id } of roles) {
-      await this.#resign(tx, role_id, async (role) => {
+      await this.#resign(tx, role_id, epoch, async (role) => {
         await tx.query(`DELETE FROM rbac_role_entities e WHERE e.role_id = $2 AND ${gone}`, [types, role.id]);
       });
     }
+    await this.#state.bump(tx, epoch);
   }
 
   /** `e` names an entity of one of `types` ($1) that is no longer in its table (a primary key lookup per row). */
@@ -165,25 +178,38 @@ export class RbacRoleEntities {
     return `e.entity_type = ANY($1::text[]) AND NOT (${present.length > 0 ? present.join(' OR ') : 'FALSE'})`;
   }
 
-  async #change<T extends string | undefined>(roleId: string, change: (tx: Queryable, role: RoleRow) => Promise<T>) {
+  /** An API change of a role's entity permissions; a `revocation` moves the RBAC epoch on. */
+  async #change<T extends string | undefined>(roleId: string, revocation: boolean, change: (tx: Queryable, role: RoleRow) => Promise<T>) {
     return this.db.transaction(async (tx) => {
+      const epoch = await this.#state.lock(tx);
       let key: T | undefined;
-      const rows = await this.#resign(tx, roleId, async (role) => {
+      const rows = await this.#resign(tx, roleId, epoch, async (role) => {
         if (builtInRole(role.id)) throw rbacBadRequest(`'${role.name}' is a built-in role; its permissions cannot be changed (create a role of your own)`);
         key = await change(tx, role);
       });
+      if (!rows) throw tamperedRole((await tx.query<{ name: string }>('SELECT name FROM rbac_roles WHERE id = $1', [roleId])).rows[0]?.name ?? roleId);
+      if (revocation) await this.#state.bump(tx, epoch);
       const row = key && rows.find((e) => e.entity_id === key);
       return row ? entityView(row) : undefined;
     });
   }
 
-  /** Locks the role, applies `change`, signs the role's entity set again and announces it. */
-  async #resign(tx: Queryable, roleId: string, change: (role: RoleRow) => Promise<void>): Promise<EntityRow[]> {
+  /**
+   * Locks the role and checks its entity set still verifies in `epoch` (re-signing rows a
+   * database writer added would adopt them; undefined, nothing changed, when it does not);
+   * applies `change`, signs the set again and announces it.
+   */
+  async #resign(tx: Queryable, roleId: string, epoch: number, change: (role: RoleRow) => Promise<void>): Promise<EntityRow[] | undefined> {
     const role = (await tx.query<RoleRow & Record<string, unknown>>('SELECT * FROM rbac_roles WHERE id = $1 FOR UPDATE', [roleId])).rows[0];
     if (!role) throw rbacNotFound('Not found');
+    const before = await this.#rows(tx, role.id);
+    const intact = builtInRole(role.id)
+      ? before.length === 0
+      : Number(role.epoch) === epoch && (role.entities_mac === null ? before.length === 0 : constantTimeEqual(role.entities_mac, roleEntitiesMac(this.secrets, role, before, epoch)));
+    if (!intact) return undefined;
     await change(role);
     const rows = await this.#rows(tx, role.id);
-    await tx.query('UPDATE rbac_roles SET entities_mac = $2 WHERE id = $1', [role.id, roleEntitiesMac(this.secrets, role, rows)]);
+    await tx.query('UPDATE rbac_roles SET entities_mac = $2 WHERE id = $1', [role.id, roleEntitiesMac(this.secrets, role, rows, epoch)]);
     await announceRbacChange(tx, 'rbac_role_entities', role.id);
     return rows;
   }

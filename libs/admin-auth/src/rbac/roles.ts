@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { UniqueViolationError, type Database, type Queryable } from '@keygate/db';
-import { rbacBadRequest, rbacConflict, rbacNotFound } from '../errors';
+import { constantTimeEqual } from '@keygate/crypto';
+import { rbacBadRequest, rbacConflict, rbacNotFound, tamperedRole } from '../errors';
 import type { AdminSecrets } from '../secrets';
 import { announceRbacChange } from './changes';
 import { entitiesMap } from './entities';
+import { RbacState } from './state';
 import { actionNames, builtInRole, normalizeEndpoint, parseActions, type EndpointPermission } from './permissions';
 import { roleEntitiesMac, rolePermissionsMac, roleView, type EndpointRow, type EntityPermission, type RoleRow } from './rows';
 
@@ -48,10 +50,14 @@ export function permissionsMap(permissions: readonly EndpointPermission[], entit
  * the role's MAC over the whole set, under the role row's lock. Built-in roles are read-only.
  */
 export class RbacRoles {
+  readonly #state: RbacState;
+
   constructor(
     private readonly db: Database,
     private readonly secrets: AdminSecrets,
-  ) {}
+  ) {
+    this.#state = new RbacState(db, secrets);
+  }
 
   async find(q: Queryable, nameOrId: string, lock = false): Promise<RoleRow> {
     const column = UUID.test(nameOrId) ? 'id' : 'name';
@@ -72,13 +78,15 @@ export class RbacRoles {
     if (typeof input.name !== 'string' || input.name.trim() === '') throw rbacBadRequest('name: required field missing');
     const name = input.name.trim();
     return this.db.transaction(async (tx) => {
+      const epoch = await this.#state.lock(tx);
       try {
-        await tx.query('INSERT INTO rbac_roles (id, name, comment, permissions_mac, entities_mac) VALUES ($1, $2, $3, $4, $5)', [
+        await tx.query('INSERT INTO rbac_roles (id, name, comment, permissions_mac, entities_mac, epoch) VALUES ($1, $2, $3, $4, $5, $6)', [
           id,
           name,
           typeof input.comment === 'string' ? input.comment : null,
-          rolePermissionsMac(this.secrets, { id, name }, []),
-          roleEntitiesMac(this.secrets, { id, name }, []),
+          rolePermissionsMac(this.secrets, { id, name }, [], epoch),
+          roleEntitiesMac(this.secrets, { id, name }, [], epoch),
+          epoch,
         ]);
       } catch (err) {
         if (err instanceof UniqueViolationError) throw rbacConflict(`UNIQUE violation detected on '{name="${name}"}'`);
@@ -117,9 +125,11 @@ export class RbacRoles {
 
   async delete(nameOrId: string): Promise<void> {
     await this.db.transaction(async (tx) => {
+      const epoch = await this.#state.lock(tx);
       const role = await this.find(tx, nameOrId, true);
       this.#refuseBuiltIn(role);
       await tx.query('DELETE FROM rbac_roles WHERE id = $1', [role.id]);
+      await this.#state.bump(tx, epoch);
       await announceRbacChange(tx, 'rbac_roles', role.id);
     });
   }
@@ -144,7 +154,8 @@ export class RbacRoles {
     const workspace = workspaceOf(input.workspace);
     const endpoint = normalizeEndpoint(input.endpoint);
     const actions = parseActions(input.actions);
-    return this.#changeEndpoints(nameOrId, async (tx, role) => {
+    // A deny narrows what a role grants: a revocation (a copy without it must not verify later).
+    return this.#changeEndpoints(nameOrId, negativeOf(input.negative), async (tx, role) => {
       try {
         await tx.query('INSERT INTO rbac_role_endpoints (role_id, workspace, endpoint, actions, negative, comment) VALUES ($1, $2, $3, $4, $5, $6)', [
           role.id,
@@ -170,7 +181,7 @@ export class RbacRoles {
   }
 
   async updateEndpoint(nameOrId: string, workspace: string, endpoint: string, input: EndpointInput) {
-    return this.#changeEndpoints(nameOrId, async (tx, role) => {
+    return this.#changeEndpoints(nameOrId, true, async (tx, role) => {
       const sets: string[] = [];
       const values: unknown[] = [role.id, workspace, normalizeEndpoint(endpoint)];
       if (input.actions !== undefined) sets.push(`actions = $${values.push(parseActions(input.actions))}`);
@@ -183,21 +194,29 @@ export class RbacRoles {
   }
 
   async deleteEndpoint(nameOrId: string, workspace: string, endpoint: string): Promise<void> {
-    await this.#changeEndpoints(nameOrId, async (tx, role) => {
+    await this.#changeEndpoints(nameOrId, true, async (tx, role) => {
       const deleted = await tx.query('DELETE FROM rbac_role_endpoints WHERE role_id = $1 AND workspace = $2 AND endpoint = $3', [role.id, workspace, normalizeEndpoint(endpoint)]);
       if (!deleted.rowCount) throw rbacNotFound('Not found');
       return undefined;
     });
   }
 
-  /** Locks the role, applies `change`, and signs the role again over its whole permission set. */
-  async #changeEndpoints<T extends { workspace: string; endpoint: string } | undefined>(nameOrId: string, change: (tx: Queryable, role: RoleRow) => Promise<T>) {
+  /**
+   * Locks the role, checks its permission set still verifies (re-signing rows a database writer
+   * added would adopt them), applies `change`, signs the role again over its whole set, and
+   * moves the RBAC epoch on for a `revocation`.
+   */
+  async #changeEndpoints<T extends { workspace: string; endpoint: string } | undefined>(nameOrId: string, revocation: boolean, change: (tx: Queryable, role: RoleRow) => Promise<T>) {
     return this.db.transaction(async (tx) => {
+      const epoch = await this.#state.lock(tx);
       const role = await this.find(tx, nameOrId, true);
       this.#refuseBuiltIn(role);
+      const before = await this.#endpoints(tx, role.id);
+      if (Number(role.epoch) !== epoch || !role.permissions_mac || !constantTimeEqual(role.permissions_mac, rolePermissionsMac(this.secrets, role, before, epoch))) throw tamperedRole(role.name);
       const key = await change(tx, role);
       const endpoints = await this.#endpoints(tx, role.id);
-      await tx.query('UPDATE rbac_roles SET permissions_mac = $2 WHERE id = $1', [role.id, rolePermissionsMac(this.secrets, role, endpoints)]);
+      await tx.query('UPDATE rbac_roles SET permissions_mac = $2 WHERE id = $1', [role.id, rolePermissionsMac(this.secrets, role, endpoints, epoch)]);
+      if (revocation) await this.#state.bump(tx, epoch);
       await announceRbacChange(tx, 'rbac_roles', role.id);
       const row = key && endpoints.find((e) => e.workspace === key.workspace && e.endpoint === key.endpoint);
       return row ? endpointView(row) : undefined;

@@ -6,6 +6,7 @@ import type { Migration } from '../migrator';
  * trust: each role's set of entity permissions is covered by `rbac_roles.entities_mac` (under
  * the key derived from `keyring_cluster_secret`), as its endpoint permissions are by
  * `permissions_mac`; an added, edited or deleted row breaks the MAC and the role grants nothing.
+ * `rbac_state` holds the RBAC epoch every RBAC MAC covers, against rows replayed after a revocation.
  */
 export const rbacEntities: Migration = {
   name: '010_rbac_entities',
@@ -24,5 +25,18 @@ CREATE TABLE rbac_role_entities (
 CREATE INDEX rbac_role_entities_entity_idx ON rbac_role_entities (entity_id);
 
 ALTER TABLE rbac_roles ADD COLUMN entities_mac TEXT;
+
+-- The RBAC epoch: every MAC'd RBAC row is signed in the current epoch; a revocation (a user
+-- deleted, disabled or given a new token, a role link or a permission removed, a deny added)
+-- moves every valid row to the next one, so a row saved earlier and restored does not verify.
+-- One row; its MAC is under the same key. Nodes also remember the highest epoch they saw.
+CREATE TABLE rbac_state (
+  id    BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (id),
+  epoch BIGINT NOT NULL,
+  mac   TEXT NOT NULL
+);
+ALTER TABLE rbac_users ADD COLUMN epoch BIGINT;
+ALTER TABLE rbac_user_roles ADD COLUMN epoch BIGINT;
+ALTER TABLE rbac_roles ADD COLUMN epoch BIGINT;
 `,
 };

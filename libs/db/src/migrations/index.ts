@@ -20,6 +20,7 @@ export const TABLES: readonly string[] = [
   'audit_heads',
   'audit_objects',
   'audit_requests',
+  'rbac_state',
   'rbac_role_entities',
   'rbac_role_endpoints',
   'rbac_user_roles',
