@@ -1,4 +1,6 @@
 import type pg from 'pg';
+import { AdminSecrets } from '@keygate/admin-auth';
+import { Secret } from '@keygate/crypto';
 import { AppProcess, httpClient, plantedSecret, rsaKeyFiles, runCli, useTestDatabase, type HttpClient } from '@keygate/testing';
 
 /**
@@ -132,5 +134,28 @@ describe('rows restored after a revocation grant nothing', () => {
     admin = await AppProcess.start('admin', { env: env() });
     expect((await sa().get('/consumers')).status).toBe(401);
     await admin.waitForLine((l) => l.includes('the RBAC state row is missing'));
+  });
+});
+
+describe('a database from before RBAC epochs', () => {
+  it("is signed in epoch 1 at the first start: rows in the old format that verify are kept, others are not", async () => {
+    // Put kong_admin's rows back in the format of migration 007 (no epoch), as an upgrade finds them.
+    const secrets = new AdminSecrets(new Secret(clusterSecret));
+    const [user] = await save("SELECT * FROM rbac_users WHERE name = 'kong_admin'");
+    await attacker.query('UPDATE rbac_users SET epoch = NULL, mac = $2 WHERE id = $1', [user!.id, secrets.rowMac(['rbac_user', user!.id as string, user!.name as string, user!.user_token as string, user!.user_token_ident as string, true])]);
+    for (const link of await save('SELECT * FROM rbac_user_roles WHERE user_id = $1', [user!.id])) {
+      await attacker.query('UPDATE rbac_user_roles SET epoch = NULL, mac = $3 WHERE user_id = $1 AND role_id = $2', [link.user_id, link.role_id, secrets.rowMac(['rbac_user_role', link.user_id as string, link.role_id as string])]);
+    }
+    const [own] = await save("SELECT * FROM rbac_roles WHERE name = 'kong_admin'");
+    await attacker.query('UPDATE rbac_roles SET epoch = NULL, permissions_mac = $2, entities_mac = NULL WHERE id = $1', [own!.id, secrets.rowMac(['rbac_role', own!.id as string, 'kong_admin'])]);
+    // Every other row is left signed in an epoch: from an old-format database they would not be.
+    await attacker.query('UPDATE rbac_users SET epoch = NULL WHERE name <> $1', ['kong_admin']);
+    await attacker.query('UPDATE rbac_user_roles SET epoch = NULL WHERE user_id <> $1', [user!.id]);
+    await admin.stop();
+    admin = await AppProcess.start('admin', { env: env() });
+    expect((await sa().get('/rbac/users')).status).toBe(200);
+    expect((await database.get().query<{ epoch: string }>('SELECT epoch FROM rbac_state'))).toEqual([{ epoch: '1' }]);
+    // Users whose rows were not in the old format are not adopted.
+    expect((await as('steady').get('/consumers')).status).toBe(401);
   });
 });
