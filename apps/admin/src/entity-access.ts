@@ -15,6 +15,8 @@ export interface EntityAccess {
    * also needs delete on the entities that refer to it (Kong checks what a delete cascades to).
    */
   checkNamed(req: Request, dao: EntityDao, idOrKey: string, scope?: Scope): Promise<void>;
+  /** Those of `entities` the request's user may read. */
+  readable<T extends { id?: unknown }>(entities: T[]): T[];
   /** One page of the entities the user may read: pages are filled from the rows after, so a page is short only at the end. */
   page(req: Request, type: string, fetch: (query: Record<string, unknown>) => Promise<Page>, query: Record<string, unknown>): Promise<Page>;
 }
@@ -58,8 +60,10 @@ export function entityAccess(rbac: RbacAuthenticator, store: EntityStore): Entit
       } while (offset);
     }
   };
+  const readable = <T extends { id?: unknown }>(entities: T[]) => entities.filter((entity) => allowed(String(entity.id), 'read'));
   return {
     check,
+    readable,
     async checkNamed(req, dao, idOrKey, scope) {
       const id = await idOf(dao, idOrKey, scope);
       // A missing entity: a PUT creates it (Kong checks the id it is given, else only `*` allows it).
@@ -78,13 +82,13 @@ export function entityAccess(rbac: RbacAuthenticator, store: EntityStore): Entit
         const want = size - data.length;
         const page = await fetch({ ...query, size: String(Math.min(MAX_PAGE_SIZE, Math.max(want, 100))), offset });
         skipped.push(...page.skipped);
-        const readable = page.data.filter((entity) => allowed(String(entity.id), 'read'));
-        if (readable.length > want) {
+        const visible = readable(page.data);
+        if (visible.length > want) {
           // Cut inside this page: the next one starts after the last entity returned.
-          data.push(...readable.slice(0, want));
+          data.push(...visible.slice(0, want));
           return { data, offset: encodeOffset(data[data.length - 1]!.id as string), skipped };
         }
-        data.push(...readable);
+        data.push(...visible);
         if (!page.offset) return { data, skipped };
         offset = page.offset;
         if (data.length === size) return { data, offset: page.offset, skipped };
