@@ -145,6 +145,9 @@ describe('enforce_rbac = entity and both', () => {
       expect(ids(await as(mode, 'viewer').get('/consumers'))).toEqual([consumers.c1]);
       expect(ids(await as(mode, 'ro').get('/consumers'))).toEqual(Object.values(consumers).sort());
     }
+    expect((await sa().patch(`/consumers/${consumers.c2}`, { json: { custom_id: 'cid-2' } })).status).toBe(200);
+    expect(ids(await as('entity', 'viewer').get('/consumers?custom_id=cid-2'))).toEqual([]);
+    expect(ids(await sa().get('/consumers?custom_id=cid-2'))).toEqual([consumers.c2]);
     const key = plantedSecret('c1-key');
     expect((await sa().post(`/consumers/${consumers.c1}/key-auth`, { json: { key } })).status).toBe(201);
     const nested = await as('entity', 'viewer').get(`/consumers/${consumers.c1}/key-auth`);
