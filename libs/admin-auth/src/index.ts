@@ -1,10 +1,12 @@
 export { AdminSecrets } from './secrets';
-export { AdminAuthError } from './errors';
-export { RbacAuthenticator, type AdminUser } from './rbac/authenticator';
+export { AdminAuthError, entityForbidden } from './errors';
+export { RbacAuthenticator, type AdminUser, type Grants, type RbacRequest } from './rbac/authenticator';
+export { RbacState } from './rbac/state';
+export { RbacRoleEntities, allowsEntity, type EntityExists, type EntityInput } from './rbac/entities';
 export { RbacUsers, type UserInput } from './rbac/users';
 export { RbacRoles, permissionsMap, type EndpointInput } from './rbac/roles';
 export { RBAC_CHANGES, type RbacChange } from './rbac/changes';
-export { BUILT_IN_ROLES, allows, actionOf, normalizeEndpoint, type EndpointPermission, type Action } from './rbac/permissions';
+export { BUILT_IN_ROLES, EXPLICIT_ONLY, pathSegments, allows, actionOf, normalizeEndpoint, type EndpointPermission, type Action } from './rbac/permissions';
 export { bootstrapSuperAdmin, BOOTSTRAP_USER } from './rbac/bootstrap';
 export { hashToken, verifyToken } from './rbac/tokens';
 export { AuditLog, type AuditContext, type RequestRecord } from './audit/log';

@@ -1,3 +1,4 @@
+import { allowsEntity } from './entities';
 import { allows, BUILT_IN_ROLES, normalizeEndpoint, parseActions, type EndpointPermission } from './permissions';
 
 const role = (name: string) => BUILT_IN_ROLES.find((r) => r.name === name)?.permissions ?? [];
@@ -53,5 +54,23 @@ describe('endpoint permissions', () => {
     expect(() => parseActions('read,fly')).toThrow('Undefined RBAC action fly');
     expect(normalizeEndpoint(' consumers/ ')).toBe('/consumers');
     expect(normalizeEndpoint('*')).toBe('*');
+  });
+});
+
+describe('entity permissions', () => {
+  const e = (entity_id: string, actions: string, negative = false) => ({ entity_id, entity_type: entity_id === '*' ? 'wildcard' : 'services', actions: parseActions(actions), negative });
+  const id = '6f3e2d1c-0b9a-4877-8655-443322110000';
+
+  it("the entity's own permissions decide before `*`; a deny before an allow; nothing matching denies", () => {
+    expect(allowsEntity([e(id, 'read')], id, 'read')).toBe(true);
+    expect(allowsEntity([e(id, 'read')], id, 'update')).toBe(false);
+    expect(allowsEntity([e(id, 'read')], id.toUpperCase(), 'read')).toBe(true);
+    expect(allowsEntity([e('*', 'read')], id, 'read')).toBe(true);
+    expect(allowsEntity([e('*', 'read', true), e(id, 'read')], id, 'read')).toBe(true);
+    expect(allowsEntity([e('*', 'read'), e(id, 'read', true)], id, 'read')).toBe(false);
+    expect(allowsEntity([e(id, 'read'), e(id, 'read', true)], id, 'read')).toBe(false);
+    expect(allowsEntity([e(id, 'update', true), e('*', 'read')], id, 'read')).toBe(true);
+    expect(allowsEntity([], id, 'read')).toBe(false);
+    expect(allowsEntity([e(id, '*')], '', 'create')).toBe(false);
   });
 });

@@ -8,9 +8,10 @@ import { keyedDigests } from './005_keyed_digests';
 import { signedCluster } from './006_signed_cluster';
 import { rbacAudit } from './007_rbac_audit';
 import { enrollment } from './009_enrollment';
+import { rbacEntities } from './010_rbac_entities';
 
 /** Every migration, in order. Append only: an executed migration is never edited. */
-export const MIGRATIONS: readonly Migration[] = [base, keyring, clusterKeyring, jobs, keyOrigin, keyedDigests, signedCluster, rbacAudit, enrollment];
+export const MIGRATIONS: readonly Migration[] = [base, keyring, clusterKeyring, jobs, keyOrigin, keyedDigests, signedCluster, rbacAudit, enrollment, rbacEntities];
 
 /**
  * Every table the migrations create, children before parents, for `migrations reset`.
@@ -22,6 +23,8 @@ export const TABLES: readonly string[] = [
   'audit_heads',
   'audit_objects',
   'audit_requests',
+  'rbac_state',
+  'rbac_role_entities',
   'rbac_role_endpoints',
   'rbac_user_roles',
   'rbac_users',
