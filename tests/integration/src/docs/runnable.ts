@@ -75,7 +75,8 @@ const MARK = '::doc-block::';
  * Runs the blocks in one bash session (`set -eo pipefail`, so a failing command fails the
  * walkthrough), in `workDir`, with `env`. `npm start [-- ARGS]` in a block runs
  * `./bin/keygate cluster up --proxies 2 ARGS` in the background, as a user runs it in another
- * terminal, and returns once it printed that the cluster is up. Everything the session started
+ * terminal, and returns once it printed that the cluster is up; a second one stops the first
+ * (Ctrl-C) before it starts. Everything the session started
  * is stopped afterwards: SIGTERM to its process group (the clusters stop their nodes), then SIGKILL.
  */
 export async function runSession(blocks: readonly RunnableBlock[], options: { workDir: string; env: Record<string, string>; logDir: string; label: string; timeoutMs: number }): Promise<SessionResult> {
@@ -86,8 +87,11 @@ export async function runSession(blocks: readonly RunnableBlock[], options: { wo
     'npm() {',
     '  if [ "$1" != start ]; then command npm "$@"; return; fi',
     '  shift; [ "$1" = -- ] && shift',
+    // A second `npm start` is the user's Ctrl-C and start again.
+    '  if [ -n "$DOCTEST_CLUSTER" ]; then kill -INT $DOCTEST_CLUSTER; wait $DOCTEST_CLUSTER || true; fi',
     '  local log="$DOCTEST_LOGS/cluster-$RANDOM.log"',
     '  ./bin/keygate cluster up --proxies 2 "$@" > "$log" 2>&1 &',
+    '  DOCTEST_CLUSTER=$!',
     '  local pid=$! waited=0',
     '  until grep -q "Press Ctrl-C to stop" "$log"; do',
     '    if ! kill -0 $pid 2>/dev/null || [ $waited -gt 1800 ]; then cat "$log"; echo "npm start did not come up"; return 1; fi',
