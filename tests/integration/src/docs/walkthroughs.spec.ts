@@ -68,6 +68,8 @@ async function environment(): Promise<{ env: Record<string, string>; role: strin
     AWS_PORT: String(await freePort()),
     IMDS_PORT: String(await freePort()),
     RDS_PORT: String(await freePort()),
+    ADMIN2_PORT: String(await freePort()),
+    STATUS2_PORT: String(await freePort()),
     PGHOST: server.host,
     PGPORT: String(server.port),
     ...(server.password ? { PGPASSWORD: server.password } : {}),
