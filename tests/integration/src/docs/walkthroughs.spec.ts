@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { quoteIdent } from '@keygate/db';
 import { assertRedisReachable, baseEnv, freePort, freePortBlock, REPO_ROOT, redisPrefix, TEST_LOG_DIR, testServices } from '@keygate/testing';
 import { outputMismatch, readDoc, runnableBlocks, runSession, type RunnableBlock } from './runnable';
 
@@ -23,14 +24,14 @@ const SESSIONS: ReadonlyArray<{ readonly name: string; readonly files: readonly 
 
 const DOCS = ['README.md', ...readdirSync(join(REPO_ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
 
-async function superuser(sql: string): Promise<void> {
-  const client = new pg.Client({ ...testServices().pg, database: 'postgres' });
+/** Drops what a walkthrough made: the cluster's (or its own) database and role. */
+async function dropDatabaseAndRole(name: string): Promise<void> {
+  const client = new pg.Client({ ...testServices().pg, database: 'postgres', connectionTimeoutMillis: 5000 });
   await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
+  for (const sql of [`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`, `DROP ROLE IF EXISTS ${quoteIdent(name)}`]) {
+    await client.query(sql).catch((err: Error) => console.warn(`doc-test cleanup: ${err.message}`));
   }
+  await client.end();
 }
 
 /** A directory that looks like the repository root to the walkthrough (bin/, package.json, ...). */
@@ -117,8 +118,7 @@ describe('doc-tests: the walkthroughs in README.md and docs/*.md run as written'
       expect(failures).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
-      await superuser(`DROP DATABASE IF EXISTS ${role} WITH (FORCE)`).catch(() => undefined);
-      await superuser(`DROP ROLE IF EXISTS ${role}`).catch(() => undefined);
+      await dropDatabaseAndRole(role);
     }
   });
 });
