@@ -13,6 +13,8 @@ import { entityRoutes } from './routes/entities';
 import { infoRoutes } from './routes/info';
 import { keyringRoutes } from './routes/keyring';
 import { rbacRoutes } from './routes/rbac';
+import { endpointsRoute, schemaRoutes } from './routes/schemas';
+import { tagRoutes } from './routes/tags';
 import type { ServerStats } from './server-stats';
 
 export interface AdminApiDeps {
@@ -64,7 +66,11 @@ export function createAdminApi(deps: AdminApiDeps): Express {
   app.use(rejectUnstorableBody());
 
   const router = express.Router({ strict: false });
+  // Lists the router's paths when asked, so it includes the ones registered after it.
+  endpointsRoute(router);
   infoRoutes(router, deps);
+  schemaRoutes(router, deps.store);
+  tagRoutes(router, deps.store);
   keyringRoutes(router, deps.keyring);
   if (deps.adminAuth) rbacRoutes(router, deps.adminAuth);
   if (deps.adminAuth?.audit) auditRoutes(router, deps.adminAuth.audit);

@@ -29,18 +29,39 @@ function readablePage(page: Page, options: EntityRoutesOptions): Page {
   return page;
 }
 
-/** `/services`, `/services/{id or name}` and the same for every entity. */
+/**
+ * `/services`, `/services/{services}` and the same for every entity; path parameters are named
+ * after the entity, as Kong's `/endpoints` lists them.
+ */
 function collectionRoutes(router: Router, dao: EntityDao, options: EntityRoutesOptions): void {
   const name = collectionPath(dao.def);
+  const key = dao.def.name;
   route(router, `/${name}`, {
     get: async (req, res) => {
+      const match = await lookupFilter(dao, req);
+      if (match) {
+        res.json(match);
+        return;
+      }
       res.json(pageBody(readablePage(await dao.page(req.query), options), `/${name}`, req.query));
     },
     post: async (req, res) => {
       res.status(201).json(await dao.insert(body(req), writeOptions(req)));
     },
   });
-  route(router, `/${name}/:id`, entityHandlers(dao, (req) => param(req, 'id'), { deleteMissing: 204 }));
+  route(router, `/${name}/:${key}`, entityHandlers(dao, (req) => param(req, key), { deleteMissing: 204 }));
+}
+
+/** Kong's `GET /consumers?custom_id=x`: the one match (or none) in a page of its own. */
+async function lookupFilter(dao: EntityDao, req: Request): Promise<Record<string, unknown> | undefined> {
+  for (const field of dao.def.lookupFilters ?? []) {
+    const value = req.query[field];
+    if (value === undefined) continue;
+    if (typeof value !== 'string' || value === '') throw new HttpError(400, `${field} must be an unempty string`);
+    const found = await dao.selectBy(field, value);
+    return { data: found ? [found] : [], next: null };
+  }
+  return undefined;
 }
 
 /** GET/PATCH/PUT/DELETE of one entity, optionally inside a parent's scope. */
@@ -86,30 +107,32 @@ function relationRoutes(router: Router, store: EntityStore, relation: Relation, 
   const parentPath = collectionPath(relation.parent);
   const childPath = collectionPath(relation.child);
   const nested = relation.child.nestedPath ?? childPath;
-  const base = `/${parentPath}/:parent/${nested}`;
+  const parentKey = relation.parent.name;
+  const childKey = relation.child.name;
+  const base = `/${parentPath}/:${parentKey}/${nested}`;
   const scope = async (req: Request): Promise<Scope> => {
-    const found = await parent.select(param(req, 'parent'));
+    const found = await parent.select(param(req, parentKey));
     if (!found) throw HttpError.notFound();
     return { field, id: found.id };
   };
   route(router, base, {
     get: async (req, res) => {
       const page = readablePage(await child.page({ ...req.query, scope: await scope(req) }), options);
-      res.json(pageBody(page, `/${parentPath}/${param(req, 'parent')}/${nested}`, req.query));
+      res.json(pageBody(page, `/${parentPath}/${param(req, parentKey)}/${nested}`, req.query));
     },
     post: async (req, res) => {
       res.status(201).json(await child.insert(body(req), writeOptions(req, await scope(req))));
     },
   });
-  route(router, `${base}/:child`, entityHandlers(child, (req) => param(req, 'child'), { deleteMissing: 404, scope }));
+  route(router, `${base}/:${childKey}`, entityHandlers(child, (req) => param(req, childKey), { deleteMissing: 404, scope }));
 
   const parentOfChild = async (req: Request) => {
-    const found = await child.select(param(req, 'child'));
+    const found = await child.select(param(req, childKey));
     const ref = found?.[field] as { id?: string } | null | undefined;
     if (!ref?.id) throw HttpError.notFound();
     return ref.id;
   };
-  route(router, `/${childPath}/:child/${field}`, {
+  route(router, `/${childPath}/:${childKey}/${field}`, {
     get: async (req, res) => {
       const entity = await parent.select(await parentOfChild(req));
       if (!entity) throw HttpError.notFound();
