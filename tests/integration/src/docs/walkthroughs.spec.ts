@@ -44,7 +44,7 @@ function workDir(): string {
   return dir;
 }
 
-async function environment(): Promise<{ env: Record<string, string>; role: string }> {
+async function environment(home: string): Promise<{ env: Record<string, string>; role: string }> {
   const [admin, proxy, status] = [await freePort(), await freePortBlock(4), await freePortBlock(7)];
   const suffix = randomBytes(4).toString('hex');
   const role = `kgdoc_${suffix}`;
@@ -60,6 +60,8 @@ async function environment(): Promise<{ env: Record<string, string>; role: strin
     KONG_PG_DATABASE: role,
     KONG_REDIS_URL: redisUrl,
     KONG_REDIS_PREFIX: redisPrefix(),
+    // Nothing from the developer's ~/.aws, ~/.pgpass or shell profile.
+    HOME: home,
     // The walkthroughs' address variables (their defaults are those of `npm start`).
     ADMIN: `http://127.0.0.1:${admin}`,
     PROXY: `http://127.0.0.1:${proxy}`,
@@ -98,7 +100,7 @@ describe('doc-tests: the walkthroughs in README.md and docs/*.md run as written'
     const todo: RunnableBlock[] = session.files.flatMap((file) => blocks.get(file)!);
     const steps = session.cluster ? [{ file: '(npm start)', line: 0, code: 'npm start' }, ...todo] : todo;
     const dir = workDir();
-    const { env, role } = await environment();
+    const { env, role } = await environment(dir);
     try {
       const result = await runSession(steps, { workDir: dir, env, logDir: join(TEST_LOG_DIR, `docs-${name}`), label: name, timeoutMs: 300_000 });
       const failures: string[] = [];
