@@ -89,7 +89,7 @@ export async function runSession(blocks: readonly RunnableBlock[], options: { wo
     '  shift; [ "$1" = -- ] && shift',
     // A second `npm start` is the user's Ctrl-C and start again.
     '  if [ -n "$DOCTEST_CLUSTER" ]; then kill -INT $DOCTEST_CLUSTER; wait $DOCTEST_CLUSTER || true; fi',
-    '  local log="$DOCTEST_LOGS/cluster-$RANDOM.log"',
+    '  local log="$DOCTEST_LOGS/cluster-$RANDOM.log"; : > "$log"',
     '  ./bin/keygate cluster up --proxies 2 "$@" > "$log" 2>&1 &',
     '  DOCTEST_CLUSTER=$!',
     '  local pid=$! waited=0',
