@@ -162,6 +162,12 @@ describe('node credentials', () => {
 });
 
 describe('the unauthenticated endpoints', () => {
+  it('charge guesses sent all at once before they are answered: concurrency does not widen the burst', async () => {
+    const statuses = await Promise.all(Array.from({ length: 30 }, (_, i) => enroll(`kge1_concurrent${i}`).then((res) => res.status)));
+    expect(statuses.filter((s) => s !== 429).length).toBeLessThanOrEqual(10);
+    expect(statuses.filter((s) => s !== 429 && s !== 401)).toEqual([]);
+  });
+
   it('are rate limited per client: refused attempts only (429 after a burst of guesses)', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 40; i++) statuses.push((await enroll(`kge1_guess${i}`)).status);

@@ -3,7 +3,8 @@ import { EnrollmentError } from './errors';
 /**
  * A token bucket per client address for the unauthenticated exchange endpoints, charged for
  * refused attempts only: guessing tokens or credentials costs the guesser time, while any
- * number of nodes behind one address may join with valid credentials at once.
+ * number of nodes behind one address may join with valid credentials (at most a burst of them
+ * in flight at the same moment: an attempt holds a token until it is answered).
  */
 export class RateLimiter {
   readonly #buckets = new Map<string, { tokens: number; at: number }>();
@@ -21,12 +22,22 @@ export class RateLimiter {
   /** Runs `attempt` for `client`, charging one token when it is refused. */
   async guard<T>(client: string, attempt: () => Promise<T>): Promise<T> {
     this.check(client);
+    // Charged before the attempt and given back unless refused: attempts sent all at once must
+    // not all pass the check while the first ones are still being answered.
+    this.#bucket(client, Date.now()).tokens -= 1;
     try {
-      return await attempt();
+      const result = await attempt();
+      this.#refund(client);
+      return result;
     } catch (err) {
-      if (err instanceof EnrollmentError) this.#bucket(client, Date.now()).tokens -= 1;
+      if (!(err instanceof EnrollmentError)) this.#refund(client);
       throw err;
     }
+  }
+
+  #refund(client: string): void {
+    const bucket = this.#bucket(client, Date.now());
+    bucket.tokens = Math.min(this.burst, bucket.tokens + 1);
   }
 
   #bucket(client: string, now: number): { tokens: number; at: number } {
