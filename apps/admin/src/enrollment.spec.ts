@@ -148,7 +148,22 @@ describe('node credentials', () => {
     const row = (await writer.query('SELECT mac FROM cluster_credentials WHERE id = $1', [credentialId])).rows[0] as { mac: string };
     await writer.query('INSERT INTO cluster_credentials (id, app, label, mac) VALUES ($1, $2, $3, $4)', [forgedId, 'proxy', 'mine', row.mac]);
     const forged = joinRequest(formatNodeCredential(forgedId, new Secret(Buffer.alloc(32, 1))));
-    expect(await as().post('/cluster/join', { json: forged.body })).toMatchObject({ status: 403, json: { message: `node credential ${forgedId} was changed outside Keygate and admits nobody` } });
+    expect(await as().post('/cluster/join', { json: forged.body })).toMatchObject({ status: 403, json: { message: `invalid proof for node credential ${forgedId}` } });
+  });
+
+  it('tell a client without the credential nothing about it: unknown, revoked and edited all answer "invalid proof"', async () => {
+    const revoked = await enroll((await newToken()).token);
+    const revokedId = String(revoked.json.credential_id);
+    expect((await root().delete(`/cluster/credentials/${revokedId}`)).status).toBe(204);
+    const edited = await enroll((await newToken()).token);
+    const editedId = String(edited.json.credential_id);
+    await writer.query("UPDATE cluster_credentials SET label = 'edited' WHERE id = $1", [editedId]);
+    for (const id of [randomUUID(), revokedId, editedId]) {
+      const guess = joinRequest(formatNodeCredential(id, new Secret(Buffer.alloc(32, 9))));
+      expect(await as().post('/cluster/join', { json: guess.body })).toMatchObject({ status: 403, json: { message: `invalid proof for node credential ${id}` } });
+    }
+    // The holder of the revoked credential is still told why.
+    expect(await as().post('/cluster/join', { json: joinRequest(revoked.json.settings!.cluster_node_credential!).body })).toMatchObject({ status: 403, json: { message: `node credential ${revokedId} was revoked` } });
   });
 
   it('once revoked are refused at the next join, and a database writer cannot lift the revocation', async () => {

@@ -89,7 +89,12 @@ export class NodeCredentials {
     if (!row) throw new EnrollmentError('NODE_CREDENTIAL_REFUSED', `unknown node credential ${id}`);
     if (!this.#verifies(row)) throw new EnrollmentError('NODE_CREDENTIAL_REFUSED', `node credential ${id} was changed outside Keygate and admits nobody`);
     if (row.revoked_at) throw new EnrollmentError('NODE_CREDENTIAL_REFUSED', `node credential ${id} was revoked`);
-    return { row, secret: this.secrets.nodeCredentialSecret(id) };
+    return { row, secret: this.secretOf(id) };
+  }
+
+  /** The secret of credential `id` (derived; whether the credential may join is `admissible`). */
+  secretOf(id: string): Secret<Buffer> {
+    return this.secrets.nodeCredentialSecret(id);
   }
 
   async recordJoin(id: string, nodeId: string): Promise<void> {

@@ -31,14 +31,17 @@ export class NodeJoins {
     if (Math.abs(Date.now() - request.ts) > (this.options.windowMs ?? 300_000)) {
       throw enrollmentBadRequest('ts: the request is too old or too far in the future (check this node’s clock)');
     }
-    const { row, secret } = await this.options.credentials.admissible(request.credential_id).catch((err: unknown) => {
-      if (err instanceof EnrollmentError) this.options.logger.warn({ credential_id: request.credential_id, node_id: request.node_id, app: request.app, hostname: request.hostname, reason: err.message }, 'refused a node join');
-      throw err;
-    });
+    // The proof first (the secret is derived from the id, not read): whether a credential exists,
+    // was revoked or was edited is told only to a holder of it.
+    const secret = this.options.credentials.secretOf(request.credential_id);
     if (!verifyJoinProof(secret, request)) {
       this.options.logger.warn({ credential_id: request.credential_id, node_id: request.node_id, hostname: request.hostname }, 'refused a node join: the proof does not verify');
       throw new EnrollmentError('NODE_CREDENTIAL_REFUSED', `invalid proof for node credential ${request.credential_id}`);
     }
+    const { row } = await this.options.credentials.admissible(request.credential_id).catch((err: unknown) => {
+      if (err instanceof EnrollmentError) this.options.logger.warn({ credential_id: request.credential_id, node_id: request.node_id, app: request.app, hostname: request.hostname, reason: err.message }, 'refused a node join');
+      throw err;
+    });
     // A credential issued for one app (the token's `app`) admits only nodes of that app.
     if (row.app && row.app !== request.app) {
       this.options.logger.warn({ credential_id: request.credential_id, node_id: request.node_id, app: request.app, credential_app: row.app }, 'refused a node join: the credential is for another app');
