@@ -203,6 +203,28 @@ describe('enforce_rbac = entity and both', () => {
     expect(await as('both', 'viewer').post('/consumers', { json: { username: 'nope' } }).then((r) => [r.status, r.json])).toEqual(endpointDenied('viewer', 'create'));
   });
 
+  it('a body naming another entity (a foreign key) needs read on it, as the nested path does', async () => {
+    const victimKey = plantedSecret('planted-for-c2');
+    // Flat paths with the consumer in the body, by id or by username: what `/consumers/{c2}/key-auth` refuses.
+    for (const consumer of [{ id: consumers.c2 }, { username: 'c2' }]) {
+      expect(await as('entity', 'viewer').post('/key-auths', { json: { consumer, key: victimKey } }).then((r) => [r.status, r.json])).toEqual(entityDenied('viewer', 'read'));
+    }
+    const own = await as('entity', 'viewer').post<{ id: string }>('/consumers', { json: { username: 'owner-of-key' } });
+    const mine = await as('entity', 'viewer').post<{ id: string }>(`/consumers/${own.json.id}/key-auth`, { json: { key: plantedSecret('own-key') } });
+    expect(mine.status).toBe(201);
+    // Moving one's own credential onto a consumer one cannot read, by PATCH or PUT.
+    expect(await as('entity', 'viewer').patch(`/key-auths/${mine.json.id}`, { json: { consumer: { id: consumers.c2 } } }).then((r) => [r.status, r.json])).toEqual(entityDenied('viewer', 'read'));
+    expect(await as('entity', 'viewer').put(`/key-auths/${mine.json.id}`, { json: { consumer: { id: consumers.c2 }, key: victimKey } }).then((r) => [r.status, r.json])).toEqual(entityDenied('viewer', 'read'));
+    const victims = await sa().get<{ data: Array<{ key: string }> }>(`/consumers/${consumers.c2}/key-auth`);
+    expect(victims.json.data.map((k) => k.key)).not.toContain(victimKey);
+    // A consumer the token may read is fine, as on the nested path.
+    const flat = await as('entity', 'viewer').post<{ id: string }>('/key-auths', { json: { consumer: { id: consumers.c1 }, key: plantedSecret('c1-flat-key') } });
+    expect(flat.status).toBe(201);
+    // Leave the viewer's default role as it was (its entities' permissions go with them).
+    expect((await as('entity', 'viewer').delete(`/key-auths/${flat.json.id}`)).status).toBe(204);
+    expect((await as('entity', 'viewer').delete(`/consumers/${own.json.id}`)).status).toBe(204);
+  });
+
   it("entity permissions follow Kong's API and errors", async () => {
     const base = '/rbac/roles/one-consumer/entities';
     expect((await sa().get(`${base}/${consumers.c1}`)).json).toMatchObject({ entity_id: consumers.c1, entity_type: 'consumers', actions: ['read'], negative: false, role: { id: expect.any(String) } });

@@ -1,11 +1,16 @@
 import type { Request, Response, Router } from 'express';
-import { collectionPath, type EntityDao, type EntityStore, type Page, type Relation, type Scope } from '@keygate/entities';
+import { collectionPath, type EntityDao, type EntityStore, type Page, type Relation, type Scope, type WriteOptions } from '@keygate/entities';
 import { HttpError, pageBody } from '@keygate/http';
 import type { Logger } from '@keygate/logging';
 import type { EntityAccess } from '../entity-access';
 import { param, route } from './route';
 
-const writeOptions = (req: Request, scope?: Scope) => ({ form: req.bodyKind === 'form', ...(scope ? { scope } : {}) });
+/** A write's options; with entity-level RBAC, every entity its body refers to must be readable (as a nested path's parent). */
+const writeOptions = (req: Request, access: EntityAccess | undefined, scope?: Scope): WriteOptions => ({
+  form: req.bodyKind === 'form',
+  ...(scope ? { scope } : {}),
+  ...(access ? { authorizeReference: (entity: string, id: string) => access.check(req, entity, id, 'read') } : {}),
+});
 
 function body(req: Request): Record<string, unknown> {
   return (req.body ?? {}) as Record<string, unknown>;
@@ -55,7 +60,7 @@ function collectionRoutes(router: Router, dao: EntityDao, options: EntityRoutesO
       res.json(pageBody(readablePage(await listPage(req, dao, req.query, options), options), `/${name}`, req.query));
     },
     post: async (req, res) => {
-      res.status(201).json(await dao.insert(body(req), writeOptions(req)));
+      res.status(201).json(await dao.insert(body(req), writeOptions(req, options.access)));
     },
   });
   route(router, `/${name}/:${key}`, entityHandlers(dao, (req) => param(req, key), { deleteMissing: 204, access: options.access }));
@@ -94,13 +99,13 @@ function entityHandlers(
     },
     patch: async (req: Request, res: Response) => {
       const scope = await scopeOf(req);
-      const entity = await dao.update(idOf(req), body(req), writeOptions(req, scope));
+      const entity = await dao.update(idOf(req), body(req), writeOptions(req, options.access, scope));
       if (!entity) throw HttpError.notFound();
       res.json(entity);
     },
     put: async (req: Request, res: Response) => {
       const scope = await scopeOf(req);
-      res.json(await dao.upsert(idOf(req), body(req), writeOptions(req, scope)));
+      res.json(await dao.upsert(idOf(req), body(req), writeOptions(req, options.access, scope)));
     },
     delete: async (req: Request, res: Response) => {
       const deleted = await dao.delete(idOf(req), await scopeOf(req));
@@ -137,7 +142,7 @@ function relationRoutes(router: Router, store: EntityStore, relation: Relation, 
       res.json(pageBody(page, `/${parentPath}/${param(req, parentKey)}/${nested}`, req.query));
     },
     post: async (req, res) => {
-      res.status(201).json(await child.insert(body(req), writeOptions(req, await scope(req))));
+      res.status(201).json(await child.insert(body(req), writeOptions(req, options.access, await scope(req))));
     },
   });
   route(router, `${base}/:${childKey}`, entityHandlers(child, (req) => param(req, childKey), { deleteMissing: 404, scope, access: options.access }));
@@ -157,7 +162,7 @@ function relationRoutes(router: Router, store: EntityStore, relation: Relation, 
       res.json(entity);
     },
     patch: async (req, res) => {
-      const entity = await parent.update(await parentOfChild(req), body(req), writeOptions(req));
+      const entity = await parent.update(await parentOfChild(req), body(req), writeOptions(req, options.access));
       if (!entity) throw HttpError.notFound();
       res.json(entity);
     },

@@ -40,6 +40,12 @@ export interface WriteOptions {
   /** The body came form-encoded: infer types from the schema first. */
   readonly form?: boolean;
   readonly scope?: Scope;
+  /**
+   * Called with every entity the body's foreign keys name (after names are resolved to ids),
+   * before anything is written: entity-level RBAC refuses references to entities the caller may
+   * not read.
+   */
+  readonly authorizeReference?: (entity: string, id: string) => Promise<void>;
 }
 
 /** Looks up another entity's DAO, to resolve foreign keys given by name. */
@@ -257,6 +263,12 @@ export class EntityDao {
     const input = options.form ? inferForm(this.def, body, existing) : { ...body };
     if (options.scope) input[options.scope.field] = { id: options.scope.id };
     await this.#resolveForeignKeys(input);
+    if (options.authorizeReference) {
+      for (const fk of this.def.foreignKeys) {
+        const id = (input[fk.field] as { id?: unknown } | null | undefined)?.id;
+        if (typeof id === 'string') await options.authorizeReference(fk.entity, id);
+      }
+    }
     return this.def.transform ? this.def.transform(input, existing) : input;
   }
 
