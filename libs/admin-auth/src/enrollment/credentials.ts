@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { formatNodeCredential, Secret } from '@keygate/crypto';
+import { constantTimeEqual, formatNodeCredential, Secret } from '@keygate/crypto';
 import type { Database, Queryable } from '@keygate/db';
 import type { AdminSecrets } from '../secrets';
 import { EnrollmentError, idOrNotFound } from './errors';
@@ -102,7 +102,7 @@ export class NodeCredentials {
   }
 
   #verifies(row: CredentialRow): boolean {
-    return row.mac === this.#mac(row.id, row.app, row.label, row.revoked_at !== null);
+    return typeof row.mac === 'string' && constantTimeEqual(row.mac, this.#mac(row.id, row.app, row.label, row.revoked_at !== null));
   }
 
   async #row(id: string): Promise<CredentialRow> {
