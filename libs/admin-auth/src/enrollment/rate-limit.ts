@@ -6,8 +6,18 @@ import { EnrollmentError } from './errors';
  * number of nodes behind one address may join with valid credentials (at most a burst of them
  * in flight at the same moment: an attempt holds a token until it is answered).
  */
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+/** Clients remembered at once; beyond, those with a full budget are forgotten first. */
+const MAX_CLIENTS = 10_000;
+
 export class RateLimiter {
-  readonly #buckets = new Map<string, { tokens: number; at: number }>();
+  readonly #buckets = new Map<string, Bucket>();
+  readonly #overflow: Bucket = { tokens: 0, at: 0 };
+  #prunedAt = -Infinity;
 
   constructor(
     private readonly burst = 10,
@@ -40,12 +50,31 @@ export class RateLimiter {
     bucket.tokens = Math.min(this.burst, bucket.tokens + 1);
   }
 
-  #bucket(client: string, now: number): { tokens: number; at: number } {
-    if (this.#buckets.size > 10_000) this.#buckets.clear();
-    const bucket = this.#buckets.get(client) ?? { tokens: this.burst, at: now };
+  #bucket(client: string, now: number): Bucket {
+    let bucket = this.#buckets.get(client);
+    if (!bucket) {
+      if (this.#buckets.size >= MAX_CLIENTS) this.#forgetRefilled(now);
+      // Still full of clients with refusals to pay off: newcomers share one bucket. Emptying the
+      // table instead would give every guesser a fresh burst for the price of 10,000 addresses.
+      if (this.#buckets.size >= MAX_CLIENTS) return this.#refill(this.#overflow, now);
+      bucket = { tokens: this.burst, at: now };
+      this.#buckets.set(client, bucket);
+    }
+    return this.#refill(bucket, now);
+  }
+
+  #refill(bucket: Bucket, now: number): Bucket {
     bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.at) / 60_000) * this.perMinute);
     bucket.at = now;
-    this.#buckets.set(client, bucket);
     return bucket;
+  }
+
+  /** Drops the clients whose budget is full again (they lose nothing); at most once a second. */
+  #forgetRefilled(now: number): void {
+    if (now - this.#prunedAt < 1000) return;
+    this.#prunedAt = now;
+    for (const [client, bucket] of this.#buckets) {
+      if (this.#refill(bucket, now).tokens >= this.burst) this.#buckets.delete(client);
+    }
   }
 }
