@@ -37,6 +37,9 @@ export const entityExists =
   async (type, id) =>
     store.has(type) && (await idOf(store.dao(type), id)) === id;
 
+/** Rows one filtered list request reads at most before it answers (with `next` to go on). */
+const MAX_ROWS_EXAMINED = 10 * MAX_PAGE_SIZE;
+
 export function entityAccess(rbac: RbacAuthenticator, store: EntityStore): EntityAccess {
   const current = () => {
     const request = rbac.requests.getStore();
@@ -77,6 +80,7 @@ export function entityAccess(rbac: RbacAuthenticator, store: EntityStore): Entit
       const data: Page['data'][number][] = [];
       const skipped: Page['skipped'][number][] = [];
       let offset = query.offset;
+      let examined = 0;
       for (;;) {
         // Ask for more than is missing: unreadable rows are usually many where any are.
         const want = size - data.length;
@@ -91,7 +95,9 @@ export function entityAccess(rbac: RbacAuthenticator, store: EntityStore): Entit
         data.push(...visible);
         if (!page.offset) return { data, skipped };
         offset = page.offset;
-        if (data.length === size) return { data, offset: page.offset, skipped };
+        examined += page.data.length + page.skipped.length;
+        // Bounded work per request: a token that may read few of many rows gets a short page and `next`.
+        if (data.length === size || examined >= MAX_ROWS_EXAMINED) return { data, offset: page.offset, skipped };
       }
     },
   };
