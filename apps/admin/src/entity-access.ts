@@ -17,7 +17,7 @@ export interface EntityAccess {
   checkNamed(req: Request, dao: EntityDao, idOrKey: string, scope?: Scope): Promise<void>;
   /** Those of `entities` the request's user may read. */
   readable<T extends { id?: unknown }>(entities: T[]): T[];
-  /** One page of the entities the user may read: pages are filled from the rows after, so a page is short only at the end. */
+  /** One page of the entities the user may read, filled from the rows after it (at most MAX_ROWS_EXAMINED rows read per request). */
   page(req: Request, type: string, fetch: (query: Record<string, unknown>) => Promise<Page>, query: Record<string, unknown>): Promise<Page>;
 }
 
