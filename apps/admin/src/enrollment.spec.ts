@@ -105,6 +105,23 @@ describe('enrollment tokens', () => {
     expect(cli.stdout).toBe('');
   });
 
+  it('are not for the admin role: a token would get it the cluster secret, which signs the RBAC it is denied', async () => {
+    const admToken = plantedSecret('adm-token');
+    expect((await root().post('/rbac/users', { json: { name: 'adm', user_token: admToken } })).status).toBe(201);
+    expect((await root().post('/rbac/users/adm/roles', { json: { roles: 'admin' } })).status).toBe(201);
+    expect((await as(admToken).get('/rbac/users')).status).toBe(403);
+    // The path it would take: a token, the node configuration it is exchanged for, a join.
+    const made = await as(admToken).post<{ token?: string }>('/cluster/enrollment-tokens', { json: {} });
+    const joined = made.json.token ? await enroll(made.json.token).then(async (res) => {
+      const { credential, keys, claim, body } = joinRequest(res.json.settings!.cluster_node_credential!);
+      const answer = await as().post<{ public_key: string; iv: string; ciphertext: string; tag: string }>('/cluster/join', { json: body });
+      return openJoinAnswer(credential.secret, claim, keys.privateKey, answer.json).reveal() === clusterSecret;
+    }) : false;
+    expect(joined).toBe(false);
+    expect(made).toMatchObject({ status: 403, json: { message: 'adm, you do not have permissions to create this resource' } });
+    expect((await as(admToken).get('/cluster/credentials')).status).toBe(403);
+  });
+
   it('need an explicit /cluster permission: read-only cannot list them; enroll and join need no token', async () => {
     expect(await as(roToken).get('/cluster/enrollment-tokens')).toMatchObject({ status: 403, json: { message: 'ro, you do not have permissions to read this resource' } });
     expect(await as(roToken).get('/cluster/credentials')).toMatchObject({ status: 403 });

@@ -129,7 +129,8 @@ const everyEntity = (actions: number) => [{ entity_id: '*', entity_type: 'wildca
 /**
  * Kong's default roles, with fixed ids (seeded by migration 007). Their permissions live here,
  * not in the database, and cannot be changed through the API. `admin` and `super-admin` name
- * the keyring and vaults explicitly; `read-only` cannot read them.
+ * the keyring and vaults explicitly; `read-only` cannot read them; only `super-admin` names
+ * `/cluster`.
  */
 export const BUILT_IN_ROLES: readonly BuiltInRole[] = [
   {
@@ -143,7 +144,8 @@ export const BUILT_IN_ROLES: readonly BuiltInRole[] = [
     id: '00000000-0000-4000-8000-000000000002',
     name: 'admin',
     comment: 'Full access to all endpoints, across all workspaces—except RBAC Admin API',
-    permissions: [all('*'), ...depths('keyring'), ...depths('vaults'), ...depths('cluster'), ...depths('rbac', true)],
+    // Not `/cluster`: enrolling a node yields the cluster secret, which signs the RBAC rows denied here.
+    permissions: [all('*'), ...depths('keyring'), ...depths('vaults'), ...depths('rbac', true)],
     entities: everyEntity(ALL_ACTIONS),
   },
   {
