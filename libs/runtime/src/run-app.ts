@@ -1,9 +1,11 @@
 import { ConfigError, loadConfig, type Config, type LoadedConfig, type ReferenceResolver } from '@keygate/config';
+import { SETTING_CHECKS } from '@keygate/entities';
 import { createLogger, type Logger } from '@keygate/logging';
 import type { Registry } from 'prom-client';
 import { createNodeRegistry, METRICS_CONTENT_TYPE } from './metrics';
 import { createNodeInfo, type AppName, type NodeInfo } from './node-info';
 import { StatusServer } from './status-server';
+import type { BoundAddress } from './listen';
 import { loadListenerTls } from './listener-tls';
 
 export interface AppContext {
@@ -22,7 +24,7 @@ export interface AppContext {
 }
 
 export interface RunAppOptions {
-  readonly app: Exclude<AppName, 'cli'>;
+  readonly app: Exclude<AppName, 'cli' | 'node'>;
   /** The configuration file (`-c`, parsed by the caller); default: KONG_CONF, then Kong's paths. */
   readonly conf?: string;
   /** Builds the node; everything it opens is registered with `ctx.defer`. */
@@ -42,7 +44,7 @@ export async function runApp(options: RunAppOptions): Promise<void> {
   const { app } = options;
   let loaded: LoadedConfig;
   try {
-    loaded = await loadConfig({ ...(options.conf ? { file: options.conf } : {}), ...(options.resolveReference ? { resolve: options.resolveReference } : {}) });
+    loaded = await loadConfig({ ...(options.conf ? { file: options.conf } : {}), ...(options.resolveReference ? { resolve: options.resolveReference } : {}), checks: SETTING_CHECKS });
   } catch (err) {
     return fail(err instanceof ConfigError ? err.message : `cannot load configuration: ${(err as Error).message}`);
   }
@@ -105,7 +107,10 @@ export async function runApp(options: RunAppOptions): Promise<void> {
   });
 
   try {
-    await status.start();
+    const bound = await status.start();
+    // Started by a supervisor (the all-in-one node, `keygate cluster up`): tell it where this
+    // node's status is, so roles can share one host without a port plan (status_listen = port 0).
+    if (process.send && process.connected) process.send({ type: 'keygate:status', app, urls: bound.map(statusUrl) });
     await options.start({ loaded, config: loaded.config, logger, node, status, metrics, defer: (cleanup) => cleanups.push(cleanup) });
     status.markStarted();
     logger.info({ version: node.version }, `${app} started`);
@@ -117,6 +122,11 @@ export async function runApp(options: RunAppOptions): Promise<void> {
     // Whatever start() opened before failing must not keep the process alive.
     setTimeout(() => process.exit(1), 100).unref();
   }
+}
+
+function statusUrl(address: BoundAddress): string {
+  const host = address.host === '0.0.0.0' ? '127.0.0.1' : address.host === '::' ? '[::1]' : address.host.includes(':') ? `[${address.host}]` : address.host;
+  return `${address.tls ? 'https' : 'http'}://${host}:${address.port}`;
 }
 
 function fail(message: string): void {
