@@ -25,7 +25,7 @@ function report(err: unknown): number {
     return 1;
   }
   if (err instanceof DatabaseError) {
-    consoleOutput.err(`Error: database: ${err.message}`);
+    consoleOutput.err(`Error: database${err.target ? ` ${err.target}` : ''}: ${err.message}`);
     return 1;
   }
   consoleOutput.err(`Error: ${(err as Error).stack ?? String(err)}`);
