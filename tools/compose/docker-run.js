@@ -49,8 +49,8 @@ async function dockerRunDefaultCommand(cluster, { image, awsPort, say }) {
       return res.status === 200 && res.body;
     }, { timeoutMs: 180_000, everyMs: 500 });
     if (!/Keygate/.test(answered.value.tagline ?? '')) throw new Fatal(`GET / answered ${JSON.stringify(answered.value).slice(0, 300)}`);
-    const logs = run('docker', ['logs', name], { env: aws });
-    if (!logs.includes('"msg":"keygate node started"')) throw new Fatal(`the container did not report the node started:\n${logs.slice(-3000)}`);
+    // The Admin API answers before the last roles (vault-resolver, proxy) are up.
+    await until('the container to report every role started', async () => run('docker', ['logs', name], { env: aws }).includes('"msg":"keygate node started"'), { timeoutMs: 180_000, everyMs: 1000 });
     say(`docker run ${image} (default command): Admin API answered on 127.0.0.1:${port} after ${(answered.ms / 1000).toFixed(1)} s; pg_user/pg_password from {vault://aws/${secretName}/...}`);
     const stopped = performance.now();
     run('docker', ['stop', '-t', '20', name]);

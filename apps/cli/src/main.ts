@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
-import { ConfigError } from '@keygate/config';
+import { ConfigError, quietAwsSdkVersionNotice } from '@keygate/config';
 import { DatabaseError, DatabaseSettingsError } from '@keygate/db';
 import { confOption, UsageError, VERSION } from '@keygate/runtime';
 import { prefixOption } from './node/layout';
@@ -169,6 +169,7 @@ export function buildProgram(argv: readonly string[] = []): Command {
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
+  quietAwsSdkVersionNotice();
   try {
     await buildProgram(argv).parseAsync([...argv], { from: 'user' });
   } catch (err) {

@@ -1,5 +1,5 @@
 export { awsEnvironment, type AwsEnvironment } from './aws';
-export { processEnv, envNameFor, ENV_PREFIX, type Env } from './env';
+export { processEnv, envNameFor, ENV_PREFIX, quietAwsSdkVersionNotice, type Env } from './env';
 export { ConfigError, formatIssue, type ConfigIssue } from './errors';
 export { KEYS, VAULT_KEY_PATTERN, PG_FIELD_NAMES, type ConfigKey, type ConfigValues } from './keys';
 export { DEFAULT_CONF_PATHS } from './layers';

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, type Config, type LoadedConfig, type ReferenceResolver } from '@keygate/config';
+import { ConfigError, loadConfig, quietAwsSdkVersionNotice, type Config, type LoadedConfig, type ReferenceResolver } from '@keygate/config';
 import { SETTING_CHECKS } from '@keygate/entities';
 import { createLogger, type Logger } from '@keygate/logging';
 import type { Registry } from 'prom-client';
@@ -42,6 +42,7 @@ export interface RunAppOptions {
  */
 export async function runApp(options: RunAppOptions): Promise<void> {
   const { app } = options;
+  quietAwsSdkVersionNotice();
   let loaded: LoadedConfig;
   try {
     loaded = await loadConfig({ ...(options.conf ? { file: options.conf } : {}), ...(options.resolveReference ? { resolve: options.resolveReference } : {}), checks: SETTING_CHECKS });
