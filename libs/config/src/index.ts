@@ -4,6 +4,7 @@ export { ConfigError, formatIssue, type ConfigIssue } from './errors';
 export { KEYS, VAULT_KEY_PATTERN, PG_FIELD_NAMES, type ConfigKey, type ConfigValues } from './keys';
 export { DEFAULT_CONF_PATHS } from './layers';
 export { parseListenEntry, type ListenAddress } from './listen';
+export { maskUrlPassword } from './types';
 export { loadConfig, type Config, type LoadConfigOptions, type LoadedConfig } from './load';
 export type { ConfigCheck } from './checks';
 export type { RawSettings, RawSetting } from './layers';
