@@ -15,9 +15,9 @@ describe('config check runs the validation start runs', () => {
     [{ KONG_PLUGINS: 'bundled, rate-limiting' }, "plugins (env KONG_PLUGINS): 'rate-limiting' is not a plugin Keygate knows"],
     [{ KONG_VAULTS: 'bundled,gcp' }, "vaults (env KONG_VAULTS): 'gcp' is not a vault backend Keygate knows (not available in this version yet)"],
     [{ KONG_PG_IAM_AUTH_ASSUME_ROLE_ARN: '<role_arn>' }, 'pg_iam_auth_assume_role_arn (env KONG_PG_IAM_AUTH_ASSUME_ROLE_ARN): <role_arn> is a placeholder from an example'],
-    [{ KONG_PG_USER: '{vault://}' }, 'pg_user (env KONG_PG_USER): {vault://}: reference url is missing host'],
-    [{ KONG_PG_USER: '{vault://@/test}' }, 'pg_user (env KONG_PG_USER): {vault://@/test}: reference url is missing host'],
-    [{ KONG_PG_PASSWORD: '{vault://:80/test}' }, 'pg_password (env KONG_PG_PASSWORD): {vault://:80/test}: reference url is missing host'],
+    [{ KONG_PG_USER: '{vault://}' }, 'pg_user (env KONG_PG_USER): cannot resolve {vault://}: reference url is missing host'],
+    [{ KONG_PG_USER: '{vault://@/test}' }, 'pg_user (env KONG_PG_USER): cannot resolve {vault://@/test}: reference url is missing host'],
+    [{ KONG_PG_PASSWORD: '{vault://:80/test}' }, 'pg_password (env KONG_PG_PASSWORD): cannot resolve {vault://:80/test}: reference url is missing host'],
   ])('%j is refused by both', async (env, message) => {
     const { check, start } = await bothRefuse(env);
     expect(check).toContain(message);

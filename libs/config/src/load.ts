@@ -132,7 +132,7 @@ function checkReferences(references: readonly ConfigReference[], settings: RawSe
       for (const warning of check(ref, context)) state.warnings.push(`${ref.key}: ${warning}`);
       return true;
     } catch (err) {
-      state.issues.push({ key: ref.key, source: settings.get(ref.key)?.source, message: `${ref.reference}: ${(err as Error).message}` });
+      state.issues.push({ key: ref.key, source: settings.get(ref.key)?.source, message: `cannot resolve ${ref.reference}: ${(err as Error).message}` });
       return false;
     }
   });
