@@ -138,7 +138,6 @@ export class Database implements Queryable {
   /** A connection outside the pool; `purpose` is added to its `application_name` (`keygate-admin-listen`). */
   async newClient(purpose?: string): Promise<pg.Client> {
     this.#assertOpen();
-    const { settings } = this.options;
     const config = this.#clientConfig();
     const client = new pg.Client({
       ...config,

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { freePort, httpClient, redisPrefix, runCli, TEST_LOG_DIR, useTestDatabase } from '@keygate/testing';
+import { spawn } from 'node:child_process';
+import { baseEnv, freePort, httpClient, redisPrefix, REPO_ROOT, runCli, TEST_LOG_DIR, useTestDatabase } from '@keygate/testing';
 
 const database = useTestDatabase();
 
@@ -117,8 +118,6 @@ describe('keygate start (all-in-one node)', () => {
   }, 120_000);
 
   it('runs in the foreground with nginx_daemon = off and stops on SIGTERM', async () => {
-    const { spawn } = await import('node:child_process');
-    const { REPO_ROOT, baseEnv } = await import('@keygate/testing');
     const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'keygate'), 'start', '-p', prefix], { env: baseEnv({ ...env, KONG_NGINX_DAEMON: 'off' }), stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (d) => (output += d));

@@ -26,7 +26,6 @@ export function schedulerId(reference: string): string {
 export class SecretRefreshJobs {
   readonly #scheduled = new Map<string, number>();
   #queue: Queue | undefined;
-  #worker: Worker<SecretRefreshJobData> | undefined;
   #refreshed = 0;
   #failed = 0;
 
@@ -54,7 +53,7 @@ export class SecretRefreshJobs {
       },
       { connection: redisConnection(settings, true), prefix: settings.prefix, concurrency: 8 },
     );
-    this.#worker = this.redis.watch(worker);
+    this.redis.watch(worker);
   }
 
   /** Makes sure the reference has its refresh schedule (idempotent; cheap after the first call). */
