@@ -134,6 +134,33 @@ describe('keygate start (all-in-one node)', () => {
     expect(output).toContain('"msg":"keygate node stopped"');
   }, 240_000);
 
+  it('restart starts a node that is not running and replaces one that is; stop is fast', async () => {
+    const first = await runCli(['restart', '-p', prefix], { env, timeoutMs: 200_000 });
+    expect([first.code, first.stderr]).toEqual([0, '']);
+    const pid = state().pid;
+    const second = await runCli(['restart', '-p', prefix], { env, timeoutMs: 200_000 });
+    expect([second.code, second.stdout]).toEqual([0, expect.stringContaining('Keygate stopped')]);
+    expect(state().pid).not.toBe(pid);
+    expect(() => process.kill(pid, 0)).toThrow();
+    const stop = await runCli(['stop', '-p', prefix], { env });
+    expect([stop.code, stop.stdout.trim()]).toEqual([0, 'Keygate stopped']);
+  }, 400_000);
+
+  it('start exits 1 with the cause when a role cannot start, and leaves nothing running', async () => {
+    const { createServer } = await import('node:net');
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(ports.admin, '127.0.0.1', resolve));
+    try {
+      const res = await runCli(['start', '-p', prefix], { env, timeoutMs: 200_000 });
+      expect(res.code).toBe(1);
+      expect(res.stderr).toContain('Keygate failed to start');
+      expect(res.stderr).toContain(`cannot listen on 127.0.0.1:${ports.admin}: EADDRINUSE`);
+      expect(existsSync(join(prefix, 'pids', 'keygate.pid'))).toBe(false);
+    } finally {
+      blocker.close();
+    }
+  }, 240_000);
+
   it('version prints the version', async () => {
     const res = await runCli(['version']);
     expect([res.code, res.stdout]).toEqual([0, expect.stringMatching(/^Keygate \d+\.\d+\.\d+\n$/)]);
