@@ -126,13 +126,17 @@ export async function quitNode(options: { conf?: string; prefix?: string; timeou
   return stopNode(options, out);
 }
 
-/** `keygate reload`: validates the configuration, then asks the node to restart its roles one at a time. */
+/**
+ * `keygate reload`: validates the configuration the node reads (the file it started with; `-c`
+ * finds the prefix, as for the other commands), then asks the node to restart its roles one at a time.
+ */
 export async function reloadNode(options: { conf?: string; prefix?: string }, out: Output): Promise<number> {
-  await loadValidated({ ...(options.conf ? { conf: options.conf } : {}), resolve: false });
   const layout = await layoutFor(options);
   const pid = runningPid(layout);
   const before = readState(layout);
   if (pid === undefined || !before) return notRunning(layout, out);
+  const conf = before.conf ?? options.conf;
+  await loadValidated({ ...(conf ? { conf } : {}), resolve: false });
   process.kill(pid, 'SIGHUP');
   const done = await waitFor(async () => (readState(layout)?.generation ?? -1) > before.generation || !isAlive(pid), RELOAD_TIMEOUT_MS, 250);
   const after = readState(layout);

@@ -43,6 +43,8 @@ export interface RoleState {
 /** What the supervisor publishes in `node.json`; rewritten (atomically) on every change. */
 export interface NodeState {
   readonly pid: number;
+  /** The configuration file the node reads (again at each reload), if any. */
+  readonly conf?: string;
   readonly ready: boolean;
   /** Counts finished reloads (successful or not); `keygate reload` waits for it to move. */
   readonly generation: number;

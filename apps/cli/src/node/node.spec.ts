@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
@@ -14,10 +14,14 @@ interface NodeJson {
 
 describe('keygate start (all-in-one node)', () => {
   const prefix = join(TEST_LOG_DIR, `node-${randomBytes(4).toString('hex')}`);
+  /** The file the node starts with (and reads again at each reload). */
+  const conf = join(prefix, 'keygate.conf');
   let env: Record<string, string>;
   let ports: { proxy: number; admin: number; status: number; resolver: number };
 
   beforeAll(async () => {
+    mkdirSync(prefix, { recursive: true });
+    writeFileSync(conf, 'log_level = info\n');
     ports = { proxy: await freePort(), admin: await freePort(), status: await freePort(), resolver: await freePort() };
     env = {
       ...database.get().env(),
@@ -28,7 +32,6 @@ describe('keygate start (all-in-one node)', () => {
       KONG_REDIS_PREFIX: redisPrefix(),
       KONG_KEYRING_ENABLED: 'on',
       KONG_KEYRING_STRATEGY: 'cluster',
-      KONG_LOG_LEVEL: 'info',
     };
   });
 
@@ -39,7 +42,7 @@ describe('keygate start (all-in-one node)', () => {
   const state = () => JSON.parse(readFileSync(join(prefix, 'node.json'), 'utf8')) as NodeJson;
 
   it('starts every role, returns once ready, and serves the Admin API, the proxy and one status for the node', async () => {
-    const started = await runCli(['start', '-p', prefix], { env, timeoutMs: 200_000 });
+    const started = await runCli(['start', '-p', prefix, '-c', conf], { env, timeoutMs: 200_000 });
     expect([started.code, started.stderr]).toEqual([0, '']);
     expect(started.stdout).toContain(`prefix ${prefix}`);
 
@@ -67,13 +70,16 @@ describe('keygate start (all-in-one node)', () => {
     expect([again.code, again.stderr]).toEqual([1, expect.stringContaining(`Keygate is already running in ${prefix}`)]);
   }, 240_000);
 
-  it('reload restarts every role one at a time and the keyring held in memory survives', async () => {
+  it('reload restarts every role one at a time with the file as it is now, and the keyring held in memory survives', async () => {
     const admin = httpClient(`http://127.0.0.1:${ports.admin}`);
     const generated = await admin.post<{ id: string }>('/keyring/generate');
     expect(generated.status).toBe(201);
     const held = await admin.get<{ ids: string[]; active?: string }>('/keyring');
     expect(held.json.active).toEqual(expect.any(String));
     const before = state();
+    const config = async () => (await admin.get<{ configuration: { log_level: string } }>('/')).json.configuration;
+    expect((await config()).log_level).toBe('info');
+    writeFileSync(conf, 'log_level = debug\n');
 
     const reloaded = await runCli(['reload', '-p', prefix], { env, timeoutMs: 600_000 });
     expect([reloaded.code, reloaded.stdout.trim()]).toEqual([0, 'Keygate reloaded']);
@@ -86,20 +92,24 @@ describe('keygate start (all-in-one node)', () => {
     expect(keyring.json.ids).toContain(generated.json.id);
     expect(keyring.json.ids.sort()).toEqual(held.json.ids.sort());
     expect(keyring.json.active).toBe(held.json.active);
+    // The roles run the configuration as it is now.
+    expect((await config()).log_level).toBe('debug');
+    writeFileSync(conf, 'log_level = info\n');
   }, 700_000);
 
   it('check and reload refuse what start refuses; the running node keeps going', async () => {
-    const conf = join(prefix, 'bad.conf');
     writeFileSync(conf, 'plugins = bundled, rate-limiting\nvaults = bundled,gcp\n');
     const check = await runCli(['check', conf], { env });
     expect(check.code).toBe(1);
     expect(check.stderr).toContain('plugins (');
     expect(check.stderr).toContain("'rate-limiting' is not a plugin Keygate knows");
     expect(check.stderr).toContain("'gcp' is not a vault backend Keygate knows (not available in this version yet)");
-    const reload = await runCli(['reload', '-p', prefix, '-c', conf], { env });
+    const generation = state().generation;
+    const reload = await runCli(['reload', '-p', prefix], { env });
     expect(reload.code).toBe(1);
     expect(reload.stderr).toContain('rate-limiting');
     expect((await runCli(['health', '-p', prefix], { env })).code).toBe(0);
+    expect(state().generation).toBe(generation);
 
     writeFileSync(conf, 'log_level = info\n');
     expect(await runCli(['check', conf], { env })).toMatchObject({ code: 0, stdout: `configuration at ${conf} is valid\n` });

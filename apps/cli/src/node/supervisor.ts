@@ -225,6 +225,7 @@ export class NodeSupervisor {
     if (this.#stopping) return;
     const state: NodeState = {
       pid: process.pid,
+      ...(this.options.conf ? { conf: resolve(this.options.conf) } : {}),
       ready: this.#ready,
       generation: this.#generation,
       ...(this.#reloadError ? { reload_error: this.#reloadError } : {}),
