@@ -2,13 +2,14 @@
 import { Command, Option } from 'commander';
 import { ConfigError, quietAwsSdkVersionNotice } from '@keygate/config';
 import { DatabaseError, DatabaseSettingsError } from '@keygate/db';
-import { confOption, UsageError, VERSION } from '@keygate/runtime';
+import { awsSecretOption, confOption, UsageError, VERSION } from '@keygate/runtime';
 import { prefixOption } from './node/layout';
 import { auditVerify } from './commands/audit';
 import { checkConf, configCheck } from './commands/config-check';
 import { healthNode, printVersion, quitNode, reloadNode, restartNode, startAllInOne, stopNode, type NodeStartOptions } from './node/commands';
 import { migrationsBootstrap, migrationsFinish, migrationsList, migrationsReset, migrationsUp } from './commands/migrations';
 import { NODE_APPS, startNode } from './commands/start';
+import { ottInit } from './commands/ott-init';
 import { keyringRecover, keyringReencrypt, keyringStatus } from './commands/keyring';
 import { clusterUp, defaultStateDir } from './cluster/up';
 import { clusterScale, clusterStatus } from './cluster/status';
@@ -41,6 +42,7 @@ export function buildProgram(argv: readonly string[] = []): Command {
   const startOptions = (cmd: Command) =>
     cmd
       .addOption(confOption())
+      .addOption(awsSecretOption())
       .addOption(prefixOption())
       .option('--foreground', 'stay in the foreground (containers, systemd); also with nginx_daemon = off (KONG_NGINX_DAEMON=off)');
   startOptions(
@@ -49,7 +51,7 @@ export function buildProgram(argv: readonly string[] = []): Command {
       .description(`start the all-in-one node (admin, proxy, keyring-broker, vault-resolver) and return once it is ready; or one role: ${NODE_APPS.join(' | ')}`)
       .argument('[app]', `one role only, in this process: ${NODE_APPS.join(' | ')}`),
   ).action(async (app: string | undefined, opts: NodeStartOptions) => {
-    if (app !== undefined) return startNode(app, opts.conf);
+    if (app !== undefined) return startNode(app, opts.conf, opts.awsKmsSecretName);
     exitWith(await startAllInOne(opts, argv, consoleOutput));
   });
   startOptions(program.command('restart').description('stop the all-in-one node if it runs, then start it')).action(async (opts: NodeStartOptions) =>
@@ -148,6 +150,14 @@ export function buildProgram(argv: readonly string[] = []): Command {
     .addOption(confOption())
     .addOption(adminUrlOption())
     .action(async (opts: { start?: boolean; watch?: boolean; conf?: string; adminUrl?: string }) => exitWith(await keyringReencrypt(opts, consoleOutput)));
+
+  program
+    .command('ott-init')
+    .description('exchange a one-time enrollment token for this node\'s configuration, printed as one base64 string (store it in AWS Secrets Manager)')
+    .argument('<token>', 'the token from POST /cluster/enrollment-tokens')
+    .addOption(confOption())
+    .addOption(adminUrlOption())
+    .action(async (token: string, opts: { conf?: string; adminUrl?: string }) => exitWith(await ottInit(token, opts, consoleOutput)));
 
   program
     .command('audit')

@@ -9,6 +9,7 @@ import { isReference, looksLikeReference, type ConfigReference, type ReferenceRe
 import { CONFIG_CHECKS, type ConfigCheck } from './checks';
 import type { KeySpec } from './spec';
 import type { ValueSource } from './source';
+import { readAwsSecretLayer, type AwsSecretOptions } from './sources/aws-secret';
 
 export interface Config extends ConfigValues {
   /** Kong's `vault_<name>_<field>` settings, keyed by the full key name. */
@@ -31,6 +32,8 @@ export interface LoadConfigOptions {
   readonly defaultPaths?: readonly string[];
   /** Rules of the layers above (e.g. `plugins` and `vaults` name what this build ships), run with the built-in ones. */
   readonly checks?: readonly ConfigCheck[];
+  /** A node configuration in AWS Secrets Manager (`--aws-kms-secret-name` / `AWS_KMS_SECRET_NAME`), below file and env. */
+  readonly awsSecret?: AwsSecretOptions;
 }
 
 export interface LoadedConfig {
@@ -57,7 +60,8 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   const env = options.env ?? processEnv();
   const warnings: string[] = [];
   const file = findConfFile(options.file, env, options.defaultPaths ?? DEFAULT_CONF_PATHS);
-  const settings = collectSettings(file, env, options.overrides ?? {}, warnings);
+  const secret = await readAwsSecretLayer(options.awsSecret, env, awsEnvironment(env));
+  const settings = collectSettings(file, env, options.overrides ?? {}, warnings, secret);
   const issues: ConfigIssue[] = [];
 
   for (const [key, s] of settings) {

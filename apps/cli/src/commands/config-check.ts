@@ -1,19 +1,22 @@
 import { ConfigError, displaySettings, loadConfig, type LoadedConfig } from '@keygate/config';
 import { SETTING_CHECKS } from '@keygate/entities';
+import { readNodeConfigSecret } from '@keygate/runtime';
 import { vaultReferences } from '@keygate/vaults';
 import type { Output } from '../output';
 
 /**
  * The validation every node runs at start (libs/runtime `runApp`): the same keys, the same
- * cross-key rules and `SETTING_CHECKS`, every reference parsed. With `resolve: false` references
- * are parsed but not read (`check`, `config check`: no vault is called).
+ * cross-key rules and `SETTING_CHECKS`, every reference parsed, and the node's configuration
+ * secret (`--aws-kms-secret-name`, else `AWS_KMS_SECRET_NAME`) read as a node reads it. With
+ * `resolve: false` references are parsed but not read (`check`, `config check`: no vault is called).
  */
-export function loadValidated(options: { conf?: string; overrides?: Record<string, string>; resolve: boolean }): Promise<LoadedConfig> {
+export function loadValidated(options: { conf?: string; awsKmsSecretName?: string; overrides?: Record<string, string>; resolve: boolean }): Promise<LoadedConfig> {
   return loadConfig({
     ...(options.conf ? { file: options.conf } : {}),
     ...(options.overrides ? { overrides: options.overrides } : {}),
     resolve: vaultReferences(),
     allowUnresolved: !options.resolve,
+    awsSecret: { name: options.awsKmsSecretName, read: readNodeConfigSecret },
     checks: SETTING_CHECKS,
   });
 }
@@ -31,7 +34,10 @@ async function orConfigError(out: Output, work: () => Promise<number>): Promise<
   }
 }
 
-/** `keygate config check [-c FILE]`: the effective configuration, secrets redacted, or every error. */
+/**
+ * `keygate config check [-c FILE]`: the effective configuration, secrets redacted, or every error.
+ * With `AWS_KMS_SECRET_NAME` it reads that secret as `keygate start` would (a check on the instance).
+ */
 export async function configCheck(options: { conf?: string }, out: Output): Promise<number> {
   return orConfigError(out, async () => {
     const loaded = await loadValidated({ ...options, resolve: false });

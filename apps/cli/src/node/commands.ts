@@ -11,6 +11,7 @@ import { NodeSupervisor, type Role } from './supervisor';
 /** Options of `keygate start` (all-in-one); the command's parser may add more, passed through to the node. */
 export interface NodeStartOptions {
   readonly conf?: string;
+  readonly awsKmsSecretName?: string;
   readonly prefix?: string;
   readonly foreground?: boolean;
 }
@@ -42,10 +43,10 @@ async function layoutFor(options: { conf?: string; prefix?: string }): Promise<N
  * the node is ready (exit 0) or has failed (exit 1, with the end of the log).
  */
 export async function startAllInOne(options: NodeStartOptions, argv: readonly string[], out: Output): Promise<number> {
-  const loaded = await loadValidated({ ...(options.conf ? { conf: options.conf } : {}), ...(options.prefix ? { overrides: { prefix: options.prefix } } : {}), resolve: false });
+  const loaded = await loadValidated({ ...options, ...(options.prefix ? { overrides: { prefix: options.prefix } } : {}), resolve: false });
   const layout = nodeLayout(options.prefix ?? loaded.config.prefix);
   if (options.foreground || !loaded.config.nginx_daemon) {
-    const code = await new NodeSupervisor({ ...(options.conf ? { conf: options.conf } : {}), layout, main: roleMain }).run(out);
+    const code = await new NodeSupervisor({ ...(options.conf ? { conf: options.conf } : {}), ...(options.awsKmsSecretName ? { awsKmsSecretName: options.awsKmsSecretName } : {}), layout, main: roleMain }).run(out);
     return code;
   }
   const running = runningPid(layout);

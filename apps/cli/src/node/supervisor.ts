@@ -24,6 +24,8 @@ const GRACEFUL_STOP_MS = 60_000;
 
 export interface SupervisorOptions {
   readonly conf?: string;
+  /** `--aws-kms-secret-name`: read by this process and passed on to every role. */
+  readonly awsKmsSecretName?: string;
   readonly layout: NodeLayout;
   /** The entry that starts a role (`apps/<role>/dist/main.js`). */
   readonly main: (role: Role) => string;
@@ -84,7 +86,7 @@ export class NodeSupervisor {
   async run(out: Output): Promise<number> {
     const { layout } = this.options;
     try {
-      this.#loaded = await loadValidated({ ...(this.options.conf ? { conf: this.options.conf } : {}), overrides: { prefix: layout.prefix }, resolve: true });
+      this.#loaded = await loadValidated({ ...this.#configSource(), overrides: { prefix: layout.prefix }, resolve: true });
     } catch (err) {
       if (err instanceof ConfigError) {
         out.err(`Error: ${err.message}`);
@@ -120,6 +122,11 @@ export class NodeSupervisor {
 
   #failStart: (message: string) => void = () => undefined;
 
+  #configSource(): { conf?: string; awsKmsSecretName?: string } {
+    const { conf, awsKmsSecretName } = this.options;
+    return { ...(conf ? { conf } : {}), ...(awsKmsSecretName ? { awsKmsSecretName } : {}) };
+  }
+
   async #start(config: LoadedConfig['config']): Promise<void> {
     const node = createNodeInfo('node');
     if (config.status_listen.length > 0) {
@@ -147,7 +154,7 @@ export class NodeSupervisor {
 
   #launch(role: Role, slot?: RoleSlot): RoleSlot {
     const child = new ClusterChild(
-      { name: role, main: this.options.main(role), args: this.options.conf ? ['-c', resolve(this.options.conf)] : [], env: this.#env(), logFormat: 'json' },
+      { name: role, main: this.options.main(role), args: [...(this.options.conf ? ['-c', resolve(this.options.conf)] : []), ...(this.options.awsKmsSecretName ? ['--aws-kms-secret-name', this.options.awsKmsSecretName] : [])], env: this.#env(), logFormat: 'json' },
       (line) => process.stdout.write(`${line}\n`),
       (c, code) => this.#onExit(c, code),
     );
@@ -182,7 +189,7 @@ export class NodeSupervisor {
     this.#reloading = this.#reloading.then(async () => {
       if (this.#stopping || !this.#ready) return;
       try {
-        this.#loaded = await loadValidated({ ...(this.options.conf ? { conf: this.options.conf } : {}), overrides: { prefix: this.options.layout.prefix }, resolve: true });
+        this.#loaded = await loadValidated({ ...this.#configSource(), overrides: { prefix: this.options.layout.prefix }, resolve: true });
         for (const warning of this.#loaded.warnings) this.#logger.warn(warning);
         this.#logger.info('reloading: restarting the roles one at a time');
         for (const slot of this.#slots) {

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { unkeyedDigest } from '@keygate/crypto';
 import { quoteIdent, type Database, type Queryable } from '@keygate/db';
 import type { Entity, EntityDefinition } from '../definition';
 import { EntityError, luaPretty } from '../schema/errors';
 import { inferForm, validateEntity } from '../schema/validate';
 import { deleteError, writeError } from './db-errors';
-import { decodeOffset, encodeOffset, parseSize, parseTags } from './pagination';
+import { decodeOffset, encodeOffset, invalidTags, parseSize, parseTags } from './pagination';
 import { isUuid } from './uuid';
 import { fromRow, nowSeconds, toRow, type Row } from './rows';
 import { getPath, protectEntity, revealEntity } from './encrypted';
@@ -67,7 +68,29 @@ export class EntityDao {
    */
   async select(idOrKey: string, scope?: Scope, q: Queryable = this.db, lock = false): Promise<Entity | undefined> {
     const stored = await this.#find(idOrKey, scope, q, lock);
-    return stored && revealRow(this.def, stored, this.protector);
+    const entity = stored && (await revealRow(this.def, stored, this.protector));
+    return entity && this.#isKeyed(entity, idOrKey) ? entity : undefined;
+  }
+
+  /** The one entity whose unique `field` (not encrypted) is `value` (`?custom_id=`). */
+  async selectBy(field: string, value: string): Promise<Entity | undefined> {
+    const row = (await this.db.query(`SELECT * FROM ${this.#table} WHERE ${quoteIdent(this.#column(field))} = $1 LIMIT 1`, [value])).rows[0];
+    return row && revealRow(this.def, fromRow(this.def, row), this.protector);
+  }
+
+  /**
+   * A row found through a digest of its endpoint key must hold that key once decrypted: the
+   * digest column alone is a database value, not proof.
+   */
+  #isKeyed(entity: Entity, idOrKey: string): boolean {
+    if (!this.#keyDigest() || entity.id === idOrKey.toLowerCase()) return true;
+    return this.def.endpointKey !== undefined && entity[this.def.endpointKey] === idOrKey;
+  }
+
+  /** The digest column that indexes the endpoint key, when the key is stored encrypted. */
+  #keyDigest(): { column: string; purpose: string } | undefined {
+    const entry = Object.entries(this.def.digests ?? {}).find(([, spec]) => spec.field === this.def.endpointKey);
+    return entry && { column: entry[0], purpose: entry[1].purpose };
   }
 
   /** The row as stored (encrypted fields still encrypted): for callers that need no secret. */
@@ -76,8 +99,15 @@ export class EntityDao {
     let row: Row | undefined;
     if (isUuid(idOrKey)) {
       row = (await q.query(`SELECT * FROM ${this.#table} WHERE id = $1${suffix}`, [idOrKey])).rows[0];
+    } else if (!this.def.endpointKey) {
+      throw invalidPrimaryKey();
     }
-    if (!row && this.def.endpointKey) {
+    const digest = this.#keyDigest();
+    if (!row && digest) {
+      // Rows not yet migrated to the keyed digest still carry the unkeyed one.
+      const digests = [await this.protector.digest(digest.purpose, idOrKey), unkeyedDigest(digest.purpose, idOrKey)];
+      row = (await q.query(`SELECT * FROM ${this.#table} WHERE ${quoteIdent(digest.column)} = ANY($1::text[])${suffix}`, [digests])).rows[0];
+    } else if (!row && this.def.endpointKey) {
       const column = quoteIdent(this.def.endpointKey);
       row = (await q.query(`SELECT * FROM ${this.#table} WHERE ${column} = $1${suffix}`, [idOrKey])).rows[0];
     }
@@ -91,6 +121,7 @@ export class EntityDao {
     const size = parseSize(query.size);
     const after = decodeOffset(query.offset);
     const tags = parseTags(query.tags);
+    if (tags && !('tags' in this.def.schema.shape)) throw invalidTags(`cannot be used with '${this.def.name}'`);
     const where: string[] = [];
     const values: unknown[] = [];
     if (query.scope) {
@@ -141,6 +172,7 @@ export class EntityDao {
       if (!stored) return undefined;
       // An unreadable field the body gives a new value for is repaired, not an error.
       const existing = await revealRow(this.def, stored, this.protector, (path) => getPath(body, path) != null);
+      if (!this.#isKeyed(existing, idOrKey)) return undefined;
       const input = await this.#prepareInput(body, options, existing);
       const merged = deepMerge(existing, input);
       const candidate = {
@@ -161,7 +193,7 @@ export class EntityDao {
   async upsert(idOrKey: string, body: Record<string, unknown>, options: WriteOptions = {}): Promise<Entity> {
     const byId = isUuid(idOrKey);
     const keyField = this.def.endpointKey;
-    if (!byId && !keyField) throw new EntityError('INVALID_PRIMARY_KEY', `invalid primary key: '${luaPretty({ id: idOrKey })}'`);
+    if (!byId && !keyField) throw invalidPrimaryKey();
     return this.db.transaction(async (tx) => {
       // A PUT replaces every field, so the stored values need not be readable.
       const existing = await this.#find(idOrKey, undefined, tx, true);
@@ -265,6 +297,12 @@ export function deepMerge(base: Record<string, unknown>, patch: Record<string, u
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Kong's code 1 for an id that is not a UUID, on an entity that has no other key. */
+function invalidPrimaryKey(): EntityError {
+  const fields = { id: 'expected a valid UUID' };
+  return new EntityError('INVALID_PRIMARY_KEY', `invalid primary key: '${luaPretty(fields)}'`, fields);
 }
 
 /** A bad endpoint key in a PUT URL is Kong's code 10, "invalid unique <field>". */
