@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run test:compose`: the compose cluster for real. Starts dockerd when none runs (and stops
-// it again), builds the absent images (tools/compose/image.js), then: up --scale proxy=3, a
+// it again), builds the absent images (tools/compose/image.js), then: up --scale proxy=3, the
+// image's default command run as Kong's getting-started page runs Kong's (docker-run.js), a
 // key-auth consumer through the Admin API on 127.0.0.1, 401/200 through every proxy replica and
 // the front, keyring rotations with per-replica convergence times, scale to 5, kill the broker,
 // scale to 6 (the late joiner gets its keys from peers), down -v. Prints every phase's time and
@@ -11,6 +12,7 @@ const { connect } = require('node:net');
 const { Fatal, ensureEngine } = require('./docker');
 const { ensureImages } = require('./image');
 const { ComposeCluster, http, until } = require('./cluster');
+const { dockerRunDefaultCommand } = require('./docker-run');
 
 const NODE_SERVICES = ['admin', 'keyring-broker', 'vault-resolver', 'proxy'];
 const phases = [];
@@ -87,6 +89,10 @@ async function main() {
         throw new Fatal(`${service} did not warn about the local-only placeholder cluster secret`);
       }
     }
+
+    await phase("docker run <image> (Kong's getting-started: vault references, curl localhost:8001)", () =>
+      dockerRunDefaultCommand(cluster, { image: images.KEYGATE_IMAGE, awsPort: env.KEYGATE_AWS_EMULATOR_PORT, say }),
+    );
 
     const key = `compose-${randomBytes(12).toString('hex')}`;
     const keyring0 = await phase('admin calls on 127.0.0.1:8001: service, route, key-auth, consumer, credential', async () => {

@@ -94,7 +94,8 @@ describe('keygate CLI', () => {
   it('reports a database it cannot reach clearly, without a stack trace', async () => {
     const res = await runCli(['migrations', 'list'], { env: { ...database.get().env(), KONG_PG_DATABASE: 'kgtest_does_not_exist' } });
     expect(res.code).toBe(1);
-    expect(res.stderr).toContain('Error: database: database "kgtest_does_not_exist" does not exist');
+    const { pg_host: host, pg_port: port, pg_user: user } = database.get().settings();
+    expect(res.stderr).toContain(`Error: database ${host}:${port}/kgtest_does_not_exist as ${user}: database "kgtest_does_not_exist" does not exist`);
     expect(res.stderr).not.toContain('    at ');
   });
 });

@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
-import { ConfigError } from '@keygate/config';
+import { ConfigError, quietAwsSdkVersionNotice } from '@keygate/config';
 import { DatabaseError, DatabaseSettingsError } from '@keygate/db';
 import { awsSecretOption, confOption, UsageError, VERSION } from '@keygate/runtime';
+import { prefixOption } from './node/layout';
 import { auditVerify } from './commands/audit';
-import { configCheck } from './commands/config-check';
+import { checkConf, configCheck } from './commands/config-check';
+import { healthNode, printVersion, quitNode, reloadNode, restartNode, startAllInOne, stopNode, type NodeStartOptions } from './node/commands';
 import { migrationsBootstrap, migrationsFinish, migrationsList, migrationsReset, migrationsUp } from './commands/migrations';
 import { NODE_APPS, startNode } from './commands/start';
 import { ottInit } from './commands/ott-init';
@@ -24,24 +26,61 @@ function report(err: unknown): number {
     return 1;
   }
   if (err instanceof DatabaseError) {
-    consoleOutput.err(`Error: database: ${err.message}`);
+    consoleOutput.err(`Error: database${err.target ? ` ${err.target}` : ''}: ${err.message}`);
     return 1;
   }
   consoleOutput.err(`Error: ${(err as Error).stack ?? String(err)}`);
   return 1;
 }
 
-export function buildProgram(): Command {
+export function buildProgram(argv: readonly string[] = []): Command {
   const program = new Command('keygate').description('Keygate API gateway').version(VERSION, '-v, --version');
   program.showHelpAfterError();
 
+  // `start` and `restart` share their options: an option added here reaches the node too (the
+  // daemon re-runs the same command line with --foreground).
+  const startOptions = (cmd: Command) =>
+    cmd
+      .addOption(confOption())
+      .addOption(awsSecretOption())
+      .addOption(prefixOption())
+      .option('--foreground', 'stay in the foreground (containers, systemd); also with nginx_daemon = off (KONG_NGINX_DAEMON=off)');
+  startOptions(
+    program
+      .command('start')
+      .description(`start the all-in-one node (admin, proxy, keyring-broker, vault-resolver) and return once it is ready; or one role: ${NODE_APPS.join(' | ')}`)
+      .argument('[app]', `one role only, in this process: ${NODE_APPS.join(' | ')}`),
+  ).action(async (app: string | undefined, opts: NodeStartOptions) => {
+    if (app !== undefined) return startNode(app, opts.conf, opts.awsKmsSecretName);
+    exitWith(await startAllInOne(opts, argv, consoleOutput));
+  });
+  startOptions(program.command('restart').description('stop the all-in-one node if it runs, then start it')).action(async (opts: NodeStartOptions) =>
+    exitWith(await restartNode(opts, argv.map((word) => (word === 'restart' ? 'start' : word)), consoleOutput)),
+  );
+  const nodeCommand = (name: string, description: string) => program.command(name).description(description).addOption(confOption()).addOption(prefixOption());
+  nodeCommand('stop', 'stop the all-in-one node now (fast shutdown: roles get 5 s)').action(async (opts: { conf?: string; prefix?: string }) => exitWith(await stopNode(opts, consoleOutput)));
+  nodeCommand('quit', 'stop the all-in-one node gracefully (roles drain); after --timeout, stop it')
+    .option('-t, --timeout <seconds>', 'how long to wait before a fast stop', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new UsageError('--timeout expects a number of seconds');
+      return n;
+    }, 10)
+    .action(async (opts: { conf?: string; prefix?: string; timeout: number }) => exitWith(await quitNode(opts, consoleOutput)));
+  nodeCommand('reload', 're-read the configuration: restart the roles one at a time (the keyring held in memory survives)').action(async (opts: { conf?: string; prefix?: string }) =>
+    exitWith(await reloadNode(opts, consoleOutput)),
+  );
+  nodeCommand('health', 'whether the all-in-one node and each of its roles is ready (exit 1 when not)').action(async (opts: { conf?: string; prefix?: string }) =>
+    exitWith(await healthNode(opts, consoleOutput)),
+  );
   program
-    .command('start')
-    .description(`start one node: ${NODE_APPS.join(' | ')}`)
-    .argument('<app>', NODE_APPS.join(' | '))
-    .addOption(confOption())
-    .addOption(awsSecretOption())
-    .action(async (app: string, opts: { conf?: string; awsKmsSecretName?: string }) => startNode(app, opts.conf, opts.awsKmsSecretName));
+    .command('check')
+    .description('validate a configuration file as start does (no vault is read)')
+    .argument('<conf>', 'configuration file')
+    .action(async (conf: string) => exitWith(await checkConf(conf, consoleOutput)));
+  program
+    .command('version')
+    .description('print the version')
+    .action(() => exitWith(printVersion(consoleOutput)));
 
   const migrations = program.command('migrations').description("database schema (Kong's verbs)");
   const verbs = {
@@ -140,8 +179,9 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
+  quietAwsSdkVersionNotice();
   try {
-    await buildProgram().parseAsync([...argv], { from: 'user' });
+    await buildProgram(argv).parseAsync([...argv], { from: 'user' });
   } catch (err) {
     exitWith(report(err));
   }

@@ -1,11 +1,14 @@
 export { awsEnvironment, type AwsEnvironment } from './aws';
-export { processEnv, envNameFor, ENV_PREFIX, type Env } from './env';
+export { processEnv, envNameFor, ENV_PREFIX, quietAwsSdkVersionNotice, type Env } from './env';
 export { ConfigError, formatIssue, type ConfigIssue } from './errors';
 export { KEYS, VAULT_KEY_PATTERN, PG_FIELD_NAMES, type ConfigKey, type ConfigValues } from './keys';
 export { DEFAULT_CONF_PATHS } from './layers';
 export { parseListenEntry, type ListenAddress } from './listen';
+export { maskUrlPassword } from './types';
 export { loadConfig, type Config, type LoadConfigOptions, type LoadedConfig } from './load';
-export { isReference, type ConfigReference, type ReferenceResolver, type ResolveContext } from './reference';
+export type { ConfigCheck } from './checks';
+export type { RawSettings, RawSetting } from './layers';
+export { isReference, looksLikeReference, type ConfigReference, type ReferenceResolver, type ResolveContext } from './reference';
 export { describeSource, type ValueSource } from './source';
 export type { KeySpec, KeyOrigin } from './spec';
 export { displaySettings, redactedConfig, type DisplayedSetting } from './display';

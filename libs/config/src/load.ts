@@ -5,8 +5,8 @@ import { processEnv, type Env } from './env';
 import { ConfigError, type ConfigIssue } from './errors';
 import { KEYS, VAULT_KEY_PATTERN, type ConfigKey, type ConfigValues } from './keys';
 import { collectSettings, DEFAULT_CONF_PATHS, findConfFile, type RawSettings } from './layers';
-import { isReference, type ConfigReference, type ReferenceResolver, type ResolveContext } from './reference';
-import { CONFIG_CHECKS } from './checks';
+import { isReference, looksLikeReference, type ConfigReference, type ReferenceResolver, type ResolveContext } from './reference';
+import { CONFIG_CHECKS, type ConfigCheck } from './checks';
 import type { KeySpec } from './spec';
 import type { ValueSource } from './source';
 import { readAwsSecretLayer, type AwsSecretOptions } from './sources/aws-secret';
@@ -30,6 +30,8 @@ export interface LoadConfigOptions {
   /** ...unless this is set: then references stay unresolved and skip validation (`config check`). */
   readonly allowUnresolved?: boolean;
   readonly defaultPaths?: readonly string[];
+  /** Rules of the layers above (e.g. `plugins` and `vaults` name what this build ships), run with the built-in ones. */
+  readonly checks?: readonly ConfigCheck[];
   /** A node configuration in AWS Secrets Manager (`--aws-kms-secret-name` / `AWS_KMS_SECRET_NAME`), below file and env. */
   readonly awsSecret?: AwsSecretOptions;
 }
@@ -62,16 +64,24 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   const settings = collectSettings(file, env, options.overrides ?? {}, warnings, secret);
   const issues: ConfigIssue[] = [];
 
+  for (const [key, s] of settings) {
+    if (looksLikeReference(s.value)) {
+      warnings.push(`${key}: the value looks like a mistyped vault reference (expected {vault://<vault>/<secret>[/<key>]}); it is used as written`);
+    }
+    if (/^<[^<>]+>$/.test(s.value.trim())) {
+      issues.push({ key, source: s.source, message: `${s.value.trim()} is a placeholder from an example; put the real value in its place` });
+    }
+  }
   const references = [...settings]
     .filter(([, s]) => isReference(s.value))
     .map(([key, s]) => ({ key, reference: s.value.trim() }));
   const resolved = new Set<string>();
   const unresolved = new Set<string>();
-  await resolveReferences(references, settings, options, { resolved, unresolved, issues });
+  await resolveReferences(references, settings, options, { resolved, unresolved, issues, warnings });
 
   const config = validate(settings, { resolved, unresolved }, issues, awsEnvironment(env));
   if (config) {
-    for (const check of CONFIG_CHECKS) issues.push(...check(config, settings));
+    for (const check of [...CONFIG_CHECKS, ...(options.checks ?? [])]) issues.push(...check(config, settings));
   }
   if (!config || issues.length > 0) throw new ConfigError(issues);
   // docker-compose.yml's default secret is public; every node says so at start (docs/keyring.md).
@@ -110,16 +120,37 @@ interface ReferenceState {
   readonly resolved: Set<string>;
   readonly unresolved: Set<string>;
   readonly issues: ConfigIssue[];
+  readonly warnings: string[];
+}
+
+/**
+ * Parses every reference before anything is read (the resolver's `check`): a malformed one is an
+ * issue naming its key, an unknown option a warning. Returns the references that parsed.
+ */
+function checkReferences(references: readonly ConfigReference[], settings: RawSettings, options: LoadConfigOptions, state: ReferenceState): ConfigReference[] {
+  const check = options.resolve?.check;
+  if (!check) return [...references];
+  const context = resolveContext(settings, options.env ?? processEnv());
+  return references.filter((ref) => {
+    try {
+      for (const warning of check(ref, context)) state.warnings.push(`${ref.key}: ${warning}`);
+      return true;
+    } catch (err) {
+      state.issues.push({ key: ref.key, source: settings.get(ref.key)?.source, message: `cannot resolve ${ref.reference}: ${(err as Error).message}` });
+      return false;
+    }
+  });
 }
 
 async function resolveReferences(
-  references: readonly ConfigReference[],
+  all: readonly ConfigReference[],
   settings: RawSettings,
   options: LoadConfigOptions,
   state: ReferenceState,
 ): Promise<void> {
   const { resolve } = options;
-  if (!resolve) {
+  const references = checkReferences(all, settings, options, state);
+  if (!resolve || options.allowUnresolved) {
     for (const ref of references) {
       if (options.allowUnresolved) state.unresolved.add(ref.key);
       else
@@ -189,8 +220,15 @@ function validate(
     }
     return undefined;
   }
+  const data = result.data as Record<string, unknown>;
+  // RDS IAM authentication works only over TLS: Kong turns pg_ssl on when it is unset; show it so
+  // (`config check`, `GET /`), with the reason as its source.
+  if (data.pg_iam_auth === true && !settings.has('pg_ssl')) {
+    data.pg_ssl = true;
+    settings.set('pg_ssl', { value: 'on', source: { kind: 'override', name: 'on because pg_iam_auth = on' } });
+  }
   const vaultOptions = Object.fromEntries([...settings].filter(([key]) => isVaultOption(key)).map(([key, s]) => [key, s.value.trim()]));
-  return Object.freeze({ ...result.data, vault_options: Object.freeze(vaultOptions), aws }) as unknown as Config;
+  return Object.freeze({ ...data, vault_options: Object.freeze(vaultOptions), aws }) as unknown as Config;
 }
 
 function describeInvalid(

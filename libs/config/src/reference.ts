@@ -5,10 +5,18 @@ import type { Env } from './env';
  * The config layer only recognises them, so that they are kept out of type validation; parsing
  * and resolving them is the job of the secrets layer, handed in as a `ReferenceResolver`.
  */
-const REFERENCE_PATTERN = /^\{vault:\/\/.+\}$/;
+const REFERENCE_PATTERN = /^\{vault:\/\/.*\}$/;
+
+/** Starts like a reference but is not one (`{vault:/aws/...}`, a missing `}`): a typo, most likely. */
+const NEAR_REFERENCE_PATTERN = /^\{\s*vault\b|^vault:\/\/|\{vault:/i;
 
 export function isReference(value: string): boolean {
   return REFERENCE_PATTERN.test(value.trim());
+}
+
+/** True for a value that looks like a mistyped reference; it would be used as a literal. */
+export function looksLikeReference(value: string): boolean {
+  return !isReference(value) && NEAR_REFERENCE_PATTERN.test(value.trim());
 }
 
 export interface ConfigReference {
@@ -37,4 +45,10 @@ export interface ReferenceResolver {
    * TTL passed. Undefined for values that never change. `logger` receives its warnings.
    */
   live?(ref: ConfigReference, logger?: unknown): (() => Promise<string>) | undefined;
+  /**
+   * Checks a reference without reading it (`config check`, and every start): throws when it cannot
+   * be parsed (Kong's texts, e.g. `reference url is missing host`); returns warnings, such as an
+   * option its vault does not know (`?regoin=`).
+   */
+  check?(ref: ConfigReference, context: ResolveContext): string[];
 }

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { Logger } from '@keygate/logging';
-import { DatabaseUnavailableError, mapPgError } from './errors';
+import { DatabaseAuthError, DatabaseUnavailableError, mapPgError } from './errors';
 import { QuerySemaphore } from './semaphore';
 import { describeTarget, type ConnectionSettings } from './settings';
 
@@ -45,7 +45,8 @@ export class Database implements Queryable {
     const statementTimeout = options.statementTimeoutMs ?? settings.timeoutMs;
     this.#pool = new pg.Pool({
       ...this.#clientConfig(),
-      password: async () => (await settings.password())?.reveal() ?? '',
+      Client: ClosingClient,
+      password: () => this.#password(),
       max: settings.poolSize,
       idleTimeoutMillis: settings.idleTimeoutMs,
       // The server cancels a statement after pg_timeout; the client gives up a little later in
@@ -71,7 +72,9 @@ export class Database implements Queryable {
     try {
       return await this.#pool.query<R>(text, values as unknown[]);
     } catch (err) {
-      throw mapPgError(err);
+      const mapped = mapPgError(err);
+      mapped.target ??= this.target;
+      throw mapped;
     } finally {
       release();
     }
@@ -139,12 +142,11 @@ export class Database implements Queryable {
   /** A connection outside the pool; `purpose` is added to its `application_name` (`keygate-admin-listen`). */
   async newClient(purpose?: string): Promise<pg.Client> {
     this.#assertOpen();
-    const { settings } = this.options;
     const config = this.#clientConfig();
     const client = new pg.Client({
       ...config,
       ...(purpose ? { application_name: `${config.application_name}-${purpose}` } : {}),
-      password: (await settings.password())?.reveal() ?? '',
+      password: () => this.#password(),
     });
     client.on('error', (err) => this.#logger.warn({ err: mapPgError(err) }, 'dedicated database connection lost'));
     try {
@@ -154,6 +156,20 @@ export class Database implements Queryable {
       await client.end().catch(() => undefined);
       throw mapPgError(err);
     }
+  }
+
+  /**
+   * pg asks only when the server wants a password: without one, say which setting is unset
+   * (pg's own text is `SASL: ... client password must be a non-empty string`).
+   */
+  async #password(): Promise<string> {
+    const { settings } = this.options;
+    const password = (await settings.password())?.reveal() ?? '';
+    if (password === '') {
+      const key = settings.role === 'ro' ? 'pg_ro_password' : 'pg_password';
+      throw new DatabaseAuthError(`${key} is unset, and the server at ${settings.host}:${settings.port} requires a password for user "${settings.user}"`);
+    }
+    return password;
   }
 
   #clientConfig(): pg.ClientConfig {
@@ -201,4 +217,28 @@ export class Database implements Queryable {
 
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
+}
+
+/**
+ * A pg client that closes its socket when connecting fails. pg leaves the connection open when
+ * the password cannot be had (an IAM token that cannot be signed: IMDS refused, STS unreachable),
+ * and pg-pool drops such a client without ending it, so the socket kept the process alive after
+ * the command had printed its error.
+ */
+class ClosingClient extends pg.Client {
+  override connect(): Promise<pg.Client>;
+  override connect(callback: (err: Error) => void): void;
+  override connect(callback?: (err: Error) => void): Promise<pg.Client> | void {
+    const close = () => (this as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+    if (!callback) {
+      return super.connect().catch((err: unknown) => {
+        close();
+        throw err;
+      });
+    }
+    super.connect((err: Error) => {
+      if (err) close();
+      callback(err);
+    });
+  }
 }

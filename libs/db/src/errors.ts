@@ -7,6 +7,8 @@ export class DatabaseError extends Error {
   readonly code: string = 'DB_ERROR';
   /** PostgreSQL SQLSTATE, when the server sent one. */
   readonly sqlState: string | undefined;
+  /** `host:port/database as user` of the database that failed, for messages (set by `Database`). */
+  target: string | undefined;
 
   constructor(message: string, options: { cause?: unknown; sqlState?: string } = {}) {
     super(message, { cause: options.cause });

@@ -20,6 +20,9 @@ export async function waitForDatabase(db: Database, logger: Logger, options: Wai
     initialMs: options.initialDelayMs ?? 250,
     maxMs: options.maxDelayMs ?? 5_000,
     retryable: (err) => err instanceof DatabaseError && !(err instanceof DatabaseAuthError) && !(err instanceof DatabaseMissingError),
-    onRetry: (err, { attempt, delayMs }) => logger.warn({ err, attempt, attempts, target: db.target }, `database not reachable; retrying in ${delayMs} ms`),
+    // One line per attempt: the cause's text only (a stack, and pino's cause chain that repeats
+    // the message, say nothing more for a database that does not answer).
+    onRetry: (err, { attempt, delayMs }) =>
+      logger.warn({ attempt, attempts, target: db.target, error: (err as Error).message }, `database ${db.target} not reachable (${(err as Error).message}); attempt ${attempt} of ${attempts}, retrying in ${delayMs} ms`),
   });
 }

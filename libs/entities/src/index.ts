@@ -30,3 +30,4 @@ export { ttl as vaultTtl, TTL_FIELDS, type VaultSchema } from './vaults/schema';
 export { envVault } from './vaults/env';
 export { awsVault } from './vaults/aws';
 export { hcvVault } from './vaults/hcv';
+export { SETTING_CHECKS } from './setting-checks';

@@ -3,7 +3,7 @@ import { Queue, Worker, type Job } from 'bullmq';
 import type { Bus } from '@keygate/bus';
 import type { Database } from '@keygate/db';
 import { retry } from '@keygate/net';
-import { OutboxRelay, QUEUES, queueSettings, redisConnection, requestJob, type ReencryptJobData } from '@keygate/queue';
+import { OutboxRelay, QUEUES, queueSettings, RedisHealth, redisConnection, requestJob, type ReencryptJobData } from '@keygate/queue';
 import { reencryptionInProgress, ReencryptRunner, RetryLaterError } from './reencrypt/runner';
 import { ReencryptRuns } from './reencrypt/runs';
 import type { KeyringService } from './service';
@@ -24,9 +24,13 @@ export async function startKeyringJobs(ctx: KeyringNodeContext, keyring: Keyring
   const settings = queueSettings(config);
   const queueOptions = { connection: redisConnection(settings, false), prefix: settings.prefix };
   const workerOptions = { connection: redisConnection(settings, true), prefix: settings.prefix, concurrency: 1, lockDuration: 15_000, stalledInterval: 5_000 };
-  const reencrypt = new Queue(QUEUES.keyringReencrypt, queueOptions);
-  const rotate = new Queue(QUEUES.keyringRotate, queueOptions);
-  for (const queue of [reencrypt, rotate]) queue.on('error', (err) => logger.warn({ err: err.message }, 'queue connection problem'));
+  // Re-encryption and rotation need Redis: without it the broker says so once, shows it in
+  // /status and is not ready.
+  const redis = new RedisHealth({ url: settings.url, logger });
+  ctx.status.addSection('redis', () => redis.status());
+  ctx.status.addReadinessCheck?.(async () => redis.notReadyReason());
+  const reencrypt = redis.watch(new Queue(QUEUES.keyringReencrypt, queueOptions));
+  const rotate = redis.watch(new Queue(QUEUES.keyringRotate, queueOptions));
 
   const relay = new OutboxRelay({ db, bus, queues: new Map([[QUEUES.keyringReencrypt, reencrypt]]), logger });
   const runner = new ReencryptRunner({
@@ -40,7 +44,7 @@ export async function startKeyringJobs(ctx: KeyringNodeContext, keyring: Keyring
     batchSize: config.keyring_reencrypt_batch_size,
   });
 
-  const reencryptWorker = new Worker<ReencryptJobData>(
+  const reencryptWorker = redis.watch(new Worker<ReencryptJobData>(
     QUEUES.keyringReencrypt,
     async (job: Job<ReencryptJobData>) => {
       const audit = (operation: string, details: Record<string, string | number>) => keyring.audit.record({ subject: 'keyring', operation, entityKey: job.data.run_id, details });
@@ -53,21 +57,19 @@ export async function startKeyringJobs(ctx: KeyringNodeContext, keyring: Keyring
       return { state: run.state, errors: run.errors.length };
     },
     workerOptions,
-  );
+  ));
   reencryptWorker.on('failed', (job, err) => {
     const final = job && job.attemptsMade >= (job.opts.attempts ?? 1);
     logger[err instanceof RetryLaterError && !final ? 'info' : 'error']({ run_id: job?.data.run_id, reason: err.message, attempt: job?.attemptsMade }, 're-encryption attempt failed');
     if (job && final) void keyring.runs.finish(job.data.run_id, 'failed');
   });
-  const rotateWorker = new Worker(QUEUES.keyringRotate, async () => ({ activated: await keyring.rotate() }), workerOptions);
-  for (const worker of [reencryptWorker, rotateWorker]) worker.on('error', (err) => logger.warn({ err: err.message }, 'worker connection problem'));
+  redis.watch(new Worker(QUEUES.keyringRotate, async () => ({ activated: await keyring.rotate() }), workerOptions));
 
   if (ctx.metrics) registerJobMetrics(ctx.metrics, keyring.runs, [reencrypt, rotate]);
   relay.start();
   ctx.defer(async () => {
     relay.stop();
-    await Promise.all([reencryptWorker.close(), rotateWorker.close()]);
-    await Promise.all([reencrypt.close(), rotate.close()]);
+    await redis.close();
   });
 
   // No run in progress anywhere (a killed worker's lock went with its session): resume at once;
@@ -122,7 +124,7 @@ async function scheduleRotation(queue: Queue, intervalMs: number | undefined, lo
       initialMs: 1000,
       maxMs: 30_000,
       onRetry: (err, { attempt }) => {
-        if (attempt === 1) logger.warn({ err: (err as Error).message }, 'cannot reach Redis to schedule keyring rotation; retrying');
+        if (attempt === 1) logger.info({ err: (err as Error).message }, 'keyring rotation is scheduled once Redis answers');
       },
     },
   );

@@ -13,7 +13,7 @@ export interface KeyringNodeContext {
   readonly config: Config;
   readonly logger: Logger;
   readonly node: KeyringNode;
-  readonly status: { addSection(name: string, section: () => unknown): unknown };
+  readonly status: { addSection(name: string, section: () => unknown): unknown; addReadinessCheck?(check: () => Promise<string | undefined>): unknown };
   /** The node's Prometheus registry: the keyring's metrics join it. */
   readonly metrics?: Registry;
   defer(cleanup: () => Promise<void> | void): void;

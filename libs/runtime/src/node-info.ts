@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
-export type AppName = 'admin' | 'proxy' | 'vault-resolver' | 'keyring-broker' | 'cli';
+export type AppName = 'admin' | 'proxy' | 'vault-resolver' | 'keyring-broker' | 'cli' | 'node';
 
 /** Identity of this process in the cluster: a fresh random node id at every start. */
 export interface NodeInfo {

@@ -1,10 +1,12 @@
-import { ConfigError, loadConfig, type Config, type LoadedConfig, type ReferenceResolver, type SecretReader } from '@keygate/config';
+import { ConfigError, loadConfig, quietAwsSdkVersionNotice, type Config, type LoadedConfig, type ReferenceResolver, type SecretReader } from '@keygate/config';
 import { readSecretString } from '@keygate/aws';
+import { SETTING_CHECKS } from '@keygate/entities';
 import { createLogger, type Logger } from '@keygate/logging';
 import type { Registry } from 'prom-client';
 import { createNodeRegistry, METRICS_CONTENT_TYPE } from './metrics';
 import { createNodeInfo, type AppName, type NodeInfo } from './node-info';
 import { StatusServer } from './status-server';
+import type { BoundAddress } from './listen';
 import { loadListenerTls } from './listener-tls';
 import { joinWithNodeCredential } from './join';
 
@@ -24,7 +26,7 @@ export interface AppContext {
 }
 
 export interface RunAppOptions {
-  readonly app: Exclude<AppName, 'cli'>;
+  readonly app: Exclude<AppName, 'cli' | 'node'>;
   /** The configuration file (`-c`, parsed by the caller); default: KONG_CONF, then Kong's paths. */
   readonly conf?: string;
   /** `--aws-kms-secret-name`: settings from AWS Secrets Manager, under the file and `KONG_*` (else `AWS_KMS_SECRET_NAME`). */
@@ -47,12 +49,14 @@ export const readNodeConfigSecret: SecretReader = (name, aws) => readSecretStrin
  */
 export async function runApp(options: RunAppOptions): Promise<void> {
   const { app } = options;
+  quietAwsSdkVersionNotice();
   let loaded: LoadedConfig;
   try {
     loaded = await loadConfig({
       ...(options.conf ? { file: options.conf } : {}),
       ...(options.resolveReference ? { resolve: options.resolveReference } : {}),
       awsSecret: { name: options.awsKmsSecretName, read: readNodeConfigSecret },
+      checks: SETTING_CHECKS,
     });
   } catch (err) {
     return fail(err instanceof ConfigError ? err.message : `cannot load configuration: ${(err as Error).message}`);
@@ -122,7 +126,10 @@ export async function runApp(options: RunAppOptions): Promise<void> {
   });
 
   try {
-    await status.start();
+    const bound = await status.start();
+    // Started by a supervisor (the all-in-one node, `keygate cluster up`): tell it where this
+    // node's status is, so roles can share one host without a port plan (status_listen = port 0).
+    if (process.send && process.connected) process.send({ type: 'keygate:status', app, urls: bound.map(statusUrl) });
     await options.start({ loaded, config: loaded.config, logger, node, status, metrics, defer: (cleanup) => cleanups.push(cleanup) });
     status.markStarted();
     logger.info({ version: node.version }, `${app} started`);
@@ -134,6 +141,11 @@ export async function runApp(options: RunAppOptions): Promise<void> {
     // Whatever start() opened before failing must not keep the process alive.
     setTimeout(() => process.exit(1), 100).unref();
   }
+}
+
+function statusUrl(address: BoundAddress): string {
+  const host = address.host === '0.0.0.0' ? '127.0.0.1' : address.host === '::' ? '[::1]' : address.host.includes(':') ? `[${address.host}]` : address.host;
+  return `${address.tls ? 'https' : 'http'}://${host}:${address.port}`;
 }
 
 function fail(message: string): void {

@@ -4,6 +4,7 @@ import { silentLogger, type Logger } from '@keygate/logging';
 import type { BackendContext, VaultBackend } from './backends/backend';
 import { BUNDLED_BACKENDS, loadedBackends } from './backends';
 import { InvalidReferenceError, VaultError } from './errors';
+import { parseReference } from './reference';
 import { SecretResolver } from './resolver';
 
 export interface ConfigReferencesOptions {
@@ -65,5 +66,22 @@ export function vaultReferences(options: ConfigReferencesOptions = {}): Referenc
     return async () => (await current.resolver.resolve(ref.reference)).value.reveal();
   };
 
-  return Object.assign(resolve, { live });
+  /** Parses without reading; an option the named bundled vault does not know is a warning. */
+  const check = (ref: ConfigReference): string[] => {
+    let parsed;
+    try {
+      parsed = parseReference(ref.reference);
+    } catch (err) {
+      if (err instanceof InvalidReferenceError) throw new VaultError(err.code, err.reason);
+      throw err;
+    }
+    const backend = (options.backends ?? BUNDLED_BACKENDS).find((b) => b.schema.name === parsed.name);
+    if (!backend) return [];
+    const known = Object.keys(backend.schema.config.shape);
+    return Object.keys(parsed.options)
+      .filter((option) => !known.includes(option))
+      .map((option) => `${ref.reference}: ${option} is not a ${parsed.name} vault setting (known: ${known.join(', ')}); ignored`);
+  };
+
+  return Object.assign(resolve, { live, check });
 }

@@ -43,7 +43,10 @@ export function parseReference(reference: string): ParsedReference {
   const hostAndPath = queryAt >= 0 ? beforeFragment.slice(0, queryAt) : beforeFragment;
 
   const slash = hostAndPath.indexOf('/');
-  const name = slash >= 0 ? hostAndPath.slice(0, slash) : hostAndPath;
+  const authority = slash >= 0 ? hostAndPath.slice(0, slash) : hostAndPath;
+  // Kong reads the part before the path as a URL authority: `user@` and `:port` are not the host
+  // (`{vault://@/test}` and `{vault://:80/test}` have none).
+  const name = authority.replace(/^.*@/, '').replace(/:\d*$/, '');
   if (name === '') fail('reference url is missing host');
   if (slash < 0) fail('reference url is missing path');
   const path = hostAndPath.slice(slash + 1);

@@ -10,7 +10,10 @@ export interface ChildSpec {
   readonly main: string;
   readonly args: readonly string[];
   readonly env: Record<string, string | undefined>;
-  readonly statusUrl: string;
+  /** Where its status is; unset: the address the node reports once listening (`status_listen` port 0). */
+  readonly statusUrl?: string;
+  /** `json`: its log lines as they are (the all-in-one node's log); default: pretty, prefixed with the name. */
+  readonly logFormat?: 'pretty' | 'json';
 }
 
 /** The level labels `libs/logging` writes (pino's, by name rather than number). */
@@ -55,6 +58,7 @@ export class ClusterChild {
   #process: ChildProcess | undefined;
   #exited: Promise<number | null> | undefined;
   #stopping = false;
+  #statusUrl: string | undefined;
 
   constructor(
     readonly spec: ChildSpec,
@@ -66,6 +70,16 @@ export class ClusterChild {
     return this.#process?.pid;
   }
 
+  /** `http://host:port/status` of this node, once known. */
+  get statusUrl(): string | undefined {
+    return this.#statusUrl ?? this.spec.statusUrl;
+  }
+
+  /** Resolves with the exit code once the process ended. */
+  get exited(): Promise<number | null> {
+    return this.#exited ?? Promise.resolve(null);
+  }
+
   start(colour: boolean): void {
     // Own process group: Ctrl-C reaches the launcher only, which stops the nodes in order. The
     // IPC channel lets a node notice when the launcher is gone (even after SIGKILL) and stop.
@@ -75,7 +89,11 @@ export class ClusterChild {
       detached: true,
     });
     this.#process = child;
-    const format = logLineFormatter(this.spec.name, colour);
+    child.on('message', (message: { type?: string; urls?: string[] }) => {
+      const url = message?.type === 'keygate:status' ? message.urls?.find((u) => u.startsWith('http:')) : undefined;
+      if (url) this.#statusUrl = `${url}/status`;
+    });
+    const format = this.spec.logFormat === 'json' ? (line: string) => line : logLineFormatter(this.spec.name, colour);
     for (const stream of [child.stdout, child.stderr]) {
       if (stream) createInterface({ input: stream }).on('line', (line) => this.print(format(line)));
     }
@@ -95,7 +113,8 @@ export class ClusterChild {
     const ready = await waitFor(async () => {
       if (exited) return true;
       try {
-        const res = await fetch(`${this.spec.statusUrl}/ready`, { signal: AbortSignal.timeout(1000) });
+        if (!this.statusUrl) return false;
+        const res = await fetch(`${this.statusUrl}/ready`, { signal: AbortSignal.timeout(1000) });
         return res.status === 200;
       } catch {
         return false;

@@ -1,8 +1,20 @@
 import { key } from '../spec';
-import { list, oneOf, origins, redisUrl } from '../types';
+import { boolean, list, oneOf, origins, redisUrl, string } from '../types';
 import { listen } from '../listen';
 
 export const GENERAL_KEYS = {
+  prefix: key({
+    type: string('an absolute directory path'),
+    default: '/usr/local/keygate',
+    origin: 'kong',
+    doc: "Working directory of the all-in-one node (`keygate start` without an app name): `pids/keygate.pid`, `logs/keygate.log`, `node.json` (its roles' status addresses) and the generated `keyring-cluster-secret`. Kong's default is `/usr/local/kong`. `keygate start -p DIR` overrides it.",
+  }),
+  nginx_daemon: key({
+    type: boolean(),
+    default: 'on',
+    origin: 'kong',
+    doc: '`off`: `keygate start` (all-in-one node) stays in the foreground instead of returning once the node is ready, for containers and systemd (same as `keygate start --foreground`). Kong name; there is no nginx.',
+  }),
   log_level: key({
     type: oneOf('debug', 'info', 'notice', 'warn', 'error', 'crit', 'alert', 'emerg'),
     default: 'notice',

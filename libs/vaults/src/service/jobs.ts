@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Queue, Worker, type Job } from 'bullmq';
 import type { Logger } from '@keygate/logging';
-import { QUEUES, redisConnection, type QueueSettings, type SecretRefreshJobData } from '@keygate/queue';
+import { QUEUES, RedisHealth, redisConnection, type QueueSettings, type SecretRefreshJobData } from '@keygate/queue';
 import type { SecretResolver } from '../resolver';
 
 export interface SecretRefreshJobsOptions {
@@ -26,17 +26,21 @@ export function schedulerId(reference: string): string {
 export class SecretRefreshJobs {
   readonly #scheduled = new Map<string, number>();
   #queue: Queue | undefined;
-  #worker: Worker<SecretRefreshJobData> | undefined;
   #refreshed = 0;
   #failed = 0;
 
-  constructor(private readonly options: SecretRefreshJobsOptions) {}
+  constructor(private readonly options: SecretRefreshJobsOptions) {
+    this.redis = new RedisHealth({ url: options.queue.url, logger: options.logger });
+  }
+
+  /** Redis as these jobs see it (the vault-resolver shows it in `GET /status`; it serves without it). */
+  readonly redis: RedisHealth;
 
   start(): void {
-    const { queue: settings, logger, resolver } = this.options;
-    this.#queue = new Queue(QUEUES.secretRefresh, { connection: redisConnection(settings, false), prefix: settings.prefix });
-    this.#queue.on('error', (err) => logger.warn({ err: err.message }, 'queue connection problem'));
-    this.#worker = new Worker<SecretRefreshJobData>(
+    const { queue: settings, resolver } = this.options;
+    const queue: Queue = new Queue(QUEUES.secretRefresh, { connection: redisConnection(settings, false), prefix: settings.prefix });
+    this.#queue = this.redis.watch(queue);
+    const worker: Worker<SecretRefreshJobData> = new Worker<SecretRefreshJobData>(
       QUEUES.secretRefresh,
       async (job: Job<SecretRefreshJobData>) => {
         const outcome = await resolver.refresh(job.data.reference);
@@ -49,7 +53,7 @@ export class SecretRefreshJobs {
       },
       { connection: redisConnection(settings, true), prefix: settings.prefix, concurrency: 8 },
     );
-    this.#worker.on('error', (err) => logger.warn({ err: err.message }, 'worker connection problem'));
+    this.redis.watch(worker);
   }
 
   /** Makes sure the reference has its refresh schedule (idempotent; cheap after the first call). */
@@ -85,7 +89,6 @@ export class SecretRefreshJobs {
   }
 
   async stop(): Promise<void> {
-    await this.#worker?.close();
-    await this.#queue?.close();
+    await this.redis.close();
   }
 }

@@ -88,6 +88,7 @@ export async function startVaultResolverService(
   const jobs = new SecretRefreshJobs({ resolver, queue: queueSettings(config), logger });
   jobs.start();
   ctx.defer(() => jobs.stop());
+  ctx.status.addSection('redis', () => jobs.redis.status());
   // Safety net for references without a job schedule (Redis away): this replica re-reads them
   // when they expired, each rotation interval.
   const sweep = setInterval(() => {

@@ -60,7 +60,8 @@ const staticKeys = { AWS_ACCESS_KEY_ID: KEY.accessKeyId, AWS_SECRET_ACCESS_KEY: 
 describe('RDS IAM authentication', () => {
   it('bootstraps and runs the Admin API through IAM tokens; pg_password is ignored', async () => {
     const garbage = plantedSecret('pg-password');
-    const env = iamEnv({ ...staticKeys, KONG_PG_SSL: 'on', KONG_PG_PASSWORD: garbage });
+    // pg_ssl unset: IAM authentication turns it on, and GET / says so.
+    const env = iamEnv({ ...staticKeys, KONG_PG_PASSWORD: garbage });
     const bootstrap = await runCli(['migrations', 'bootstrap'], { env });
     expect(bootstrap.stderr).not.toContain(garbage);
     expect(bootstrap.code).toBe(0);
@@ -68,6 +69,8 @@ describe('RDS IAM authentication', () => {
     try {
       const status = await httpClient(admin.url('admin')).get<{ database: { reachable: boolean } }>('/status');
       expect(status.json.database.reachable).toBe(true);
+      const root = await httpClient(admin.url('admin')).get<{ configuration: { pg_ssl: boolean } }>('/');
+      expect(root.json.configuration.pg_ssl).toBe(true);
       expect(admin.output).toContain('pg_password is ignored');
       expect(admin.output).not.toContain(garbage);
       expect(signers.get(testServices().pg.user)).toContain(KEY.accessKeyId);
