@@ -31,6 +31,8 @@ async function configure(cluster: Cluster, key: string) {
   await api.post('/consumers', { form: { username: 'carol' } });
   const credential = (await api.post<{ id: string }>('/consumers/carol/key-auth', { form: { key } })).json;
   await api.post('/routes/echo/plugins', { form: { name: 'key-auth' } });
+  // Both: the credential is loaded, and so is the plugin (without it the key would pass too).
+  await cluster.until('/echo', 401, {});
   await cluster.until('/echo', 200, { headers: { apikey: key } });
   return credential;
 }

@@ -172,7 +172,13 @@ export class KeyringService {
   async view(): Promise<Record<string, unknown>> {
     this.#assertEnabled();
     const missing = this.#cluster ? (await this.store.meta()).map((m) => m.id).filter((id) => !this.keyring.has(id) && !isIndexKeyId(id)) : [];
-    const members = this.#member ? (await this.#member.members.live()).map((m) => ({ node_id: m.node_id, app: m.app, active: m.active_key_id, ids: m.key_ids })) : undefined;
+    // Rows as members recorded them (a moment after each change); this node's own from memory.
+    const self = this.#member?.members.nodeId;
+    const members = this.#member
+      ? (await this.#member.members.live()).map((m) =>
+          m.node_id === self ? { node_id: m.node_id, app: m.app, active: this.keyring.activeId ?? null, ids: this.keyring.ids() } : { node_id: m.node_id, app: m.app, active: m.active_key_id, ids: m.key_ids },
+        )
+      : undefined;
     const usage = this.#cluster ? await this.runs.lastUsage() : undefined;
     return {
       ids: this.keyring.ids(),

@@ -61,6 +61,11 @@ export class Members {
 
   constructor(private readonly options: MembersOptions) {}
 
+  /** This member's node id. */
+  get nodeId(): string {
+    return this.options.identity.nodeId;
+  }
+
   get expireMs(): number {
     return this.options.expireMs ?? 30_000;
   }
