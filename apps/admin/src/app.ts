@@ -13,6 +13,7 @@ import { entityRoutes } from './routes/entities';
 import { infoRoutes } from './routes/info';
 import { keyringRoutes } from './routes/keyring';
 import { rbacRoutes } from './routes/rbac';
+import { upstreamRoutes } from './routes/upstreams';
 import type { ServerStats } from './server-stats';
 
 export interface AdminApiDeps {
@@ -68,6 +69,7 @@ export function createAdminApi(deps: AdminApiDeps): Express {
   keyringRoutes(router, deps.keyring);
   if (deps.adminAuth) rbacRoutes(router, deps.adminAuth);
   if (deps.adminAuth?.audit) auditRoutes(router, deps.adminAuth.audit);
+  upstreamRoutes(router, { db: deps.db, store: deps.store, nodeId: deps.node.nodeId });
   entityRoutes(router, deps.store, {
     logger: deps.logger,
     // With no key at all this node cannot read any encrypted row: a list would look empty.

@@ -7,15 +7,22 @@ import { keyOrigin } from './004_key_origin';
 import { keyedDigests } from './005_keyed_digests';
 import { signedCluster } from './006_signed_cluster';
 import { rbacAudit } from './007_rbac_audit';
+import { upstreamsSnis } from './008_upstreams_snis';
 
 /** Every migration, in order. Append only: an executed migration is never edited. */
-export const MIGRATIONS: readonly Migration[] = [base, keyring, clusterKeyring, jobs, keyOrigin, keyedDigests, signedCluster, rbacAudit];
+export const MIGRATIONS: readonly Migration[] = [base, keyring, clusterKeyring, jobs, keyOrigin, keyedDigests, signedCluster, rbacAudit, upstreamsSnis];
 
 /**
  * Every table the migrations create, children before parents, for `migrations reset`.
  * A test bootstraps, resets and checks that no table is left, so this list cannot go stale.
  */
 export const TABLES: readonly string[] = [
+  'target_health_overrides',
+  'upstream_health',
+  'targets',
+  'upstreams',
+  'ca_certificates',
+  'snis',
   'audit_heads',
   'audit_objects',
   'audit_requests',
