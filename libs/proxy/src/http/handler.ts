@@ -16,6 +16,9 @@ import { TrustedIps, upstreamHeaders } from './forward';
 import type { ProxySettings } from './settings';
 import { UpstreamPools } from './upstream';
 import { Forwarder } from './forwarder';
+import { ServiceDestination, UpstreamDestination, type Destination } from '../balancer/destination';
+import { hashKey } from '../balancer/hash-key';
+import { headerValues, isTls, requestHost } from './request';
 
 export interface HandlerOptions {
   readonly plane: DataPlane;
@@ -68,11 +71,11 @@ export class ProxyHandler {
     const path = normalizePath(rawPath);
     const { plane } = this.options;
     const method = req.method ?? 'GET';
-    const match = plane.router.match({ method, path, host: req.headers.host ?? '', port: req.socket.localPort ?? 0, header: (name) => req.headersDistinct[name] });
+    const match = plane.router.match({ method, path, host: requestHost(req) ?? '', port: req.socket.localPort ?? 0, header: (name) => headerValues(req, name) });
     if (!match) return this.error(req, res, requestId, startedAt, 404, MESSAGES.noRoute);
     const route = match.route;
     const service = route.service_id === null ? undefined : plane.state.tables.services.get(route.service_id);
-    if (!route.protocols.includes('http')) return this.#httpsRedirect(req, res, requestId, route.https_redirect_status_code, rawPath, q === -1 ? '' : url.slice(q), requestLabels(route, service));
+    if (!route.protocols.includes(isTls(req) ? 'https' : 'http')) return this.#httpsRedirect(req, res, requestId, route.https_redirect_status_code, rawPath, q === -1 ? '' : url.slice(q), requestLabels(route, service));
     const ctx = new RequestContext(req, res, requestId, startedAt, rawPath, path, q === -1 ? '' : url.slice(q + 1), match, service);
     const plugins = plane.plugins.forRoute(route.id, service?.id);
     if (plane.plugins.needsBody(route.id, service?.id)) {
@@ -104,22 +107,30 @@ export class ProxyHandler {
     const path = escapePath(upstreamPath(route, match.matchedPath, ctx.path, service.path));
     const target = ctx.query === '' ? path : `${path}?${ctx.query}`;
     const defaultPort = DEFAULT_PORTS[service.protocol] === service.port;
-    const host = route.preserve_host && ctx.req.headers.host ? ctx.req.headers.host : defaultPort ? service.host : `${service.host}:${service.port}`;
+    const clientHost = requestHost(ctx.req);
+    const host = route.preserve_host && clientHost ? clientHost : defaultPort ? service.host : `${service.host}:${service.port}`;
     const stripped = route.strip_path && match.matchedPath && match.matchedPath !== '/' ? match.matchedPath : undefined;
     const headers = upstreamHeaders(ctx, this.options.settings, this.#trusted, host, stripped);
-    const pool = this.pools.get(service);
+    const destination = this.#destination(ctx, service, route.preserve_host ? clientHost : undefined);
     const { req } = ctx;
     const length = req.headers['content-length'];
     const hasBody = ctx.body !== undefined || (length !== undefined ? length !== '0' : req.headers['transfer-encoding'] !== undefined);
-    if (!hasBody || ctx.body !== undefined) return this.#forwarder.send(ctx, service, pool, target, headers, ctx.body ?? null);
+    if (!hasBody || ctx.body !== undefined) return this.#forwarder.send(ctx, service, destination, target, headers, ctx.body ?? null);
     if (route.request_buffering && length !== undefined && Number(length) <= MAX_BUFFERED_BODY) {
       readBody(req).then(
-        (body) => this.#forwarder.send(ctx, service, pool, target, headers, body),
+        (body) => this.#forwarder.send(ctx, service, destination, target, headers, body),
         (err: unknown) => this.#internal(ctx, err),
       );
       return;
     }
-    this.#forwarder.send(ctx, service, pool, target, headers, req);
+    this.#forwarder.send(ctx, service, destination, target, headers, req);
+  }
+
+  /** A service whose `host` names an upstream goes through its balancer (Kong's rule); others straight to the host. */
+  #destination(ctx: RequestContext, service: ServiceData, preservedHost: string | undefined): Destination {
+    const balancer = this.options.plane.balancers.get(service.host);
+    if (!balancer) return new ServiceDestination(this.pools.get(service));
+    return new UpstreamDestination(balancer, this.options.plane.balancers, service, (target) => this.pools.forTarget(service, target), hashKey(balancer.upstream, ctx), preservedHost);
   }
 
   async #withBody(ctx: RequestContext): Promise<void> {

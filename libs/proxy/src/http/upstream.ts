@@ -1,5 +1,5 @@
 import { Pool, type Dispatcher } from 'undici';
-import type { ServiceData } from '../state/types';
+import type { ServiceData, TargetData } from '../state/types';
 import { MESSAGES } from './errors';
 import type { ProxySettings } from './settings';
 
@@ -14,19 +14,30 @@ export class UpstreamPools {
 
   constructor(private readonly keepalive: ProxySettings['keepalive']) {}
 
-  static key(service: ServiceData): string {
-    return `${service.protocol}://${service.host}:${service.port}|${service.connect_timeout}|${service.tls_verify === true}`;
+  static key(service: ServiceData, host = service.host, port = service.port): string {
+    return `${service.protocol}://${host}:${port}|${service.connect_timeout}|${service.tls_verify === true}`;
   }
 
   get(service: ServiceData): Pool {
     const cached = this.#byService.get(service);
     if (cached) return cached;
-    const key = UpstreamPools.key(service);
+    const pool = this.#pool(service, service.host, service.port);
+    this.#byService.set(service, pool);
+    return pool;
+  }
+
+  /** The pool of one target of the upstream a service names. */
+  forTarget(service: ServiceData, target: TargetData): Pool {
+    return this.#pool(service, target.host, target.port);
+  }
+
+  #pool(service: ServiceData, hostName: string, port: number): Pool {
+    const key = UpstreamPools.key(service, hostName, port);
     let pool = this.#pools.get(key);
     if (!pool) {
       const { poolSize, maxRequests, idleTimeoutMs } = this.keepalive;
-      const host = service.host.includes(':') ? `[${service.host}]` : service.host;
-      pool = new Pool(`${service.protocol === 'https' ? 'https' : 'http'}://${host}:${service.port}`, {
+      const host = hostName.includes(':') ? `[${hostName}]` : hostName;
+      pool = new Pool(`${service.protocol === 'https' ? 'https' : 'http'}://${host}:${port}`, {
         connections: poolSize > 0 ? poolSize : null,
         pipelining: 1,
         keepAliveTimeout: Math.max(idleTimeoutMs, 1),
@@ -41,14 +52,16 @@ export class UpstreamPools {
       });
       this.#pools.set(key, pool);
     }
-    this.#byService.set(service, pool);
     return pool;
   }
 
-  /** Closes the pools no service uses any more. */
-  prune(services: Iterable<ServiceData>): void {
+  /** Closes the pools no service (or target of the upstream a service names) uses any more. */
+  prune(services: Iterable<ServiceData>, targetsOf: (service: ServiceData) => readonly TargetData[] = () => []): void {
     const used = new Set<string>();
-    for (const service of services) used.add(UpstreamPools.key(service));
+    for (const service of services) {
+      used.add(UpstreamPools.key(service));
+      for (const target of targetsOf(service)) used.add(UpstreamPools.key(service, target.host, target.port));
+    }
     this.#byService = new WeakMap();
     for (const [key, pool] of this.#pools) {
       if (used.has(key)) continue;

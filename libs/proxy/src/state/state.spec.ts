@@ -2,7 +2,7 @@ import { ProxyState } from './state';
 import type { Snapshot } from './types';
 
 const consumer = { id: 'c1', username: 'alice', custom_id: null };
-const empty: Snapshot = { version: 1, services: [], routes: [], consumers: [], plugins: [], keyauth_credentials: [], basicauth_credentials: [] };
+const empty: Snapshot = { version: 1, services: [], routes: [], consumers: [], plugins: [], keyauth_credentials: [], basicauth_credentials: [], certificates: [], snis: [], ca_certificates: [], upstreams: [], targets: [] };
 
 describe('ProxyState', () => {
   it('indexes credentials by digest and username and consumers by username', () => {
