@@ -75,7 +75,9 @@ export function loadListenerTls(config: Config, listener: TlsListenerName, logge
   const protocols = protocolOptions(config);
 
   if (certs.length === 0 && keys.length === 0) {
-    const generated = selfSignedCertificate();
+    // The proxy's is RSA: a certificate chosen by SNI is served whatever its key type only when
+    // the listener's own is RSA (Node picks the key type from it before the SNI callback runs).
+    const generated = selfSignedCertificate(listener === 'proxy' ? { keyType: 'rsa' } : {});
     const fingerprint = generated.x509.fingerprint256;
     logger.warn(
       { listener: listenKey, fingerprint_sha256: fingerprint, not_after: new Date(generated.x509.validTo).toISOString() },

@@ -62,17 +62,14 @@ export class SniIndex {
   };
 
   /**
-   * One context with the certificate and its alternative (an RSA and an ECDSA one: OpenSSL picks
-   * by the client's signature algorithms). A row that does not make a context is logged (never
-   * its key) and its names fall back to the default certificate.
+   * The certificate's context. Node serves only one certificate of a context chosen by SNI (the
+   * last one set: `SSL_CTX_get0_certificate`), so `cert_alt`/`key_alt` cannot be chosen by the
+   * client's signature algorithms here, as nginx does: the primary `cert` is served. A row that
+   * does not make a context is logged (never its key) and its names get the default certificate.
    */
   #context(certificate: CertificateData): SecureContext | null {
     const cert = [certificate.cert];
     const key = [certificate.key];
-    if (certificate.cert_alt && certificate.key_alt) {
-      cert.push(certificate.cert_alt);
-      key.push(certificate.key_alt);
-    }
     try {
       return createSecureContext({ ...this.protocol, cert, key });
     } catch (err) {
