@@ -12,7 +12,8 @@ import type { ProxySettings } from './settings';
 import { MESSAGES } from './errors';
 import { classifyUpstreamError, mayRetry } from './upstream';
 
-type Fail = (ctx: RequestContext, status: number, message: string) => void;
+/** `kong`: the proxy's own answer (Kong's `kong.response.error`); default: an upstream failure (nginx's error page). */
+type Fail = (ctx: RequestContext, status: number, message: string, kind?: 'kong' | 'upstream') => void;
 
 /** Sends requests upstream over the pools and streams the answers back. */
 export class Forwarder {
@@ -77,7 +78,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     const hop = this.destination.next();
     if (!hop) {
       this.forwarder.logger.warn({ request_id: this.ctx.requestId, route_id: this.ctx.route.id, upstream: this.destination.upstream, attempts: this.#attempts - 1 }, 'proxy: no healthy target left in the upstream');
-      this.forwarder.fail(this.ctx, 503, MESSAGES.noPeer);
+      this.forwarder.fail(this.ctx, 503, MESSAGES.noPeer, 'kong');
       return;
     }
     if (this.destination.failovers > 0 && this.destination.upstream !== undefined && this.#attempts > 1) this.forwarder.metrics.failover(this.destination.upstream);

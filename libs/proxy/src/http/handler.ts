@@ -47,7 +47,7 @@ export class ProxyHandler {
     this.pools = new UpstreamPools(options.settings.keepalive);
     this.#trusted = new TrustedIps(options.settings.trustedIps);
     this.#deps = { state: options.plane.state, hasher: options.hasher };
-    this.#forwarder = new Forwarder(options.settings, options.metrics, options.logger, (ctx, status, message) => this.error(ctx.req, ctx.res, ctx.requestId, ctx.startedAt, status, message, undefined, 'upstream', ctx.labels));
+    this.#forwarder = new Forwarder(options.settings, options.metrics, options.logger, (ctx, status, message, kind = 'upstream') => this.error(ctx.req, ctx.res, ctx.requestId, ctx.startedAt, status, message, undefined, kind, ctx.labels));
   }
 
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
