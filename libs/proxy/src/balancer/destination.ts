@@ -39,8 +39,12 @@ export class ServiceDestination implements Destination {
   next(): Hop {
     return this.#hop;
   }
-  result(): void {}
-  release(): void {}
+  result(): void {
+    // A plain service has no health checks.
+  }
+  release(): void {
+    // Nor connection counts.
+  }
 }
 
 const DEFAULT_PORTS: Record<string, number> = { http: 80, https: 443 };

@@ -45,7 +45,7 @@ export class HealthMonitor {
 
   constructor(private readonly options: HealthMonitorOptions) {
     if (options.registry) {
-      const monitor = this;
+      const rows = () => this.rows();
       new Gauge({
         name: 'kong_upstream_target_health',
         help: 'Health status of targets of upstream. States = healthchecks_off|healthy|unhealthy|dns_error, value is 1 when state is populated.',
@@ -53,7 +53,7 @@ export class HealthMonitor {
         registers: [options.registry],
         collect() {
           this.reset();
-          for (const row of monitor.rows()) {
+          for (const row of rows()) {
             for (const state of ['healthchecks_off', 'healthy', 'unhealthy', 'dns_error']) {
               this.set({ upstream: row.upstream, target: row.target, address: row.target, state, subsystem: 'http' }, row.state === state ? 1 : 0);
             }
