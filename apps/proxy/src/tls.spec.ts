@@ -1,5 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes, X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect as http2Connect } from 'node:http2';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AppProcess, httpClient, plantedSecret, redisPrefix, rsaKeyFiles, selfSignedCertificate, tlsRequest, useTestDatabase } from '@keygate/testing';
@@ -64,7 +69,42 @@ afterAll(async () => {
   await Promise.all([aws?.stop(), echo?.close()]);
 });
 
+/** A CA and a server certificate it signed for 127.0.0.1 (openssl CLI). */
+function caAndLeaf(): { ca: string; cert: string; key: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'keygate-ca-'));
+  const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+  run('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=upstream-ca', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign');
+  run('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', '/CN=127.0.0.1');
+  writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n');
+  run('x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'leaf.crt', '-days', '2', '-extfile', 'ext.cnf');
+  const read = (f: string) => readFileSync(join(dir, f), 'utf8');
+  return { ca: read('ca.crt'), cert: read('leaf.crt'), key: read('leaf.key') };
+}
+
 describe('proxy TLS (ssl entries of proxy_listen)', () => {
+  it("verifies an https upstream against the service's ca_certificates when tls_verify is on", async () => {
+    const pki = caAndLeaf();
+    const upstream = createHttpsServer({ cert: pki.cert, key: pki.key }, (_req, res) => res.end('verified'));
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (upstream.address() as AddressInfo).port;
+      const service = await api.post<{ id: string }>('/services', { json: { name: 'secure', url: `https://127.0.0.1:${port}`, tls_verify: true } });
+      expect(service.status).toBe(201);
+      await api.post('/services/secure/routes', { json: { name: 'secure', paths: ['/secure'] } });
+      // Not signed by a CA the system trusts: refused (502).
+      const refused = await eventually(() => tlsRequest(`https://${tlsAddress(proxy).host}:${tlsAddress(proxy).port}/secure`), (r) => r.status !== 404);
+      expect(refused.status).toBe(502);
+      const ca = await api.post<{ id: string }>('/ca_certificates', { json: { cert: pki.ca } });
+      expect(ca.status).toBe(201);
+      expect((await api.patch('/services/secure', { json: { ca_certificates: [ca.json.id] } })).status).toBe(200);
+      const ok = await eventually(() => tlsRequest(`https://${tlsAddress(proxy).host}:${tlsAddress(proxy).port}/secure`), (r) => r.status === 200);
+      expect(ok.text).toBe('verified');
+    } finally {
+      upstream.closeAllConnections();
+      await new Promise<void>((resolve) => upstream.close(() => resolve()));
+    }
+  });
+
   it('chooses the certificate by SNI from the snis entity: exact, prefix and suffix wildcards, else the default', async () => {
     const rsaCert = selfSignedCertificate('api.example.test', 'rsa');
     const ecCert = selfSignedCertificate('api.example.test', 'ec');

@@ -44,7 +44,7 @@ export class ProxyHandler {
   readonly #forwarder: Forwarder;
 
   constructor(private readonly options: HandlerOptions) {
-    this.pools = new UpstreamPools(options.settings.keepalive);
+    this.pools = new UpstreamPools(options.settings.keepalive, (id) => options.plane.state.tables.ca_certificates.get(id)?.cert);
     this.#trusted = new TrustedIps(options.settings.trustedIps);
     this.#deps = { state: options.plane.state, hasher: options.hasher };
     this.#forwarder = new Forwarder(options.settings, options.metrics, options.logger, (ctx, status, message, kind = 'upstream') => this.error(ctx.req, ctx.res, ctx.requestId, ctx.startedAt, status, message, undefined, kind, ctx.labels));

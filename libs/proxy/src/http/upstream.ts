@@ -12,10 +12,15 @@ export class UpstreamPools {
   /** Per service entity (replaced on every change of it): saves building the key per request. */
   #byService = new WeakMap<ServiceData, Pool>();
 
-  constructor(private readonly keepalive: ProxySettings['keepalive']) {}
+  constructor(
+    private readonly keepalive: ProxySettings['keepalive'],
+    /** PEMs of `ca_certificates` by id (the state's): what a service trusts with `tls_verify`. */
+    private readonly caOf: (id: string) => string | undefined = () => undefined,
+  ) {}
 
   static key(service: ServiceData, host = service.host, port = service.port): string {
-    return `${service.protocol}://${host}:${port}|${service.connect_timeout}|${service.tls_verify === true}`;
+    const cas = service.tls_verify === true && service.ca_certificates.length > 0 ? `|ca:${service.ca_certificates.join(',')}` : '';
+    return `${service.protocol}://${host}:${port}|${service.connect_timeout}|${service.tls_verify === true}${cas}`;
   }
 
   get(service: ServiceData): Pool {
@@ -48,6 +53,8 @@ export class UpstreamPools {
           // Kong's default: upstream certificates are not verified unless the service says so.
           rejectUnauthorized: service.tls_verify === true,
           servername: service.host,
+          // Kong: a service's ca_certificates replace the system's trusted CAs for its upstream.
+          ...(service.tls_verify === true && service.ca_certificates.length > 0 ? { ca: service.ca_certificates.flatMap((id) => this.caOf(id) ?? []) } : {}),
         },
       });
       this.#pools.set(key, pool);
@@ -65,6 +72,16 @@ export class UpstreamPools {
     this.#byService = new WeakMap();
     for (const [key, pool] of this.#pools) {
       if (used.has(key)) continue;
+      this.#pools.delete(key);
+      void pool.close().catch(() => undefined);
+    }
+  }
+
+  /** CA certificates changed: pools that trust some close (the next request opens them anew). */
+  dropVerified(): void {
+    this.#byService = new WeakMap();
+    for (const [key, pool] of this.#pools) {
+      if (!key.includes('|ca:')) continue;
       this.#pools.delete(key);
       void pool.close().catch(() => undefined);
     }

@@ -42,6 +42,7 @@ export class EntityCompiler {
           read_timeout: Number(e.read_timeout ?? 60000),
           enabled: e.enabled !== false,
           tls_verify: typeof e.tls_verify === 'boolean' ? e.tls_verify : null,
+          ca_certificates: list(e.ca_certificates) ?? [],
         } satisfies ServiceData;
       case 'routes':
         return {

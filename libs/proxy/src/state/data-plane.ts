@@ -21,6 +21,8 @@ export class DataPlane {
     private readonly logger: Logger,
     /** Called after routes or services changed (e.g. to close pools of services that are gone). */
     private readonly onServices: () => void = () => undefined,
+    /** Called after ca_certificates changed. */
+    private readonly onCaCertificates: () => void = () => undefined,
     /** Upstreams' balancers, rebuilt when upstreams or targets change. */
     readonly balancers: Balancers = new Balancers(() => undefined),
     /** Certificates by SNI, on a worker that serves TLS. */
@@ -56,6 +58,7 @@ export class DataPlane {
       this.balancers.rebuild(this.state);
       this.onServices();
     }
+    if (touched.has('ca_certificates')) this.onCaCertificates();
     if (this.sni && (touched.has('certificates') || touched.has('snis'))) this.sni.rebuild(this.state.tables.certificates, this.state.tables.snis.values());
     // Plugin scopes name routes and services, so their changes also reset the per-route cache.
     if (touched.has('plugins') || touched.has('routes') || touched.has('services')) {

@@ -19,6 +19,8 @@ export interface ServiceData {
   readonly read_timeout: number;
   readonly enabled: boolean;
   readonly tls_verify: boolean | null;
+  /** Ids of `ca_certificates` that verify the upstream's certificate (with `tls_verify`). */
+  readonly ca_certificates: readonly string[];
 }
 
 export interface RouteData extends RouteSpec {

@@ -28,7 +28,7 @@ export class ProxyWorker {
     this.balancers = new Balancers((upstream_id, address, healthy) => send({ t: 'passive', upstream_id, address, healthy }));
     this.balancers.setHealth(init.health);
     this.sni = init.tls ? new SniIndex(init.tls.protocol, logger) : undefined;
-    this.plane = new DataPlane(init.snapshot, logger, () => this.#prunePools(), this.balancers, this.sni);
+    this.plane = new DataPlane(init.snapshot, logger, () => this.#prunePools(), () => this.handler?.pools.dropVerified(), this.balancers, this.sni);
     const hasher = new CredentialHasher(Buffer.from(init.hmacKey, 'base64'));
     this.handler = new ProxyHandler({ plane: this.plane, hasher, settings: init.settings, metrics: this.metrics, logger });
     this.metrics.stateVersion.set(this.plane.version);
