@@ -15,6 +15,7 @@ import { errorContentType, MESSAGES, negotiate, negotiateUpstreamError, renderEr
 import { TrustedIps, upstreamHeaders } from './forward';
 import type { ProxySettings } from './settings';
 import { UpstreamPools } from './upstream';
+import type { Pool } from 'undici';
 import { Forwarder } from './forwarder';
 import { ServiceDestination, UpstreamDestination, type Destination } from '../balancer/destination';
 import { hashKey } from '../balancer/hash-key';
@@ -42,6 +43,7 @@ export class ProxyHandler {
   readonly #trusted: TrustedIps;
   readonly #deps: PluginDeps;
   readonly #forwarder: Forwarder;
+  readonly #plain = new WeakMap<Pool, ServiceDestination>();
 
   constructor(private readonly options: HandlerOptions) {
     this.pools = new UpstreamPools(options.settings.keepalive, (id) => options.plane.state.tables.ca_certificates.get(id)?.cert);
@@ -129,7 +131,13 @@ export class ProxyHandler {
   /** A service whose `host` names an upstream goes through its balancer (Kong's rule); others straight to the host. */
   #destination(ctx: RequestContext, service: ServiceData, preservedHost: string | undefined): Destination {
     const balancer = this.options.plane.balancers.get(service.host);
-    if (!balancer) return new ServiceDestination(this.pools.get(service));
+    if (!balancer) {
+      // Stateless for a plain service: one per pool, not one per request.
+      const pool = this.pools.get(service);
+      let destination = this.#plain.get(pool);
+      if (!destination) this.#plain.set(pool, (destination = new ServiceDestination(pool)));
+      return destination;
+    }
     return new UpstreamDestination(balancer, this.options.plane.balancers, service, (target) => this.pools.forTarget(service, target), hashKey(balancer.upstream, ctx), preservedHost);
   }
 
