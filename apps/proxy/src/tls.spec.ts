@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { AppProcess, httpClient, plantedSecret, redisPrefix, rsaKeyFiles, selfSignedCertificate, tlsRequest, useTestDatabase } from '@keygate/testing';
+import { AppProcess, awsVaultEnv, httpClient, plantedSecret, redisPrefix, rsaKeyFiles, selfSignedCertificate, tlsRequest, useTestDatabase, vaultResolverUrl } from '@keygate/testing';
 import { startAwsEmulator, type AwsEmulator } from '@keygate/tool-aws-emulator';
 import { echoServer, eventually, servedCertificate, tlsAddress } from '../test/harness';
 
@@ -26,13 +26,6 @@ let proxy: AppProcess;
 let api: ReturnType<typeof httpClient>;
 const rotating = [selfSignedCertificate('rotating.test', 'ec'), selfSignedCertificate('rotating.test', 'ec')];
 
-/** The vault-resolver's internal API address, from its log. */
-function resolverUrl(node: AppProcess): string {
-  const line = node.lines.find((l) => l.includes('"listener":"vault-resolver"'))!;
-  const { address, port } = JSON.parse(line) as { address: string; port: number };
-  return `http://${address}:${port}`;
-}
-
 beforeAll(async () => {
   aws = await startAwsEmulator({ accessKeys: [AWS_KEY], region: 'eu-west-1' });
   sm = new SecretsManagerClient({ endpoint: aws.url, region: aws.region, credentials: AWS_KEY, maxAttempts: 1 });
@@ -47,17 +40,14 @@ beforeAll(async () => {
     KONG_KEYRING_CLUSTER_SECRET: randomBytes(24).toString('base64url'),
     KONG_REDIS_PREFIX: redisPrefix(),
     KONG_VAULT_RESOLVER_LISTEN: '127.0.0.1:0',
-    KONG_VAULT_AWS_ENDPOINT_URL: aws.url,
-    AWS_ACCESS_KEY_ID: AWS_KEY.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: AWS_KEY.secretAccessKey,
-    AWS_REGION: 'eu-west-1',
+    ...awsVaultEnv(aws, AWS_KEY),
   };
   nodes.push(await AppProcess.start('admin', { env }));
   nodes.push(await AppProcess.start('vault-resolver', { env }));
   api = httpClient(nodes[0]!.url('admin'));
   // Separate loopback addresses: workers share listen sockets per address and port.
   proxy = await AppProcess.start('proxy', {
-    env: { ...env, KONG_PROXY_WORKERS: '2', KONG_VAULT_RESOLVER_URL: resolverUrl(nodes[1]!), KONG_PROXY_LISTEN: '127.0.0.1:0, 127.0.0.2:0 ssl, 127.0.0.3:0 http2 ssl' },
+    env: { ...env, KONG_PROXY_WORKERS: '2', KONG_VAULT_RESOLVER_URL: vaultResolverUrl(nodes[1]!), KONG_PROXY_LISTEN: '127.0.0.1:0, 127.0.0.2:0 ssl, 127.0.0.3:0 http2 ssl' },
   });
   nodes.push(proxy);
   await api.post('/services', { form: { name: 'echo', url: echo.url } });
