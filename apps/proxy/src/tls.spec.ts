@@ -140,6 +140,11 @@ describe('proxy TLS (ssl entries of proxy_listen)', () => {
     expect(res.status).toBe(200);
     expect((res.json as { url: string; headers: Record<string, string> }).headers['x-forwarded-proto']).toBe('https');
     expect(res.alpn).toBe(false);
+    // A route with snis answers only clients that sent one of those names.
+    expect((await api.post('/services/echo/routes', { json: { name: 'by-sni', paths: ['/by-sni'], snis: ['routed.example.test'] } })).status).toBe(201);
+    const routed = await eventually(() => tlsRequest(`https://${host}:${port}/by-sni`, { servername: 'routed.example.test' }), (r) => r.status === 200);
+    expect((routed.json as { url: string }).url).toBe('/');
+    expect((await tlsRequest(`https://${host}:${port}/by-sni`, { servername: 'other.example.test' })).status).toBe(404);
 
     const h2 = tlsAddress(proxy, 1);
     const session = http2Connect(`https://${h2.host}:${h2.port}`, { rejectUnauthorized: false });

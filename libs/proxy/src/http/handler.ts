@@ -19,7 +19,7 @@ import type { Pool } from 'undici';
 import { Forwarder } from './forwarder';
 import { ServiceDestination, UpstreamDestination, type Destination } from '../balancer/destination';
 import { hashKey } from '../balancer/hash-key';
-import { headerValues, isTls, requestHost } from './request';
+import { headerValues, isTls, requestHost, sniOf } from './request';
 
 export interface HandlerOptions {
   readonly plane: DataPlane;
@@ -73,7 +73,7 @@ export class ProxyHandler {
     const path = normalizePath(rawPath);
     const { plane } = this.options;
     const method = req.method ?? 'GET';
-    const match = plane.router.match({ method, path, host: requestHost(req) ?? '', port: req.socket.localPort ?? 0, header: (name) => headerValues(req, name) });
+    const match = plane.router.match({ method, path, host: requestHost(req) ?? '', port: req.socket.localPort ?? 0, header: (name) => headerValues(req, name), ...sniOf(req) });
     if (!match) return this.error(req, res, requestId, startedAt, 404, MESSAGES.noRoute);
     const route = match.route;
     const service = route.service_id === null ? undefined : plane.state.tables.services.get(route.service_id);

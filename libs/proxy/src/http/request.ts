@@ -21,3 +21,9 @@ export function headerValues(req: IncomingMessage, name: string): string[] | und
 export function isTls(req: IncomingMessage): boolean {
   return (req.socket as TLSSocket | undefined)?.encrypted === true;
 }
+
+/** The TLS server name the client sent, as routing facts take it (`{}` without one). */
+export function sniOf(req: IncomingMessage): { sni?: string } {
+  const name = (req.socket as TLSSocket | undefined)?.servername;
+  return typeof name === 'string' && name !== '' ? { sni: name } : {};
+}
