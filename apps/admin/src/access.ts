@@ -1,11 +1,18 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { AuditContext, AuditLog, RbacAuthenticator } from '@keygate/admin-auth';
+import { EXPLICIT_ONLY, pathSegments, type AuditContext, type AuditLog, type RbacAuthenticator } from '@keygate/admin-auth';
 import type { Config } from '@keygate/config';
+import { UNAUTHENTICATED_CLUSTER_PATHS } from './routes/cluster';
 
 export interface AccessOptions {
   readonly config: Config;
-  /** Present when `enforce_rbac = on`. */
+  /** Present when `enforce_rbac` is not `off`. */
   readonly rbac: RbacAuthenticator | undefined;
+  /**
+   * First path segments of the entity collections (`services`, `basic-auths`...). With
+   * `enforce_rbac = entity` these are checked per entity instead of per endpoint; every other
+   * path (keyring, vaults, RBAC, audit...) keeps its endpoint check.
+   */
+  readonly entityPaths?: ReadonlySet<string>;
   /** Present when `audit_log = on`. */
   readonly audit: AuditLog | undefined;
 }
@@ -42,15 +49,25 @@ export function auditRequests(options: AccessOptions): RequestHandler {
   };
 }
 
+/** With `enforce_rbac = entity`, whether a path is checked per entity (not per endpoint). */
+function checkedPerEntity(options: AccessOptions, path: string): boolean {
+  if (options.config.enforce_rbac !== 'entity') return false;
+  const [first] = pathSegments(path);
+  return first !== undefined && options.entityPaths?.has(first) === true && !(EXPLICIT_ONLY as readonly string[]).includes(first);
+}
+
 /**
- * `enforce_rbac = on`: the token in `rbac_auth_header` must belong to an enabled user, and one of
- * the user's roles must allow the endpoint and action. Runs before the body is read.
+ * `enforce_rbac`: the token in `rbac_auth_header` must belong to an enabled user, and (`on`,
+ * `both`, and paths outside the entity collections under `entity`) one of the user's roles must
+ * allow the endpoint and action. Runs before the body is read. The user and their grants, read
+ * once, stay with the request for the entity checks.
  */
 export function rbacGuard(options: AccessOptions): RequestHandler {
   const { rbac, audit, config } = options;
   const header = config.rbac_auth_header.toLowerCase();
   return (req: Request, _res: Response, next: NextFunction) => {
-    if (!rbac) return next();
+    // A node enrolling or joining has no Admin API token: the token or credential it sends is its proof.
+    if (!rbac || UNAUTHENTICATED_CLUSTER_PATHS.has(req.path)) return next();
     void (async () => {
       const raw = req.headers[header];
       const user = await rbac.authenticate(typeof raw === 'string' ? raw : undefined);
@@ -60,8 +77,10 @@ export function rbacGuard(options: AccessOptions): RequestHandler {
         context.userName = user.name;
       }
       req.adminUser = user;
-      if (!ENDPOINT_CHECK_SKIPPED.has(req.path)) await rbac.authorize(user, req.method, req.path);
-    })().then(() => next(), next);
+      const grants = await rbac.grantsOf(user);
+      if (!ENDPOINT_CHECK_SKIPPED.has(req.path) && !checkedPerEntity(options, req.path)) await rbac.authorize(user, req.method, req.path, grants);
+      return grants;
+    })().then((grants) => rbac.requests.run({ user: req.adminUser!, grants }, () => next()), next);
   };
 }
 
@@ -69,7 +88,7 @@ declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Request {
-      /** The RBAC user of this request (`enforce_rbac = on`). */
+      /** The RBAC user of this request (`enforce_rbac` not `off`). */
       adminUser?: { readonly id: string; readonly name: string };
     }
   }

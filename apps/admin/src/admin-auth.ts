@@ -1,8 +1,12 @@
-import { AdminSecrets, AuditLog, RBAC_CHANGES, RbacAuthenticator, RbacRoles, RbacUsers } from '@keygate/admin-auth';
+import { AdminSecrets, AuditLog, EnrollmentTokens, NodeCredentials, NodeJoins, RateLimiter, RBAC_CHANGES, RbacAuthenticator, RbacRoleEntities, RbacRoles, RbacState, RbacUsers } from '@keygate/admin-auth';
+import { noAudit } from '@keygate/entities';
 import type { Bus } from '@keygate/bus';
-import type { Database } from '@keygate/db';
+import type { Database, Queryable } from '@keygate/db';
+import type { EntityChange } from '@keygate/entities';
 import type { AppContext } from '@keygate/runtime';
 import type { AdminAuthDeps } from './app';
+import { enrolledNodeSettings } from './enrollment';
+import type { ClusterRouteDeps } from './routes/cluster';
 
 const PRUNE_EVERY_MS = 60_000;
 
@@ -11,10 +15,12 @@ const PRUNE_EVERY_MS = 60_000;
  * refuses `enforce_rbac`/`audit_log` without it). Without the secret the `/rbac` API is absent
  * too: its rows could not be signed.
  */
-export function startAdminAuth(ctx: AppContext, db: Database, bus: Bus): AdminAuthDeps | undefined {
+export async function startAdminAuth(ctx: AppContext, db: Database, bus: Bus): Promise<AdminAuthDeps | undefined> {
   const { config } = ctx;
   if (!config.keyring_cluster_secret) return undefined;
   const secrets = new AdminSecrets(config.keyring_cluster_secret);
+  // Once per database: the RBAC epoch (rows of an upgraded database are signed in epoch 1).
+  await new RbacState(db, secrets).initialise();
   const logger = ctx.logger.child({ component: 'admin-auth' });
   const authenticator = new RbacAuthenticator(db, secrets, logger);
   // A hint only: the tables are read on every request anyway; this drops the verified-token memo.
@@ -30,5 +36,39 @@ export function startAdminAuth(ctx: AppContext, db: Database, bus: Bus): AdminAu
     timer.unref();
     ctx.defer(() => clearInterval(timer));
   }
-  return { users: new RbacUsers(db, secrets), roles: new RbacRoles(db, secrets), authenticator, enforce: config.enforce_rbac === 'on', audit };
+  const cluster = enrollment(ctx, db, secrets, config.keyring_cluster_secret, audit);
+  const roleEntities = new RbacRoleEntities(db, secrets);
+  return { users: new RbacUsers(db, secrets), roles: new RbacRoles(db, secrets), roleEntities, authenticator, enforce: config.enforce_rbac !== 'off', audit, cluster };
+}
+
+/** Enrollment tokens, node credentials and joins: keyed, like RBAC, with the cluster secret. */
+function enrollment(ctx: AppContext, db: Database, secrets: AdminSecrets, clusterSecret: NonNullable<AppContext['config']['keyring_cluster_secret']>, audit: AuditLog | undefined): ClusterRouteDeps {
+  const logger = ctx.logger.child({ component: 'enrollment' });
+  const credentials = new NodeCredentials(db, secrets);
+  const trail = audit ?? noAudit;
+  const joins = new NodeJoins({
+    credentials,
+    clusterSecret,
+    logger,
+    onJoin: (join) => trail.record({ subject: 'cluster_credentials', operation: 'join', entityKey: join.credentialId, details: { node_id: join.nodeId, app: join.app, hostname: join.hostname } }),
+  });
+  return {
+    tokens: new EnrollmentTokens(db, secrets, credentials),
+    credentials,
+    joins,
+    limiters: { enroll: new RateLimiter(), join: new RateLimiter() },
+    nodeSettings: (credential) => enrolledNodeSettings(ctx.loaded, credential),
+    audit: trail,
+    logger,
+  };
+}
+
+/**
+ * In an entity write's own transaction: an entity the request's RBAC user creates joins the
+ * user's default role (Kong); a deleted entity's permissions go from every role.
+ */
+export async function trackEntityPermissions(adminAuth: AdminAuthDeps, tx: Queryable, change: EntityChange, types: () => readonly string[]): Promise<void> {
+  if (change.op === 'delete') return adminAuth.roleEntities.forgetDeleted(tx, types());
+  const request = adminAuth.authenticator.requests.getStore();
+  if (change.op === 'create' && request?.grants.defaultRoleId) await adminAuth.roleEntities.registerOwned(tx, request.grants.defaultRoleId, change.entity, change.id);
 }

@@ -1,19 +1,23 @@
 import express, { type Express } from 'express';
-import type { AuditLog, RbacAuthenticator, RbacRoles, RbacUsers } from '@keygate/admin-auth';
+import type { AuditLog, RbacAuthenticator, RbacRoleEntities, RbacRoles, RbacUsers } from '@keygate/admin-auth';
 import type { LoadedConfig } from '@keygate/config';
 import type { Database } from '@keygate/db';
-import type { EntityStore } from '@keygate/entities';
+import { collectionPath, type EntityStore } from '@keygate/entities';
 import type { KeyringService } from '@keygate/keyring';
 import { crossSiteGuard, errorHandler, HttpError, parseBody, rejectMalformedUrl, rejectUnstorableBody, requestContext } from '@keygate/http';
 import type { Logger } from '@keygate/logging';
 import type { NodeInfo } from '@keygate/runtime';
 import { auditRequests, rbacGuard } from './access';
+import { entityAccess, entityExists } from './entity-access';
 import { auditRoutes } from './routes/audit';
 import { entityRoutes } from './routes/entities';
 import { infoRoutes } from './routes/info';
 import { keyringRoutes } from './routes/keyring';
 import { rbacRoutes } from './routes/rbac';
 import { upstreamRoutes } from './routes/upstreams';
+import { endpointsRoute, schemaRoutes } from './routes/schemas';
+import { tagRoutes } from './routes/tags';
+import { clusterRoutes, type ClusterRouteDeps } from './routes/cluster';
 import type { ServerStats } from './server-stats';
 
 export interface AdminApiDeps {
@@ -31,10 +35,13 @@ export interface AdminApiDeps {
 export interface AdminAuthDeps {
   readonly users: RbacUsers;
   readonly roles: RbacRoles;
+  readonly roleEntities: RbacRoleEntities;
   readonly authenticator: RbacAuthenticator;
-  /** Checks every request when `enforce_rbac = on`. */
+  /** Checks every request when `enforce_rbac` is not `off`. */
   readonly enforce: boolean;
   readonly audit: AuditLog | undefined;
+  /** Node enrollment (`/cluster/*`). */
+  readonly cluster?: ClusterRouteDeps;
 }
 
 /** The Admin API as an express application (Kong's paths, bodies and errors). */
@@ -44,7 +51,10 @@ export function createAdminApi(deps: AdminApiDeps): Express {
   app.set('etag', false);
   app.set('query parser', 'simple');
   app.use(requestContext(deps.logger));
-  const access = { config: deps.loaded.config, rbac: deps.adminAuth?.enforce ? deps.adminAuth.authenticator : undefined, audit: deps.adminAuth?.audit };
+  const rbac = deps.adminAuth?.enforce ? deps.adminAuth.authenticator : undefined;
+  const entityLevel = rbac && ['entity', 'both'].includes(deps.loaded.config.enforce_rbac) ? entityAccess(rbac, deps.store) : undefined;
+  const entityPaths = new Set(deps.store.definitions().map((def) => collectionPath(def).toLowerCase()));
+  const access = { config: deps.loaded.config, rbac, entityPaths, audit: deps.adminAuth?.audit };
   // Refused requests are recorded too, so it comes before every check.
   app.use(auditRequests(access));
   app.use((_req, res, next) => {
@@ -65,15 +75,21 @@ export function createAdminApi(deps: AdminApiDeps): Express {
   app.use(rejectUnstorableBody());
 
   const router = express.Router({ strict: false });
+  // Lists the router's paths when asked, so it includes the ones registered after it.
+  endpointsRoute(router);
   infoRoutes(router, deps);
+  schemaRoutes(router, deps.store);
+  tagRoutes(router, deps.store);
   keyringRoutes(router, deps.keyring);
-  if (deps.adminAuth) rbacRoutes(router, deps.adminAuth);
+  if (deps.adminAuth) rbacRoutes(router, { ...deps.adminAuth, exists: entityExists(deps.store) });
   if (deps.adminAuth?.audit) auditRoutes(router, deps.adminAuth.audit);
+  if (deps.adminAuth?.cluster) clusterRoutes(router, deps.adminAuth.cluster);
   upstreamRoutes(router, { db: deps.db, store: deps.store, nodeId: deps.node.nodeId });
   entityRoutes(router, deps.store, {
     logger: deps.logger,
     // With no key at all this node cannot read any encrypted row: a list would look empty.
     holdsKeys: () => deps.keyring.keyring.ids().length > 0,
+    ...(entityLevel ? { access: entityLevel } : {}),
   });
   app.use(router);
   app.use((_req, _res, next) => next(HttpError.notFound()));

@@ -138,6 +138,32 @@ describe('keyed key-auth digests, as an attacker holding a database login', () =
     for (const encoding of ['hex', 'base64', 'base64url'] as const) expect(readable.some((v) => v.includes(key.toString(encoding)))).toBe(false);
   });
 
+  it('addresses a credential by its key through the keyed digest (`/key-auths/{key}`), read, update, replace and delete', async () => {
+    expect((await a.api.get(`/key-auths/${WEAK}`)).json).toMatchObject({ id: legacyId, key: WEAK });
+    await a.api.post('/consumers', { form: { username: 'dana' } });
+    const credential = (await a.api.post<{ id: string }>('/consumers/dana/key-auth', { form: { key: 'dana-key' } })).json;
+    expect(await database.get().query('SELECT key_digest FROM keyauth_credentials WHERE id = $1', [credential.id])).toEqual([{ key_digest: digestOf('dana-key') }]);
+    expect((await a.api.get('/consumers/dana/key-auth/dana-key')).json).toMatchObject({ id: credential.id, key: 'dana-key' });
+    expect((await a.api.get('/consumers/alice/key-auth/dana-key')).status).toBe(404);
+    expect((await a.api.patch('/key-auths/dana-key', { json: { tags: ['t'] } })).json).toMatchObject({ id: credential.id, tags: ['t'] });
+    expect((await a.api.put('/key-auths/dana-key', { json: { consumer: { username: 'dana' } } })).json).toMatchObject({ id: credential.id, tags: null });
+    expect((await a.api.delete('/consumers/dana/key-auth/dana-key')).status).toBe(204);
+    expect((await a.api.get('/key-auths/dana-key')).status).toBe(404);
+  });
+
+  it('does not answer for a key through a digest moved onto another row in the database', async () => {
+    const post = async (key: string) => (await a.api.post<{ id: string }>('/consumers/dana/key-auth', { form: { key } })).json.id;
+    const erin = await post('erin-key');
+    const mallory = await post('mallory-key');
+    const db = database.get();
+    await db.query('UPDATE keyauth_credentials SET key_digest = NULL WHERE id = $1', [erin]);
+    await db.query('UPDATE keyauth_credentials SET key_digest = $1 WHERE id = $2', [digestOf('erin-key'), mallory]);
+    expect((await a.api.get('/key-auths/erin-key')).status).toBe(404);
+    expect((await a.api.get('/consumers/dana/key-auth/erin-key')).status).toBe(404);
+    expect((await a.api.patch('/key-auths/erin-key', { json: { tags: ['x'] } })).status).toBe(404);
+    expect((await a.api.get(`/key-auths/${mallory}`)).json).toMatchObject({ key: 'mallory-key', tags: null });
+  });
+
   it('keeps uniqueness (409) across a data-key rotation, on a second node that got the keyring from peers, and after recovery on a fresh node', async () => {
     await a.api.post('/consumers', { form: { username: 'carol' } });
     const duplicate = async (api: HttpClient, key: string) => (await api.post('/consumers/carol/key-auth', { form: { key } })).status;

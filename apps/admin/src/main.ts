@@ -5,7 +5,7 @@ import { startBus, openDatabases, runApp, serveHttp, httpServer, type AppContext
 import { vaultReferences } from '@keygate/vaults';
 import { VaultResolverClient } from '@keygate/vaults/client';
 import { vaultResolverUrl } from '@keygate/vaults/service';
-import { startAdminAuth } from './admin-auth';
+import { startAdminAuth, trackEntityPermissions } from './admin-auth';
 import { createAdminApi, type AdminAuthDeps } from './app';
 import { ServerStats } from './server-stats';
 import { GuiAccess } from './gui/access';
@@ -17,7 +17,7 @@ export async function startAdmin(ctx: AppContext): Promise<void> {
   const plugins = new PluginRegistry(ctx.config.plugins);
   const databases = await openDatabases(ctx);
   const bus = await startBus(ctx, databases.rw);
-  const adminAuth = startAdminAuth(ctx, databases.rw, bus);
+  const adminAuth = await startAdminAuth(ctx, databases.rw, bus);
   const audit = adminAuth?.audit;
   const keyring = await startKeyring(ctx, databases.rw, { bus, migrateDigests: true, ...(audit ? { audit } : {}) });
   // Every committed write is announced on the bus, so proxies apply it within milliseconds, and
@@ -25,6 +25,7 @@ export async function startAdmin(ctx: AppContext): Promise<void> {
   const store = new EntityStore(databases.rw, plugins, keyring.protector, async (tx, change) => {
     await notify(tx, ENTITY_CHANGES, change);
     await audit?.recordEntityChange(tx, change);
+    if (adminAuth) await trackEntityPermissions(adminAuth, tx, change, () => store.definitions().map((def) => def.name));
   });
   const stats = new ServerStats();
   const api = createAdminApi({ loaded: ctx.loaded, node: ctx.node, db: databases.rw, store, keyring, logger: ctx.logger, stats, ...(adminAuth ? { adminAuth } : {}) });

@@ -112,7 +112,14 @@ describe('malformed input answers 400, never 500', () => {
     expect((await send({ path: '/consumers/alice/key-auth/not-a-uuid' })).status).toBe(404);
     expect((await send({ path: '/key-auths/not-a-uuid' })).status).toBe(404);
     expect((await send({ path: '/key-auths/not-a-uuid/consumer' })).status).toBe(404);
-    expect((await json('PUT', '/key-auths/not-a-uuid', '{}')).json).toMatchObject({ code: 1 });
+    // key-auths are addressed by `key` too (as Kong): a PUT by key needs the consumer.
+    expect((await json('PUT', '/key-auths/not-a-uuid', '{}')).json).toMatchObject({ code: 2, fields: { consumer: 'required field missing' } });
+    // An entity with no key other than its id: Kong's code 1, for every method.
+    const invalid = { code: 1, name: 'invalid primary key', message: `invalid primary key: '{id="expected a valid UUID"}'`, fields: { id: 'expected a valid UUID' } };
+    for (const method of ['GET', 'DELETE', 'PATCH', 'PUT']) {
+      const res = method === 'GET' || method === 'DELETE' ? await send({ method, path: '/certificates/not-a-uuid' }) : await json(method, '/certificates/not-a-uuid', '{}');
+      expect([method, res.status, res.json]).toEqual([method, 400, invalid]);
+    }
   });
 
   it('refuses very long strings with a 400 (the database refuses them for an index)', async () => {

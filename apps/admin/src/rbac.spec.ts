@@ -104,7 +104,7 @@ describe('Kong-Admin-Token', () => {
 
 describe('a database writer cannot grant itself access', () => {
   it('a user-role row it inserts grants nothing', async () => {
-    await database.get().query("INSERT INTO rbac_user_roles (user_id, role_id, mac) SELECT u.id, r.id, ur.mac FROM rbac_users u, rbac_roles r, rbac_user_roles ur WHERE u.name = 'ro' AND r.name = 'super-admin' AND ur.user_id = u.id");
+    await database.get().query("INSERT INTO rbac_user_roles (user_id, role_id, mac) SELECT u.id, r.id, ur.mac FROM rbac_users u, rbac_roles r, rbac_user_roles ur WHERE u.name = 'ro' AND r.name = 'super-admin' AND ur.user_id = u.id AND ur.role_id = (SELECT id FROM rbac_roles WHERE name = 'read-only')");
     expect((await as(nodeA, tokens.ro).post('/consumers', { json: { username: 'by-ro' } })).status).toBe(403);
   });
 

@@ -2,11 +2,12 @@
 import { Command, Option } from 'commander';
 import { ConfigError } from '@keygate/config';
 import { DatabaseError, DatabaseSettingsError } from '@keygate/db';
-import { confOption, UsageError, VERSION } from '@keygate/runtime';
+import { awsSecretOption, confOption, UsageError, VERSION } from '@keygate/runtime';
 import { auditVerify } from './commands/audit';
 import { configCheck } from './commands/config-check';
 import { migrationsBootstrap, migrationsFinish, migrationsList, migrationsReset, migrationsUp } from './commands/migrations';
 import { NODE_APPS, startNode } from './commands/start';
+import { ottInit } from './commands/ott-init';
 import { keyringRecover, keyringReencrypt, keyringStatus } from './commands/keyring';
 import { clusterUp, defaultStateDir } from './cluster/up';
 import { clusterScale, clusterStatus } from './cluster/status';
@@ -39,7 +40,8 @@ export function buildProgram(): Command {
     .description(`start one node: ${NODE_APPS.join(' | ')}`)
     .argument('<app>', NODE_APPS.join(' | '))
     .addOption(confOption())
-    .action(async (app: string, opts: { conf?: string }) => startNode(app, opts.conf));
+    .addOption(awsSecretOption())
+    .action(async (app: string, opts: { conf?: string; awsKmsSecretName?: string }) => startNode(app, opts.conf, opts.awsKmsSecretName));
 
   const migrations = program.command('migrations').description("database schema (Kong's verbs)");
   const verbs = {
@@ -109,6 +111,14 @@ export function buildProgram(): Command {
     .addOption(confOption())
     .addOption(adminUrlOption())
     .action(async (opts: { start?: boolean; watch?: boolean; conf?: string; adminUrl?: string }) => exitWith(await keyringReencrypt(opts, consoleOutput)));
+
+  program
+    .command('ott-init')
+    .description('exchange a one-time enrollment token for this node\'s configuration, printed as one base64 string (store it in AWS Secrets Manager)')
+    .argument('<token>', 'the token from POST /cluster/enrollment-tokens')
+    .addOption(confOption())
+    .addOption(adminUrlOption())
+    .action(async (token: string, opts: { conf?: string; adminUrl?: string }) => exitWith(await ottInit(token, opts, consoleOutput)));
 
   program
     .command('audit')

@@ -6,6 +6,8 @@ export class AdminAuthError extends Error {
   constructor(
     readonly code: 'RBAC_UNAUTHORIZED' | 'RBAC_FORBIDDEN' | 'RBAC_BAD_REQUEST' | 'RBAC_NOT_FOUND' | 'RBAC_CONFLICT',
     message: string,
+    /** Fields added to the body (Kong's DAO error code and name for an entity-level refusal). */
+    readonly details?: Record<string, unknown>,
   ) {
     super(message);
     this.name = 'AdminAuthError';
@@ -18,3 +20,9 @@ export const forbidden = (user: string, action: string) => new AdminAuthError('R
 export const rbacBadRequest = (message: string) => new AdminAuthError('RBAC_BAD_REQUEST', message);
 export const rbacNotFound = (message: string) => new AdminAuthError('RBAC_NOT_FOUND', message);
 export const rbacConflict = (message: string) => new AdminAuthError('RBAC_CONFLICT', message);
+/** Kong's DAO error for an entity the user's roles do not allow (`enforce_rbac = entity|both`). */
+export const entityForbidden = (user: string, action: string) =>
+  new AdminAuthError('RBAC_FORBIDDEN', `${user}, you do not have permissions to ${action} this resource`, { code: 99, name: 'unauthorized access' });
+/** A role whose stored permissions fail their MAC: re-signing them would adopt rows written outside Keygate. */
+export const tamperedRole = (name: string) =>
+  new AdminAuthError('RBAC_CONFLICT', `the permissions of role '${name}' fail their MAC (changed outside Keygate); delete the role and create it again`);

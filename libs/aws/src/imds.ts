@@ -16,12 +16,14 @@ class ImdsHttpError extends Error {
   }
 }
 
+type ImdsGet = (path: string, what: string) => Promise<string>;
+
 /**
- * EC2 instance profile credentials over IMDSv2: a session token (`PUT /latest/api/token`), the
- * role name, then the role's credentials. Written here rather than taken from the SDK because
- * the SDK reads the endpoint from `process.env` only, and we pass settings explicitly.
+ * One IMDSv2 exchange: a session token (`PUT /latest/api/token`), then the GETs `read` makes with
+ * it, retried with a short growing pause (IMDS answers locally or not at all). Failures become an
+ * `AwsCredentialsError` naming the endpoint and the cause.
  */
-export async function instanceMetadataCredentials(options: InstanceMetadataOptions = {}): Promise<AwsCredentialIdentity> {
+async function withImds<T>(options: InstanceMetadataOptions, read: (get: ImdsGet) => Promise<T>): Promise<T> {
   const base = (options.endpoint ?? DEFAULT_IMDS_ENDPOINT).replace(/\/+$/, '');
   const timeoutMs = options.timeoutMs ?? 1000;
   const call = async (method: 'GET' | 'PUT', path: string, headers: Record<string, string>, what: string): Promise<string> => {
@@ -35,28 +37,8 @@ export async function instanceMetadataCredentials(options: InstanceMetadataOptio
     return await retry(
       async () => {
         const token = await call('PUT', '/latest/api/token', { 'x-aws-ec2-metadata-token-ttl-seconds': '21600' }, 'the session token request');
-        const auth = { 'x-aws-ec2-metadata-token': token };
-        const roles = await call('GET', '/latest/meta-data/iam/security-credentials/', auth, 'the role name request');
-        const role = roles.split('\n').map((r) => r.trim()).find((r) => r !== '');
-        if (!role) throw new AwsCredentialsError('the instance has no IAM role (instance profile)');
-        const body = JSON.parse(await call('GET', `/latest/meta-data/iam/security-credentials/${encodeURIComponent(role)}`, auth, 'the credentials request')) as {
-          Code?: string;
-          AccessKeyId?: string;
-          SecretAccessKey?: string;
-          Token?: string;
-          Expiration?: string;
-        };
-        if (body.Code !== 'Success' || !body.AccessKeyId || !body.SecretAccessKey) {
-          throw new AwsCredentialsError(`instance metadata service returned no credentials for role ${role} (Code ${body.Code ?? 'missing'})`);
-        }
-        return {
-          accessKeyId: body.AccessKeyId,
-          secretAccessKey: body.SecretAccessKey,
-          ...(body.Token ? { sessionToken: body.Token } : {}),
-          ...(body.Expiration ? { expiration: new Date(body.Expiration) } : {}),
-        };
+        return read((path, what) => call('GET', path, { 'x-aws-ec2-metadata-token': token }, what));
       },
-      // A short growing pause (100 ms, 200 ms, ...): IMDS answers locally or not at all.
       { attempts: 1 + (options.maxRetries ?? 2), initialMs: 100, maxMs: 5_000, retryable: (err) => !(err instanceof AwsCredentialsError) && retryable(err) },
     );
   } catch (err) {
@@ -64,4 +46,42 @@ export async function instanceMetadataCredentials(options: InstanceMetadataOptio
     const reason = (err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : networkReason(err);
     throw new AwsCredentialsError(`EC2 instance metadata service at ${base}: ${reason}`, { cause: err });
   }
+}
+
+/**
+ * EC2 instance profile credentials over IMDSv2: the role name, then the role's credentials.
+ * Written here rather than taken from the SDK because the SDK reads the endpoint from
+ * `process.env` only, and we pass settings explicitly.
+ */
+export async function instanceMetadataCredentials(options: InstanceMetadataOptions = {}): Promise<AwsCredentialIdentity> {
+  return withImds(options, async (get) => {
+    const roles = await get('/latest/meta-data/iam/security-credentials/', 'the role name request');
+    const role = roles.split('\n').map((r) => r.trim()).find((r) => r !== '');
+    if (!role) throw new AwsCredentialsError('the instance has no IAM role (instance profile)');
+    const body = JSON.parse(await get(`/latest/meta-data/iam/security-credentials/${encodeURIComponent(role)}`, 'the credentials request')) as {
+      Code?: string;
+      AccessKeyId?: string;
+      SecretAccessKey?: string;
+      Token?: string;
+      Expiration?: string;
+    };
+    if (body.Code !== 'Success' || !body.AccessKeyId || !body.SecretAccessKey) {
+      throw new AwsCredentialsError(`instance metadata service returned no credentials for role ${role} (Code ${body.Code ?? 'missing'})`);
+    }
+    return {
+      accessKeyId: body.AccessKeyId,
+      secretAccessKey: body.SecretAccessKey,
+      ...(body.Token ? { sessionToken: body.Token } : {}),
+      ...(body.Expiration ? { expiration: new Date(body.Expiration) } : {}),
+    };
+  });
+}
+
+/** The instance's region (`placement/region` over IMDSv2), for callers given no `AWS_REGION`. */
+export async function instanceRegion(options: InstanceMetadataOptions = {}): Promise<string> {
+  return withImds(options, async (get) => {
+    const region = (await get('/latest/meta-data/placement/region', 'the region request')).trim();
+    if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) throw new AwsCredentialsError('instance metadata service gave no valid region');
+    return region;
+  });
 }

@@ -24,6 +24,8 @@ export interface AwsEnvironment {
   readonly containerCredentialsRelativeUri?: string;
   readonly containerAuthorizationToken?: Secret<string>;
   readonly ec2MetadataServiceEndpoint?: string;
+  /** `AWS_ENDPOINT_URL_SECRETS_MANAGER`, else `AWS_ENDPOINT_URL` (the SDKs' service endpoint overrides). */
+  readonly secretsManagerEndpoint?: string;
   /** `AWS_EC2_METADATA_DISABLED=true`: never ask IMDS. */
   readonly ec2MetadataDisabled: boolean;
 }
@@ -54,6 +56,7 @@ export function awsEnvironment(env: Env): AwsEnvironment {
     containerCredentialsRelativeUri: get('AWS_CONTAINER_CREDENTIALS_RELATIVE_URI'),
     containerAuthorizationToken: secret('AWS_CONTAINER_AUTHORIZATION_TOKEN'),
     ec2MetadataServiceEndpoint: get('AWS_EC2_METADATA_SERVICE_ENDPOINT'),
+    secretsManagerEndpoint: get('AWS_ENDPOINT_URL_SECRETS_MANAGER') ?? get('AWS_ENDPOINT_URL'),
     ec2MetadataDisabled: get('AWS_EC2_METADATA_DISABLED')?.toLowerCase() === 'true',
   };
   // Unset fields are left out, so the object prints only what was set.

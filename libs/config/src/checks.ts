@@ -103,12 +103,9 @@ const iamAuth: ConfigCheck = (config, settings) => {
   return issues;
 };
 
-/** RBAC rows and the audit chain are keyed with the cluster secret; entity-level RBAC is not built. */
+/** RBAC rows and the audit chain are keyed with the cluster secret. */
 const adminSecurity: ConfigCheck = (config, settings) => {
   const issues: ConfigIssue[] = [];
-  if (config.enforce_rbac === 'entity' || config.enforce_rbac === 'both') {
-    issues.push({ key: 'enforce_rbac', source: settings.get('enforce_rbac')?.source, message: `'${config.enforce_rbac}' (entity-level permissions) is not supported; use on (endpoint permissions) or off` });
-  }
   for (const key of ['enforce_rbac', 'audit_log'] as const) {
     const on = key === 'audit_log' ? config.audit_log : config.enforce_rbac !== 'off';
     if (on && config.keyring_cluster_secret === undefined) {

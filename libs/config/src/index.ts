@@ -11,3 +11,12 @@ export type { KeySpec, KeyOrigin } from './spec';
 export { displaySettings, redactedConfig, type DisplayedSetting } from './display';
 export { parseKongConf } from './kong-conf';
 export { renderConfigReference, replaceConfigReference, REFERENCE_START, REFERENCE_END } from './reference-doc';
+export {
+  AWS_SECRET_NAME_ENV,
+  NODE_CONFIG_FORMAT,
+  encodeNodeConfig,
+  decodeNodeConfig,
+  type AwsSecretOptions,
+  type NodeConfigDocument,
+  type SecretReader,
+} from './sources/aws-secret';

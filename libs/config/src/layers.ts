@@ -4,6 +4,7 @@ import { ENV_PREFIX, envNameFor, type Env } from './env';
 import { parseKongConf } from './kong-conf';
 import { KEYS, VAULT_KEY_PATTERN } from './keys';
 import type { ValueSource } from './source';
+import type { SecretLayer } from './sources/aws-secret';
 
 /** A raw setting before validation: its text and where it came from. */
 export interface RawSetting {
@@ -35,15 +36,16 @@ function isKnown(key: string): boolean {
 }
 
 /**
- * Reads the file and the environment into one map, later layers winning: file, then `KONG_*`
- * env, then programmatic overrides. An empty value resets the key to its default (Kong turns
- * `""` into "unset").
+ * Reads the file and the environment into one map, later layers winning: a node configuration
+ * from AWS Secrets Manager (if any), the file, then `KONG_*` env, then programmatic overrides.
+ * An empty value resets the key to its default (Kong turns `""` into "unset").
  */
 export function collectSettings(
   file: string | undefined,
   env: Env,
   overrides: Readonly<Record<string, string>>,
   warnings: string[],
+  secret?: SecretLayer,
 ): RawSettings {
   const settings: RawSettings = new Map();
   const issues: ConfigIssue[] = [];
@@ -51,6 +53,11 @@ export function collectSettings(
     if (value.trim() === '') settings.delete(key);
     else settings.set(key, { value, source });
   };
+
+  for (const [key, value] of Object.entries(secret?.settings ?? {})) {
+    if (!isKnown(key)) warnings.push(`unknown configuration key '${key}' in ${describeSecret(secret)} (ignored)`);
+    else put(key, value, secret!.source);
+  }
 
   if (file !== undefined) {
     let text: string;
@@ -90,3 +97,5 @@ export function collectSettings(
   if (issues.length > 0) throw new ConfigError(issues);
   return settings;
 }
+
+const describeSecret = (secret: SecretLayer | undefined) => (secret?.source.kind === 'aws-secret' ? `AWS secret ${secret.source.name}` : 'the secret');

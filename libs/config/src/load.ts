@@ -9,6 +9,7 @@ import { isReference, type ConfigReference, type ReferenceResolver, type Resolve
 import { CONFIG_CHECKS } from './checks';
 import type { KeySpec } from './spec';
 import type { ValueSource } from './source';
+import { readAwsSecretLayer, type AwsSecretOptions } from './sources/aws-secret';
 
 export interface Config extends ConfigValues {
   /** Kong's `vault_<name>_<field>` settings, keyed by the full key name. */
@@ -29,6 +30,8 @@ export interface LoadConfigOptions {
   /** ...unless this is set: then references stay unresolved and skip validation (`config check`). */
   readonly allowUnresolved?: boolean;
   readonly defaultPaths?: readonly string[];
+  /** A node configuration in AWS Secrets Manager (`--aws-kms-secret-name` / `AWS_KMS_SECRET_NAME`), below file and env. */
+  readonly awsSecret?: AwsSecretOptions;
 }
 
 export interface LoadedConfig {
@@ -55,7 +58,8 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   const env = options.env ?? processEnv();
   const warnings: string[] = [];
   const file = findConfFile(options.file, env, options.defaultPaths ?? DEFAULT_CONF_PATHS);
-  const settings = collectSettings(file, env, options.overrides ?? {}, warnings);
+  const secret = await readAwsSecretLayer(options.awsSecret, env, awsEnvironment(env));
+  const settings = collectSettings(file, env, options.overrides ?? {}, warnings, secret);
   const issues: ConfigIssue[] = [];
 
   const references = [...settings]

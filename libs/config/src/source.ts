@@ -3,7 +3,8 @@ export type ValueSource =
   | { readonly kind: 'default' }
   | { readonly kind: 'file'; readonly file: string; readonly line: number }
   | { readonly kind: 'env'; readonly name: string }
-  | { readonly kind: 'override'; readonly name: string };
+  | { readonly kind: 'override'; readonly name: string }
+  | { readonly kind: 'aws-secret'; readonly name: string };
 
 export function describeSource(source: ValueSource): string {
   switch (source.kind) {
@@ -15,5 +16,7 @@ export function describeSource(source: ValueSource): string {
       return `env ${source.name}`;
     case 'override':
       return source.name;
+    case 'aws-secret':
+      return `AWS secret ${source.name}`;
   }
 }

@@ -33,3 +33,18 @@ export { newSigningKeyPair, signingPublicKey, ed25519Sign, ed25519Verify, derive
 export { keyedDigest, unkeyedDigest, isKeyedDigest, DIGEST_V1 } from './lookup-digest';
 export { readPemSetting, PemSettingError, type PemSource } from './pem';
 export { selfSignedCertificate, type SelfSigned, type SelfSignedOptions } from './self-signed';
+export {
+  formatNodeCredential,
+  parseNodeCredential,
+  joinProof,
+  verifyJoinProof,
+  newJoinKeyPair,
+  sealJoinAnswer,
+  openJoinAnswer,
+  isJoinPublicKey,
+  type NodeCredential,
+  type JoinClaim,
+  type JoinRequest,
+  type JoinAnswer,
+  type JoinKeyPair,
+} from './node-join';

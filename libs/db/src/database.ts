@@ -79,9 +79,10 @@ export class Database implements Queryable {
 
   /**
    * Runs `fn` in one transaction on one connection: COMMIT when it resolves, ROLLBACK when it
-   * throws. Nothing is half-written.
+   * throws. Nothing is half-written. `advisoryLock`: a transaction-scoped advisory lock taken
+   * with BEGIN, in the same round trip.
    */
-  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>, options: { advisoryLock?: number } = {}): Promise<T> {
     this.#assertOpen();
     const release = await this.#semaphore.acquire();
     let client: pg.PoolClient | undefined;
@@ -110,7 +111,10 @@ export class Database implements Queryable {
           }
         },
       };
-      await tx.query('BEGIN');
+      const lock = options.advisoryLock;
+      if (lock !== undefined && !Number.isSafeInteger(lock)) throw new TypeError('advisoryLock must be an integer');
+      // No parameters: one simple-protocol query may hold both statements.
+      await tx.query(lock === undefined ? 'BEGIN' : `BEGIN; SELECT pg_advisory_xact_lock(${lock})`);
       try {
         const result = await fn(tx);
         await tx.query('COMMIT');

@@ -20,6 +20,26 @@ export type Entity = Record<string, unknown> & { id: string };
 
 export type Expanded = { readonly ok: true; readonly value: Record<string, unknown> } | { readonly ok: false; readonly errors: FieldErrors };
 
+/**
+ * A schema an entity's `name` selects (a plugin's or a vault backend's), as shown by
+ * `/schemas/plugins/{name}` and `/schemas/vaults/{name}`.
+ */
+export interface Subschema {
+  readonly config: z.ZodObject;
+  /** Default `protocols` (plugins). */
+  readonly protocols?: readonly string[];
+  /** The protocols `protocols` may name; default: `protocols`. */
+  readonly protocolChoices?: readonly string[];
+  /** The plugin cannot be scoped to a consumer (Kong's `no_consumer`). */
+  readonly noConsumer?: boolean;
+}
+
+/** The subschemas of an entity (plugins, vaults) and how errors name one (`plugin`, `vault`). */
+export interface Subschemas {
+  readonly noun: string;
+  get(name: string): Subschema | undefined;
+}
+
 /** Context a definition may need to validate (which plugins are enabled, ...). */
 export interface ValidationContext {
   readonly operation: 'insert' | 'update' | 'upsert';
@@ -74,6 +94,15 @@ export interface EntityDefinition {
    * by the protector: keyed with the index key when the keyring is on.
    */
   readonly digests?: Readonly<Record<string, DigestColumn>>;
+  /** Kong's `entity_checks`, as `GET /schemas/{entity}` shows them (`[{"at_least_one_of": [...]}]`). */
+  readonly entityChecks?: ReadonlyArray<Record<string, unknown>>;
+  /** Schemas selected by `name` (plugins, vaults): `/schemas/{entity}/{name}`. */
+  readonly subschemas?: Subschemas;
+  /**
+   * Unique fields a collection GET filters on, answering the one match (Kong's
+   * `GET /consumers?custom_id=`).
+   */
+  readonly lookupFilters?: readonly string[];
   /** The key shown in Kong's UNIQUE message for a derived unique column (`cache_key`). */
   readonly derivedUniqueFields?: Readonly<Record<string, readonly string[]>>;
 }

@@ -1,11 +1,13 @@
-export type { Entity, EntityDefinition, ForeignKey, ValidationContext, Expanded, DigestColumn } from './definition';
+export type { Entity, EntityDefinition, ForeignKey, ValidationContext, Expanded, DigestColumn, Subschema, Subschemas } from './definition';
+export { describeEntity, describeSubschema, describeField, type KongSchema, type KongField, type KongFields } from './schema/kong-schema';
+export { TagsDao, taggedDefinitions, type TagRow, type TagPage } from './dao/tags';
 export { EntityError, ERRORS, luaPretty, schemaViolation, type ErrorKind, type FieldErrors } from './schema/errors';
 export { issuesToFields } from './schema/zod-errors';
 export { inferFormValue } from './schema/introspect';
 export { validateEntity, inferForm } from './schema/validate';
 export { EntityDao, deepMerge, isUuid, type Page, type PageQuery, type Scope, type WriteOptions } from './dao/dao';
 export { UnreadableRowError, revealRow } from './dao/unreadable';
-export { encodeOffset, decodeOffset, parseSize, parseTags, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './dao/pagination';
+export { encodeOffset, decodeOffset, encodeOffsetKeys, decodeOffsetKeys, parseSize, parseTags, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './dao/pagination';
 export { EntityStore, coreDefinitions, collectionPath, type Relation } from './store';
 export { plainFields, noKeys, noAudit, type FieldProtector, type KeyChange, type KeySource, type AuditEvent, type AuditTrail } from './ports';
 export { basicAuthCredentials, keyAuthCredentials, basicAuthHash } from './definitions/credentials';

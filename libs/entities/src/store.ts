@@ -1,6 +1,7 @@
 import type { Database } from '@keygate/db';
 import type { EntityDefinition, ForeignKey } from './definition';
 import { EntityDao } from './dao/dao';
+import { TagsDao, taggedDefinitions } from './dao/tags';
 import { certificates } from './definitions/certificates';
 import { consumers } from './definitions/consumers';
 import { basicAuthCredentials, keyAuthCredentials } from './definitions/credentials';
@@ -34,6 +35,7 @@ export function collectionPath(def: EntityDefinition): string {
 /** All entity DAOs of a node, over one database. */
 export class EntityStore {
   readonly #daos = new Map<string, EntityDao>();
+  #tags: TagsDao | undefined;
 
   constructor(
     readonly db: Database,
@@ -61,6 +63,12 @@ export class EntityStore {
 
   definitions(): EntityDefinition[] {
     return [...this.#daos.values()].map((dao) => dao.def);
+  }
+
+  /** Kong's `/tags` over every entity of this store that has `tags`. */
+  tags(): TagsDao {
+    this.#tags ??= new TagsDao(this.db, taggedDefinitions(this.definitions()));
+    return this.#tags;
   }
 
   /** Every foreign key whose parent entity is also in this store. */

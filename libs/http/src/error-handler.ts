@@ -37,6 +37,13 @@ const CODE_STATUS: Record<string, { status: number; expose: boolean }> = {
   RBAC_BAD_REQUEST: { status: 400, expose: true },
   RBAC_NOT_FOUND: { status: 404, expose: true },
   RBAC_CONFLICT: { status: 409, expose: true },
+  // Node enrollment (/cluster/*): each refusal says which case it is, never the token.
+  ENROLLMENT_BAD_REQUEST: { status: 400, expose: true },
+  ENROLLMENT_NOT_FOUND: { status: 404, expose: true },
+  ENROLLMENT_TOKEN_UNKNOWN: { status: 401, expose: true },
+  ENROLLMENT_TOKEN_GONE: { status: 410, expose: true },
+  NODE_CREDENTIAL_REFUSED: { status: 403, expose: true },
+  ENROLLMENT_RATE_LIMITED: { status: 429, expose: true },
 };
 
 /**

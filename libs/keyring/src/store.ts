@@ -64,10 +64,7 @@ export class KeyringStore {
 
   /** Runs `fn` in a transaction holding the cluster-wide keyring lock. */
   locked<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    return this.db.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock($1)', [KEYRING_LOCK]);
-      return fn(tx);
-    });
+    return this.db.transaction(fn, { advisoryLock: KEYRING_LOCK });
   }
 
   /** A new key's row (never overwrites one: a removed id stays removed unless `revive`). */
@@ -81,15 +78,23 @@ export class KeyringStore {
     await tx.query(`INSERT INTO keyring_meta (id, state, origin, mac) VALUES ($1, $4, $2, $3) ${conflict}`, [key.id, origin, mac, state]);
   }
 
-  /** Makes `key` active with the next generation; returns it. Runs under `locked`. */
-  async activate(tx: Queryable, key: DataKey): Promise<bigint> {
-    await this.addMeta(tx, key);
-    const next = (await tx.query<{ g: string }>('SELECT (coalesce(max(generation), 0) + 1)::text AS g FROM keyring_meta')).rows[0]!.g;
+  /** Makes `key` active with the next generation; returns the row as written. Runs under `locked`. */
+  async activate(tx: Queryable, key: DataKey): Promise<MetaRow & { generation: string }> {
     const origin = key.origin ?? 'keygate';
+    // The key's row if new, with the next generation in the same round trip (the new row has
+    // none, so it does not count). Then the previous active row, then this one: the partial
+    // unique index on the active state is checked row by row, so one UPDATE could trip it.
+    const next = (
+      await tx.query<{ g: string }>(
+        `WITH added AS (INSERT INTO keyring_meta (id, state, origin, mac) VALUES ($1, 'alive', $2, $3) ON CONFLICT (id) DO NOTHING)
+         SELECT (coalesce(max(generation), 0) + 1)::text AS g FROM keyring_meta`,
+        [key.id, origin, metaMac(key, { id: key.id, origin, generation: null, removed: false })],
+      )
+    ).rows[0]!.g;
     const mac = metaMac(key, { id: key.id, origin, generation: next, removed: false });
     await tx.query("UPDATE keyring_meta SET state = 'alive', updated_at = now() WHERE state = 'active' AND id <> $1", [key.id]);
     await tx.query("UPDATE keyring_meta SET state = 'active', origin = $2, generation = $3, mac = $4, updated_at = now() WHERE id = $1", [key.id, origin, next, mac]);
-    return BigInt(next);
+    return { id: key.id, state: 'active', origin, generation: next, mac };
   }
 
   /** Re-signs a row as it reads now (legacy rows without a MAC; recovery). Never a removal. */
@@ -99,8 +104,8 @@ export class KeyringStore {
     await tx.query("UPDATE keyring_meta SET origin = $2, generation = $3, mac = $4, state = CASE WHEN state = 'tombstoned' THEN 'alive' ELSE state END WHERE id = $1", [key.id, origin, generation, mac]);
   }
 
-  /** Marks the key removed (a signed tombstone) and drops its recovery copy. */
-  async remove(tx: Queryable, key: DataKey): Promise<void> {
+  /** Marks the key removed (a signed tombstone) and drops its recovery copy; returns the tombstone. */
+  async remove(tx: Queryable, key: DataKey): Promise<MetaRow> {
     const row = (await this.rows(tx, [key.id]))[0];
     const origin = key.origin ?? 'keygate';
     const mac = metaMac(key, { id: key.id, origin, generation: row?.generation ?? null, removed: true });
@@ -110,6 +115,7 @@ export class KeyringStore {
       [key.id, origin, row?.generation ?? null, mac],
     );
     await tx.query('DELETE FROM keyring_keys WHERE id = $1', [key.id]);
+    return { id: key.id, state: 'tombstoned', origin, generation: row?.generation ?? null, mac };
   }
 
   async saveRecovery(tx: Queryable, id: string, recoveryKeyId: string, sealed: string, mac: string | null): Promise<void> {

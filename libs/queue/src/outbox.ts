@@ -12,8 +12,15 @@ const OUTBOX_CHANNEL = channel<{ id: string }>('keygate_outbox', (v) => (typeof 
  * commits. The relay moves it to Redis (now, or when Redis is back). Returns the job id.
  */
 export async function requestJob<Q extends QueueName>(tx: Queryable, queue: Q, name: string, payload: JobPayloads[Q], id: string = randomUUID()): Promise<string> {
-  await tx.query('INSERT INTO job_outbox (id, queue, name, payload) VALUES ($1, $2, $3, $4)', [id, queue, name, JSON.stringify(payload)]);
-  await tx.query('SELECT pg_notify($1, $2)', [OUTBOX_CHANNEL.name, OUTBOX_CHANNEL.encode({ id })]);
+  // One round trip: the request and its notification (delivered when `tx` commits).
+  await tx.query('WITH job AS (INSERT INTO job_outbox (id, queue, name, payload) VALUES ($1, $2, $3, $4) RETURNING id) SELECT pg_notify($5, $6) FROM job', [
+    id,
+    queue,
+    name,
+    JSON.stringify(payload),
+    OUTBOX_CHANNEL.name,
+    OUTBOX_CHANNEL.encode({ id }),
+  ]);
   return id;
 }
 

@@ -1,10 +1,12 @@
-import { ConfigError, loadConfig, type Config, type LoadedConfig, type ReferenceResolver } from '@keygate/config';
+import { ConfigError, loadConfig, type Config, type LoadedConfig, type ReferenceResolver, type SecretReader } from '@keygate/config';
+import { readSecretString } from '@keygate/aws';
 import { createLogger, type Logger } from '@keygate/logging';
 import type { Registry } from 'prom-client';
 import { createNodeRegistry, METRICS_CONTENT_TYPE } from './metrics';
 import { createNodeInfo, type AppName, type NodeInfo } from './node-info';
 import { StatusServer } from './status-server';
 import { loadListenerTls } from './listener-tls';
+import { joinWithNodeCredential } from './join';
 
 export interface AppContext {
   readonly loaded: LoadedConfig;
@@ -25,6 +27,8 @@ export interface RunAppOptions {
   readonly app: Exclude<AppName, 'cli'>;
   /** The configuration file (`-c`, parsed by the caller); default: KONG_CONF, then Kong's paths. */
   readonly conf?: string;
+  /** `--aws-kms-secret-name`: settings from AWS Secrets Manager, under the file and `KONG_*` (else `AWS_KMS_SECRET_NAME`). */
+  readonly awsKmsSecretName?: string;
   /** Builds the node; everything it opens is registered with `ctx.defer`. */
   readonly start: (ctx: AppContext) => Promise<void>;
   /** Resolves `{vault://...}` settings before validation (wired by the secrets layer). */
@@ -32,6 +36,9 @@ export interface RunAppOptions {
   /** How long `stop()` may take before the process exits anyway. */
   readonly stopTimeoutMs?: number;
 }
+
+/** How nodes (and `keygate config check`) read `--aws-kms-secret-name` / `AWS_KMS_SECRET_NAME`. */
+export const readNodeConfigSecret: SecretReader = (name, aws) => readSecretString(name, aws);
 
 /**
  * The composition root's harness: load and validate the config (exit 1 naming
@@ -42,7 +49,11 @@ export async function runApp(options: RunAppOptions): Promise<void> {
   const { app } = options;
   let loaded: LoadedConfig;
   try {
-    loaded = await loadConfig({ ...(options.conf ? { file: options.conf } : {}), ...(options.resolveReference ? { resolve: options.resolveReference } : {}) });
+    loaded = await loadConfig({
+      ...(options.conf ? { file: options.conf } : {}),
+      ...(options.resolveReference ? { resolve: options.resolveReference } : {}),
+      awsSecret: { name: options.awsKmsSecretName, read: readNodeConfigSecret },
+    });
   } catch (err) {
     return fail(err instanceof ConfigError ? err.message : `cannot load configuration: ${(err as Error).message}`);
   }
@@ -50,6 +61,12 @@ export async function runApp(options: RunAppOptions): Promise<void> {
   const node = createNodeInfo(app);
   const logger = createLogger({ level: loaded.config.log_level, bindings: { app, node_id: node.nodeId }, redactValues: loaded.referenceValues() });
   for (const warning of loaded.warnings) logger.warn(warning);
+  try {
+    loaded = await joinWithNodeCredential(loaded, node, logger);
+  } catch (err) {
+    logger.flush();
+    return fail((err as Error).message);
+  }
   const status = new StatusServer({ node, listen: loaded.config.status_listen, logger, tls: () => loadListenerTls(loaded.config, 'status', logger).options });
   const metrics = createNodeRegistry(node);
   // Every node's `/metrics`; a proxy replaces it with one that adds its workers'.

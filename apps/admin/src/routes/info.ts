@@ -3,7 +3,6 @@ import type { Router } from 'express';
 import { redactedConfig, type LoadedConfig } from '@keygate/config';
 import type { Database } from '@keygate/db';
 import type { EntityStore } from '@keygate/entities';
-import { HttpError } from '@keygate/http';
 import type { NodeInfo } from '@keygate/runtime';
 import type { ServerStats } from '../server-stats';
 import { route } from './route';
@@ -21,7 +20,7 @@ async function pluginsInUse(db: Database): Promise<string[]> {
   return rows.rows.map((r) => r.name);
 }
 
-/** `GET /`, `GET /status`, `GET /plugins/enabled`, `GET /schemas/plugins/{name}`. */
+/** `GET /`, `GET /status`, `GET /plugins/enabled`. */
 export function infoRoutes(router: Router, deps: InfoDeps): void {
   const configuration = redactedConfig(deps.loaded);
   const configurationHash = createHash('md5').update(JSON.stringify(configuration)).digest('hex');
@@ -64,15 +63,6 @@ export function infoRoutes(router: Router, deps: InfoDeps): void {
   route(router, '/plugins/enabled', {
     get: (_req, res) => {
       res.json({ enabled_plugins: deps.store.plugins.names() });
-    },
-  });
-
-  route(router, '/schemas/plugins/:name', {
-    get: (req, res) => {
-      const plugin = deps.store.plugins.get(String(req.params.name));
-      if (!plugin) throw new HttpError(404, `No plugin named '${String(req.params.name)}'`);
-      const defaults = plugin.config.parse({});
-      res.json({ name: plugin.name, protocols: plugin.protocols, config_defaults: defaults });
     },
   });
 }

@@ -1,5 +1,5 @@
 import type { Request, Router } from 'express';
-import { permissionsMap, type RbacAuthenticator, type RbacRoles, type RbacUsers } from '@keygate/admin-auth';
+import { permissionsMap, type EntityExists, type RbacAuthenticator, type RbacRoleEntities, type RbacRoles, type RbacUsers } from '@keygate/admin-auth';
 import { param, route } from './route';
 
 const body = (req: Request): Record<string, unknown> => (req.body ?? {}) as Record<string, unknown>;
@@ -16,11 +16,15 @@ function endpointOf(req: Request): string {
 export interface RbacRouteDeps {
   readonly users: RbacUsers;
   readonly roles: RbacRoles;
+  readonly roleEntities: RbacRoleEntities;
   readonly authenticator: RbacAuthenticator;
+  /** Whether an entity of a type exists (for entity permissions). */
+  readonly exists: EntityExists;
 }
 
 /** Kong Enterprise's `/rbac/users` and `/rbac/roles` (one workspace: `default`, `*` for all). */
-export function rbacRoutes(router: Router, { users, roles, authenticator }: RbacRouteDeps): void {
+export function rbacRoutes(router: Router, { users, roles, roleEntities, authenticator, exists }: RbacRouteDeps): void {
+  const roleId = async (req: Request) => (await roles.get(param(req, 'role'))).id;
   route(router, '/rbac/users', {
     get: async (_req, res) => void res.json({ data: await users.list(), next: null }),
     post: async (req, res) => void res.status(201).json(await users.create(body(req))),
@@ -43,8 +47,8 @@ export function rbacRoutes(router: Router, { users, roles, authenticator }: Rbac
   });
   route(router, '/rbac/users/:user/permissions', {
     get: async (req, res) => {
-      const user = await users.get(param(req, 'user'));
-      res.json(permissionsMap(await authenticator.permissionsOf(user.id)));
+      const grants = await authenticator.grantsOf(await users.get(param(req, 'user')));
+      res.json(permissionsMap(grants.endpoints, grants.entities));
     },
   });
   route(router, '/rbac/roles', {
@@ -54,13 +58,29 @@ export function rbacRoutes(router: Router, { users, roles, authenticator }: Rbac
   route(router, '/rbac/roles/:role', {
     get: async (req, res) => void res.json(await roles.get(param(req, 'role'))),
     patch: async (req, res) => void res.json(await roles.update(param(req, 'role'), body(req))),
+    put: async (req, res) => {
+      const { created, role } = await roles.upsert(param(req, 'role'), body(req));
+      res.status(created ? 201 : 200).json(role);
+    },
     delete: async (req, res) => {
       await roles.delete(param(req, 'role'));
       res.status(204).end();
     },
   });
   route(router, '/rbac/roles/:role/permissions', {
-    get: async (req, res) => void res.json(permissionsMap(await roles.permissions(param(req, 'role')))),
+    get: async (req, res) => void res.json(permissionsMap(await roles.permissions(param(req, 'role')), await roleEntities.permissions(await roleId(req)))),
+  });
+  route(router, '/rbac/roles/:role/entities', {
+    get: async (req, res) => void res.json({ data: await roleEntities.list(await roleId(req)), next: null }),
+    post: async (req, res) => void res.status(201).json(await roleEntities.add(await roleId(req), body(req), exists)),
+  });
+  route(router, '/rbac/roles/:role/entities/:entity', {
+    get: async (req, res) => void res.json(await roleEntities.get(await roleId(req), param(req, 'entity'))),
+    patch: async (req, res) => void res.json(await roleEntities.update(await roleId(req), param(req, 'entity'), body(req))),
+    delete: async (req, res) => {
+      await roleEntities.delete(await roleId(req), param(req, 'entity'));
+      res.status(204).end();
+    },
   });
   route(router, '/rbac/roles/:role/endpoints', {
     get: async (req, res) => void res.json({ data: await roles.listEndpoints(param(req, 'role')), next: null }),

@@ -1,13 +1,18 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { processEnv } from '@keygate/config';
 import { freePort } from '@keygate/testing';
 import { canConnect } from './net';
 import { startEmulators, withVaultResolverAddress } from './emulators';
 import type { PlannedNode } from './plan';
 
 jest.setTimeout(60_000);
+
+const execFileAsync = promisify(execFile);
 
 describe('the local cluster runs the AWS emulator and vault-dev', () => {
   it('starts both with local credentials it hands to the nodes, and stops them', async () => {
@@ -23,6 +28,11 @@ describe('the local cluster runs the AWS emulator and vault-dev', () => {
       const health = await fetch(`http://127.0.0.1:${ports.vault}/v1/auth/token/lookup-self`, { headers: { 'X-Vault-Token': env.KONG_VAULT_HCV_TOKEN! } });
       expect(health.status).toBe(200);
       expect(emulators.summary.join('\n')).toContain(`aws --endpoint-url http://127.0.0.1:${ports.aws}`);
+      // The hint runs as printed: Debian's aws CLI (version 1) reads the region from AWS_DEFAULT_REGION only.
+      const hint = /aws CLI: (.*) aws --endpoint-url (\S+) \.\.\.\)/.exec(emulators.summary.join('\n'))!;
+      const hintEnv = Object.fromEntries(hint[1]!.split(' ').map((pair) => pair.split('=') as [string, string]));
+      const { stdout } = await execFileAsync('aws', ['--endpoint-url', hint[2]!, 'secretsmanager', 'list-secrets'], { env: { PATH: processEnv().PATH ?? '/usr/bin:/bin', HOME: tmpdir(), ...hintEnv } });
+      expect(JSON.parse(stdout)).toEqual({ SecretList: [] });
     } finally {
       await emulators.stop();
     }

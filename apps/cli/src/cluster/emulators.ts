@@ -59,7 +59,7 @@ export async function startEmulators(
       const child = await startTool('tool-aws-emulator', ['--port', String(ports.aws), '--imds-port', '0', '--region', region, '--access-key-id', keys.accessKeyId, '--secret-access-key', keys.secretAccessKey], {});
       children.push(child.process);
       Object.assign(out, { AWS_ACCESS_KEY_ID: keys.accessKeyId, AWS_SECRET_ACCESS_KEY: keys.secretAccessKey, AWS_REGION: region, KONG_VAULT_AWS_ENDPOINT_URL: awsUrl });
-      summary.push(`aws-emulator    ${awsUrl} (aws CLI: AWS_ACCESS_KEY_ID=${keys.accessKeyId} AWS_SECRET_ACCESS_KEY=${keys.secretAccessKey} AWS_REGION=${region} aws --endpoint-url ${awsUrl} ...)`);
+      summary.push(`aws-emulator    ${awsUrl} (aws CLI: AWS_ACCESS_KEY_ID=${keys.accessKeyId} AWS_SECRET_ACCESS_KEY=${keys.secretAccessKey} AWS_REGION=${region} AWS_DEFAULT_REGION=${region} aws --endpoint-url ${awsUrl} ...)`);
     }
 
     const vaultUrl = `http://127.0.0.1:${ports.vault}`;

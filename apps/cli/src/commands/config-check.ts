@@ -1,10 +1,14 @@
 import { ConfigError, displaySettings, loadConfig } from '@keygate/config';
+import { readNodeConfigSecret } from '@keygate/runtime';
 import type { Output } from '../output';
 
-/** `keygate config check [-c FILE]`: the effective configuration, secrets redacted, or every error. */
+/**
+ * `keygate config check [-c FILE]`: the effective configuration, secrets redacted, or every error.
+ * With `AWS_KMS_SECRET_NAME` it reads that secret as `keygate start` would (a check on the instance).
+ */
 export async function configCheck(options: { conf?: string }, out: Output): Promise<number> {
   try {
-    const loaded = await loadConfig({ ...(options.conf ? { file: options.conf } : {}), allowUnresolved: true });
+    const loaded = await loadConfig({ ...(options.conf ? { file: options.conf } : {}), allowUnresolved: true, awsSecret: { read: readNodeConfigSecret } });
     for (const warning of loaded.warnings) out.err(`warning: ${warning}`);
     out.log(`# configuration: ${loaded.file ?? '(no file; defaults and KONG_* environment)'}`);
     const rows = displaySettings(loaded);

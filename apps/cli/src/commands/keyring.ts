@@ -1,34 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { loadConfig } from '@keygate/config';
 import { UsageError } from '@keygate/runtime';
 import type { Output } from '../output';
 import type { RunView } from '@keygate/keyring';
+import { adminUrl, call, type AdminCommandOptions } from './admin-client';
 
-export interface KeyringCommandOptions {
-  readonly conf?: string;
-  /** Admin API base URL; default: the first plain `admin_listen` address. */
-  readonly adminUrl?: string;
-}
-
-async function adminUrl(options: KeyringCommandOptions): Promise<string> {
-  if (options.adminUrl) return options.adminUrl.replace(/\/+$/, '');
-  const { config } = await loadConfig({ ...(options.conf ? { file: options.conf } : {}), allowUnresolved: true });
-  const listen = config.admin_listen.find((l) => !l.ssl);
-  if (!listen) throw new UsageError('admin_listen has no plain HTTP address; pass --admin-url');
-  const host = listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host === '::' ? '[::1]' : listen.host.includes(':') ? `[${listen.host}]` : listen.host;
-  return `http://${host}:${listen.port}`;
-}
-
-async function call(url: string, init: RequestInit = {}): Promise<{ status: number; body: Record<string, unknown> }> {
-  let res: Response;
-  try {
-    res = await fetch(url, { ...init, signal: AbortSignal.timeout(30_000) });
-  } catch (err) {
-    throw new UsageError(`cannot reach the Admin API at ${new URL(url).origin} (${(err as Error).message}); is admin running? (--admin-url)`);
-  }
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
-}
+export type KeyringCommandOptions = AdminCommandOptions;
 
 /** `keygate keyring status`: which keys this admin node holds, which is active, which it lacks. */
 export async function keyringStatus(options: KeyringCommandOptions, out: Output): Promise<number> {

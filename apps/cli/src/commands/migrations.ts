@@ -3,7 +3,7 @@ import { AdminSecrets, bootstrapSuperAdmin, BOOTSTRAP_USER } from '@keygate/admi
 import { loadConfig, type Config } from '@keygate/config';
 import { Database, NEEDS_BOOTSTRAP_MESSAGE, connectionSettings, createIamAuth, waitForDatabase } from '@keygate/db';
 import { createLogger, type Logger } from '@keygate/logging';
-import { createMigrator } from '@keygate/runtime';
+import { createMigrator, readNodeConfigSecret } from '@keygate/runtime';
 import { vaultReferences } from '@keygate/vaults';
 import type { Output } from '../output';
 
@@ -19,7 +19,7 @@ export const LIST_EXIT = { upToDate: 0, needsBootstrap: 3, newMigrations: 5 } as
 
 export async function withMigrator<T>(options: MigrationsOptions, fn: (m: ReturnType<typeof createMigrator>, db: Database, logger: Logger, config: Config) => Promise<T>): Promise<T> {
   // References (`KONG_PG_PASSWORD={vault://aws/...}`) are resolved here too; Kong cannot.
-  const loaded = await loadConfig({ ...(options.conf ? { file: options.conf } : {}), resolve: vaultReferences() });
+  const loaded = await loadConfig({ ...(options.conf ? { file: options.conf } : {}), resolve: vaultReferences(), awsSecret: { read: readNodeConfigSecret } });
   // The command's own output goes to stdout; the log (warnings, or more with log_level) to stderr.
   const level = loaded.config.log_level === 'notice' || loaded.config.log_level === 'info' ? 'warn' : loaded.config.log_level;
   const logger = createLogger({ level, bindings: { app: 'cli' }, stderr: true, redactValues: loaded.referenceValues() });

@@ -2,6 +2,7 @@ import type { Secret } from '@keygate/crypto';
 import type { Database } from '@keygate/db';
 import type { AdminSecrets } from '../secrets';
 import { BUILT_IN_ROLES } from './permissions';
+import { RbacState } from './state';
 import { RbacUsers } from './users';
 
 export const BOOTSTRAP_USER = 'kong_admin';
@@ -12,6 +13,7 @@ export const BOOTSTRAP_USER = 'kong_admin';
  * when `kong_admin` exists. Returns whether it was created.
  */
 export async function bootstrapSuperAdmin(db: Database, secrets: AdminSecrets, password: Secret<string>): Promise<boolean> {
+  await new RbacState(db, secrets).initialise();
   const users = new RbacUsers(db, secrets);
   const superAdmin = BUILT_IN_ROLES.find((r) => r.name === 'super-admin') as (typeof BUILT_IN_ROLES)[number];
   return db.transaction(async (tx) => {

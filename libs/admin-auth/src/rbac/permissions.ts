@@ -55,9 +55,10 @@ export interface EndpointPermission {
 
 /**
  * Paths a wildcard never reaches: a permission must name them literally in its first segment
- * (`/keyring/*`, `/vaults`), so `*` (read-only, a CI token) never includes the keyring or vaults.
+ * (`/keyring/*`, `/vaults`, `/cluster/*`: enrollment tokens and node credentials), so `*`
+ * (read-only, a CI token) never includes the keyring, vaults or node enrollment.
  */
-export const EXPLICIT_ONLY = ['keyring', 'vaults'] as const;
+export const EXPLICIT_ONLY = ['keyring', 'vaults', 'cluster'] as const;
 
 /** The request path as lower-cased, decoded segments (express matches routes case-insensitively). */
 export function pathSegments(path: string): string[] {
@@ -119,12 +120,17 @@ export interface BuiltInRole {
   readonly name: string;
   readonly comment: string;
   readonly permissions: readonly EndpointPermission[];
+  /** Entity-level permissions (`enforce_rbac = entity|both`): `*` as Kong seeds them. */
+  readonly entities: readonly { entity_id: string; entity_type: string; actions: number; negative: boolean }[];
 }
+
+const everyEntity = (actions: number) => [{ entity_id: '*', entity_type: 'wildcard', actions, negative: false }];
 
 /**
  * Kong's default roles, with fixed ids (seeded by migration 007). Their permissions live here,
  * not in the database, and cannot be changed through the API. `admin` and `super-admin` name
- * the keyring and vaults explicitly; `read-only` cannot read them.
+ * the keyring and vaults explicitly; `read-only` cannot read them; only `super-admin` names
+ * `/cluster`.
  */
 export const BUILT_IN_ROLES: readonly BuiltInRole[] = [
   {
@@ -132,18 +138,22 @@ export const BUILT_IN_ROLES: readonly BuiltInRole[] = [
     name: 'read-only',
     comment: 'Read access to all endpoints, across all workspaces',
     permissions: [{ workspace: '*', endpoint: '*', actions: ACTION_BITS.read, negative: false }],
+    entities: everyEntity(ACTION_BITS.read),
   },
   {
     id: '00000000-0000-4000-8000-000000000002',
     name: 'admin',
     comment: 'Full access to all endpoints, across all workspaces—except RBAC Admin API',
+    // Not `/cluster`: enrolling a node yields the cluster secret, which signs the RBAC rows denied here.
     permissions: [all('*'), ...depths('keyring'), ...depths('vaults'), ...depths('rbac', true)],
+    entities: everyEntity(ALL_ACTIONS),
   },
   {
     id: '00000000-0000-4000-8000-000000000003',
     name: 'super-admin',
     comment: 'Full access to all endpoints, across all workspaces',
-    permissions: [all('*'), ...depths('keyring'), ...depths('vaults')],
+    permissions: [all('*'), ...depths('keyring'), ...depths('vaults'), ...depths('cluster')],
+    entities: everyEntity(ALL_ACTIONS),
   },
 ];
 

@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { UniqueViolationError, type Database, type Queryable } from '@keygate/db';
-import { rbacBadRequest, rbacConflict, rbacNotFound } from '../errors';
+import { constantTimeEqual } from '@keygate/crypto';
+import { rbacBadRequest, rbacConflict, rbacNotFound, tamperedRole } from '../errors';
 import type { AdminSecrets } from '../secrets';
 import { announceRbacChange } from './changes';
+import { entitiesMap } from './entities';
+import { RbacState } from './state';
 import { actionNames, builtInRole, normalizeEndpoint, parseActions, type EndpointPermission } from './permissions';
-import { rolePermissionsMac, roleView, type EndpointRow, type RoleRow } from './rows';
+import { roleEntitiesMac, rolePermissionsMac, roleView, type EndpointRow, type EntityPermission, type RoleRow } from './rows';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -35,11 +38,11 @@ const endpointView = (e: EndpointRow) => ({
   created_at: Math.floor(e.created_at.getTime() / 1000),
 });
 
-/** Kong's `{"endpoints":{"<ws>":{"<endpoint>":{"actions":[…],"negative":…}}},"entities":{}}`. */
-export function permissionsMap(permissions: readonly EndpointPermission[]) {
+/** Kong's `{"endpoints":{"<ws>":{"<endpoint>":{"actions":[…],"negative":…}}},"entities":{"<id>":{…}}}`. */
+export function permissionsMap(permissions: readonly EndpointPermission[], entities: readonly EntityPermission[] = []) {
   const endpoints: Record<string, Record<string, { actions: string[]; negative: boolean }>> = {};
   for (const p of permissions) (endpoints[p.workspace] ??= {})[p.endpoint] = { actions: actionNames(p.actions), negative: p.negative };
-  return { endpoints, entities: {} };
+  return { endpoints, entities: entitiesMap(entities) };
 }
 
 /**
@@ -47,10 +50,14 @@ export function permissionsMap(permissions: readonly EndpointPermission[]) {
  * the role's MAC over the whole set, under the role row's lock. Built-in roles are read-only.
  */
 export class RbacRoles {
+  readonly #state: RbacState;
+
   constructor(
     private readonly db: Database,
     private readonly secrets: AdminSecrets,
-  ) {}
+  ) {
+    this.#state = new RbacState(db, secrets);
+  }
 
   async find(q: Queryable, nameOrId: string, lock = false): Promise<RoleRow> {
     const column = UUID.test(nameOrId) ? 'id' : 'name';
@@ -67,13 +74,20 @@ export class RbacRoles {
     return roleView(await this.find(this.db, nameOrId));
   }
 
-  async create(input: { name?: unknown; comment?: unknown }) {
+  async create(input: { name?: unknown; comment?: unknown }, id: string = randomUUID()) {
     if (typeof input.name !== 'string' || input.name.trim() === '') throw rbacBadRequest('name: required field missing');
     const name = input.name.trim();
-    const id = randomUUID();
     return this.db.transaction(async (tx) => {
+      const epoch = await this.#state.lock(tx);
       try {
-        await tx.query('INSERT INTO rbac_roles (id, name, comment, permissions_mac) VALUES ($1, $2, $3, $4)', [id, name, typeof input.comment === 'string' ? input.comment : null, rolePermissionsMac(this.secrets, { id, name }, [])]);
+        await tx.query('INSERT INTO rbac_roles (id, name, comment, permissions_mac, entities_mac, epoch) VALUES ($1, $2, $3, $4, $5, $6)', [
+          id,
+          name,
+          typeof input.comment === 'string' ? input.comment : null,
+          rolePermissionsMac(this.secrets, { id, name }, [], epoch),
+          roleEntitiesMac(this.secrets, { id, name }, [], epoch),
+          epoch,
+        ]);
       } catch (err) {
         if (err instanceof UniqueViolationError) throw rbacConflict(`UNIQUE violation detected on '{name="${name}"}'`);
         throw err;
@@ -81,6 +95,22 @@ export class RbacRoles {
       await announceRbacChange(tx, 'rbac_roles', id);
       return roleView(await this.find(tx, id));
     });
+  }
+
+  /**
+   * Kong's PUT: creates the role named (or with the id) in the path, or replaces its comment.
+   * The name is covered by the role's MACs, so a PUT that would rename it is refused.
+   */
+  async upsert(nameOrId: string, input: { name?: unknown; comment?: unknown }): Promise<{ created: boolean; role: ReturnType<typeof roleView> }> {
+    const byId = UUID.test(nameOrId);
+    const existing = (await this.db.query<RoleRow & Record<string, unknown>>(`SELECT * FROM rbac_roles WHERE ${byId ? 'id' : 'name'} = $1`, [nameOrId])).rows[0];
+    const name = input.name === undefined ? (byId ? existing?.name : nameOrId) : input.name;
+    if (existing) {
+      if (name !== existing.name) throw rbacBadRequest('name: a role cannot be renamed (its permissions are signed with its name); create a new role');
+      return { created: false, role: await this.update(existing.id, { comment: input.comment ?? null }) };
+    }
+    if (!byId && name !== nameOrId) throw rbacBadRequest(`name: must be '${nameOrId}' (the name in the path) or absent`);
+    return { created: true, role: await this.create({ name, comment: input.comment }, byId ? nameOrId.toLowerCase() : randomUUID()) };
   }
 
   async update(nameOrId: string, input: { comment?: unknown }) {
@@ -95,9 +125,11 @@ export class RbacRoles {
 
   async delete(nameOrId: string): Promise<void> {
     await this.db.transaction(async (tx) => {
+      const epoch = await this.#state.lock(tx);
       const role = await this.find(tx, nameOrId, true);
       this.#refuseBuiltIn(role);
       await tx.query('DELETE FROM rbac_roles WHERE id = $1', [role.id]);
+      await this.#state.bump(tx, epoch);
       await announceRbacChange(tx, 'rbac_roles', role.id);
     });
   }
@@ -122,7 +154,8 @@ export class RbacRoles {
     const workspace = workspaceOf(input.workspace);
     const endpoint = normalizeEndpoint(input.endpoint);
     const actions = parseActions(input.actions);
-    return this.#changeEndpoints(nameOrId, async (tx, role) => {
+    // A deny narrows what a role grants: a revocation (a copy without it must not verify later).
+    return this.#changeEndpoints(nameOrId, negativeOf(input.negative), async (tx, role) => {
       try {
         await tx.query('INSERT INTO rbac_role_endpoints (role_id, workspace, endpoint, actions, negative, comment) VALUES ($1, $2, $3, $4, $5, $6)', [
           role.id,
@@ -148,7 +181,7 @@ export class RbacRoles {
   }
 
   async updateEndpoint(nameOrId: string, workspace: string, endpoint: string, input: EndpointInput) {
-    return this.#changeEndpoints(nameOrId, async (tx, role) => {
+    return this.#changeEndpoints(nameOrId, true, async (tx, role) => {
       const sets: string[] = [];
       const values: unknown[] = [role.id, workspace, normalizeEndpoint(endpoint)];
       if (input.actions !== undefined) sets.push(`actions = $${values.push(parseActions(input.actions))}`);
@@ -161,21 +194,29 @@ export class RbacRoles {
   }
 
   async deleteEndpoint(nameOrId: string, workspace: string, endpoint: string): Promise<void> {
-    await this.#changeEndpoints(nameOrId, async (tx, role) => {
+    await this.#changeEndpoints(nameOrId, true, async (tx, role) => {
       const deleted = await tx.query('DELETE FROM rbac_role_endpoints WHERE role_id = $1 AND workspace = $2 AND endpoint = $3', [role.id, workspace, normalizeEndpoint(endpoint)]);
       if (!deleted.rowCount) throw rbacNotFound('Not found');
       return undefined;
     });
   }
 
-  /** Locks the role, applies `change`, and signs the role again over its whole permission set. */
-  async #changeEndpoints<T extends { workspace: string; endpoint: string } | undefined>(nameOrId: string, change: (tx: Queryable, role: RoleRow) => Promise<T>) {
+  /**
+   * Locks the role, checks its permission set still verifies (re-signing rows a database writer
+   * added would adopt them), applies `change`, signs the role again over its whole set, and
+   * moves the RBAC epoch on for a `revocation`.
+   */
+  async #changeEndpoints<T extends { workspace: string; endpoint: string } | undefined>(nameOrId: string, revocation: boolean, change: (tx: Queryable, role: RoleRow) => Promise<T>) {
     return this.db.transaction(async (tx) => {
+      const epoch = await this.#state.lock(tx);
       const role = await this.find(tx, nameOrId, true);
       this.#refuseBuiltIn(role);
+      const before = await this.#endpoints(tx, role.id);
+      if (Number(role.epoch) !== epoch || !role.permissions_mac || !constantTimeEqual(role.permissions_mac, rolePermissionsMac(this.secrets, role, before, epoch))) throw tamperedRole(role.name);
       const key = await change(tx, role);
       const endpoints = await this.#endpoints(tx, role.id);
-      await tx.query('UPDATE rbac_roles SET permissions_mac = $2 WHERE id = $1', [role.id, rolePermissionsMac(this.secrets, role, endpoints)]);
+      await tx.query('UPDATE rbac_roles SET permissions_mac = $2 WHERE id = $1', [role.id, rolePermissionsMac(this.secrets, role, endpoints, epoch)]);
+      if (revocation) await this.#state.bump(tx, epoch);
       await announceRbacChange(tx, 'rbac_roles', role.id);
       const row = key && endpoints.find((e) => e.workspace === key.workspace && e.endpoint === key.endpoint);
       return row ? endpointView(row) : undefined;

@@ -4,7 +4,8 @@ import { rbacBadRequest, rbacConflict, rbacNotFound } from '../errors';
 import type { AdminSecrets } from '../secrets';
 import { announceRbacChange } from './changes';
 import { BUILT_IN_ROLES } from './permissions';
-import { userMac, userRoleMac, userView, roleView, type RoleRow, type UserRow } from './rows';
+import { roleEntitiesMac, rolePermissionsMac, userMac, userRoleMac, userView, roleView, type RoleRow, type UserRow } from './rows';
+import { RbacState } from './state';
 import { hashToken, normalizeToken } from './tokens';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -31,10 +32,14 @@ function flag(value: unknown): boolean | undefined {
 
 /** `/rbac/users`: each write MACs the row and announces the change (a hint; nodes read the row again). */
 export class RbacUsers {
+  readonly #state: RbacState;
+
   constructor(
     private readonly db: Database,
     private readonly secrets: AdminSecrets,
-  ) {}
+  ) {
+    this.#state = new RbacState(db, secrets);
+  }
 
   async find(q: Queryable, nameOrId: string): Promise<UserRow> {
     const column = UUID.test(nameOrId) ? 'id' : 'name';
@@ -51,7 +56,7 @@ export class RbacUsers {
     return userView(await this.find(this.db, nameOrId));
   }
 
-  /** Kong: a new user is linked to the role with its own name when one exists (user `super-admin`). */
+  /** Kong: a new user is linked to the role with its own name, made as its default role if none exists. */
   async create(input: UserInput, q?: Queryable) {
     const name = text(input.name, 'name');
     const token = text(input.user_token, 'user_token');
@@ -59,10 +64,11 @@ export class RbacUsers {
     const row = await this.#tokenFields(token);
     const id = randomUUID();
     const enabled = flag(input.enabled) ?? true;
-    const mac = userMac(this.secrets, { id, name, enabled, ...row });
     const run = async (tx: Queryable) => {
+      const epoch = await this.#state.lock(tx);
+      const mac = userMac(this.secrets, { id, name, enabled, ...row }, epoch);
       try {
-        await tx.query('INSERT INTO rbac_users (id, name, user_token, user_token_ident, comment, enabled, mac) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+        await tx.query('INSERT INTO rbac_users (id, name, user_token, user_token_ident, comment, enabled, mac, epoch) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
           id,
           name,
           row.user_token,
@@ -70,37 +76,40 @@ export class RbacUsers {
           text(input.comment, 'comment') ?? null,
           enabled,
           mac,
+          epoch,
         ]);
       } catch (err) {
         if (err instanceof UniqueViolationError) throw rbacConflict(`UNIQUE violation detected on '{name="${name}"}' or on its token`);
         throw err;
       }
-      const own = (await tx.query<{ id: string }>('SELECT id FROM rbac_roles WHERE name = $1', [name])).rows[0];
-      if (own) await this.#link(tx, id, own.id);
+      await this.#link(tx, id, (await this.#ownRole(tx, name, epoch)).id, epoch);
       await announceRbacChange(tx, 'rbac_users', id);
       return userView(await this.find(tx, id));
     };
     return q ? run(q) : this.db.transaction(run);
   }
 
+  /** A revocation as far as replay goes (token, enabled, name): every RBAC row moves to the next epoch. */
   async update(nameOrId: string, input: UserInput) {
     return this.db.transaction(async (tx) => {
+      const epoch = await this.#state.lock(tx);
       const current = await this.find(tx, nameOrId);
       const name = text(input.name, 'name') ?? current.name;
       const enabled = flag(input.enabled) ?? current.enabled;
       const token = text(input.user_token, 'user_token');
       const tokenFields = token ? await this.#tokenFields(token) : { user_token: current.user_token, user_token_ident: current.user_token_ident };
       const comment = input.comment === undefined ? current.comment : (text(input.comment, 'comment') ?? null);
-      const mac = userMac(this.secrets, { id: current.id, name, enabled, ...tokenFields });
+      const mac = userMac(this.secrets, { id: current.id, name, enabled, ...tokenFields }, epoch);
       try {
         await tx.query(
-          `UPDATE rbac_users SET name = $2, user_token = $3, user_token_ident = $4, comment = $5, enabled = $6, mac = $7, updated_at = date_trunc('second', now()) WHERE id = $1`,
-          [current.id, name, tokenFields.user_token, tokenFields.user_token_ident, comment, enabled, mac],
+          `UPDATE rbac_users SET name = $2, user_token = $3, user_token_ident = $4, comment = $5, enabled = $6, mac = $7, epoch = $8, updated_at = date_trunc('second', now()) WHERE id = $1`,
+          [current.id, name, tokenFields.user_token, tokenFields.user_token_ident, comment, enabled, mac, epoch],
         );
       } catch (err) {
         if (err instanceof UniqueViolationError) throw rbacConflict(`UNIQUE violation detected on '{name="${name}"}' or on its token`);
         throw err;
       }
+      await this.#state.bump(tx, epoch);
       await announceRbacChange(tx, 'rbac_users', current.id);
       return userView(await this.find(tx, current.id));
     });
@@ -108,8 +117,15 @@ export class RbacUsers {
 
   async delete(nameOrId: string): Promise<void> {
     await this.db.transaction(async (tx) => {
+      const epoch = await this.#state.lock(tx);
       const user = await this.find(tx, nameOrId);
       await tx.query('DELETE FROM rbac_users WHERE id = $1', [user.id]);
+      // Kong: the user's default role goes with the user unless someone else holds it.
+      await tx.query(
+        'DELETE FROM rbac_roles r WHERE r.name = $1 AND r.is_default AND NOT EXISTS (SELECT 1 FROM rbac_user_roles ur WHERE ur.role_id = r.id)',
+        [user.name],
+      );
+      await this.#state.bump(tx, epoch);
       await announceRbacChange(tx, 'rbac_users', user.id);
     });
   }
@@ -125,8 +141,9 @@ export class RbacUsers {
 
   async addRoles(nameOrId: string, names: unknown) {
     return this.db.transaction(async (tx) => {
+      const epoch = await this.#state.lock(tx);
       const user = await this.find(tx, nameOrId);
-      for (const role of await this.#rolesNamed(tx, names)) await this.#link(tx, user.id, role.id);
+      for (const role of await this.#rolesNamed(tx, names)) await this.#link(tx, user.id, role.id, epoch);
       await announceRbacChange(tx, 'rbac_user_roles', user.id);
       return this.roles(user.id, tx);
     });
@@ -134,15 +151,35 @@ export class RbacUsers {
 
   async removeRoles(nameOrId: string, names: unknown): Promise<void> {
     await this.db.transaction(async (tx) => {
+      const epoch = await this.#state.lock(tx);
       const user = await this.find(tx, nameOrId);
       const roles = await this.#rolesNamed(tx, names);
       await tx.query('DELETE FROM rbac_user_roles WHERE user_id = $1 AND role_id = ANY($2::uuid[])', [user.id, roles.map((r) => r.id)]);
+      await this.#state.bump(tx, epoch);
       await announceRbacChange(tx, 'rbac_user_roles', user.id);
     });
   }
 
-  async #link(tx: Queryable, userId: string, roleId: string): Promise<void> {
-    await tx.query('INSERT INTO rbac_user_roles (user_id, role_id, mac) VALUES ($1, $2, $3) ON CONFLICT (user_id, role_id) DO UPDATE SET mac = EXCLUDED.mac', [userId, roleId, userRoleMac(this.secrets, userId, roleId)]);
+  /**
+   * Kong: a new user is linked to the role with its own name; made as the user's default role
+   * (`is_default`, hidden from role lists) when there is none. Entities the user creates join it.
+   */
+  async #ownRole(tx: Queryable, name: string, epoch: number): Promise<{ id: string }> {
+    const id = randomUUID();
+    const made = await tx.query<{ id: string }>(
+      'INSERT INTO rbac_roles (id, name, comment, is_default, permissions_mac, entities_mac, epoch) VALUES ($1, $2, $3, TRUE, $4, $5, $6) ON CONFLICT (name) DO NOTHING RETURNING id',
+      [id, name, `Default user role generated for ${name}`, rolePermissionsMac(this.secrets, { id, name }, [], epoch), roleEntitiesMac(this.secrets, { id, name }, [], epoch), epoch],
+    );
+    return made.rows[0] ?? ((await tx.query<{ id: string }>('SELECT id FROM rbac_roles WHERE name = $1', [name])).rows[0] as { id: string });
+  }
+
+  async #link(tx: Queryable, userId: string, roleId: string, epoch: number): Promise<void> {
+    await tx.query('INSERT INTO rbac_user_roles (user_id, role_id, mac, epoch) VALUES ($1, $2, $3, $4) ON CONFLICT (user_id, role_id) DO UPDATE SET mac = EXCLUDED.mac, epoch = EXCLUDED.epoch', [
+      userId,
+      roleId,
+      userRoleMac(this.secrets, userId, roleId, epoch),
+      epoch,
+    ]);
   }
 
   /** Kong's `roles=<comma-separated names>`. */

@@ -11,7 +11,7 @@ export const ADMIN_SECURITY_KEYS = {
     type: oneOf('on', 'off', 'entity', 'both'),
     default: 'off',
     origin: 'kong-ee',
-    doc: 'Admin API access control. `on`: every request needs a valid token (`rbac_auth_header`) and a role allowing the endpoint and action. `entity` and `both` (entity-level permissions) are refused: not implemented. Needs `keyring_cluster_secret`.',
+    doc: 'Admin API access control. `on`: every request needs a valid token (`rbac_auth_header`) and a role allowing the endpoint and action. `entity`: entity-level permissions (`/rbac/roles/{role}/entities`) on the entity endpoints, endpoint permissions elsewhere (keyring, vaults, RBAC, audit); `both`: both on every entity endpoint. Needs `keyring_cluster_secret`.',
   }),
   rbac_auth_header: key({
     type: string('an HTTP header name'),

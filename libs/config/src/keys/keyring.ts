@@ -18,6 +18,17 @@ export const KEYRING_KEYS = {
     secret: true,
     doc: 'Shared secret that admits a node to the keyring exchange (HMAC over node id and public key). May be a `{vault://...}` reference. `keygate cluster up` generates one for its local cluster.',
   }),
+  cluster_node_credential: key({
+    type: secretString(),
+    origin: 'keygate',
+    secret: true,
+    doc: 'Per-node admission credential (`kgn1.<id>.<secret>`) from an enrollment token (`keygate ott-init`), used instead of `keyring_cluster_secret`: at start the node proves it to the Admin API at `cluster_control_plane` and receives the cluster secret, in memory only. Revoke it with `DELETE /cluster/credentials/{id}`; the node is refused at its next start. Never printed.',
+  }),
+  cluster_control_plane: key({
+    type: string('a URL such as http://10.0.0.5:8001'),
+    origin: 'kong',
+    doc: 'Kong: where a data plane node finds its control plane. Keygate: the Admin API a node with `cluster_node_credential` joins through (`POST /cluster/join`); `keygate ott-init` sets it.',
+  }),
   keyring_fetch_timeout: key({
     type: duration(),
     default: '2s',

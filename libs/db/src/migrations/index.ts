@@ -8,9 +8,11 @@ import { keyedDigests } from './005_keyed_digests';
 import { signedCluster } from './006_signed_cluster';
 import { rbacAudit } from './007_rbac_audit';
 import { upstreamsSnis } from './008_upstreams_snis';
+import { enrollment } from './009_enrollment';
+import { rbacEntities } from './010_rbac_entities';
 
 /** Every migration, in order. Append only: an executed migration is never edited. */
-export const MIGRATIONS: readonly Migration[] = [base, keyring, clusterKeyring, jobs, keyOrigin, keyedDigests, signedCluster, rbacAudit, upstreamsSnis];
+export const MIGRATIONS: readonly Migration[] = [base, keyring, clusterKeyring, jobs, keyOrigin, keyedDigests, signedCluster, rbacAudit, upstreamsSnis, enrollment, rbacEntities];
 
 /**
  * Every table the migrations create, children before parents, for `migrations reset`.
@@ -23,9 +25,13 @@ export const TABLES: readonly string[] = [
   'upstreams',
   'ca_certificates',
   'snis',
+  'cluster_enrollment_tokens',
+  'cluster_credentials',
   'audit_heads',
   'audit_objects',
   'audit_requests',
+  'rbac_state',
+  'rbac_role_entities',
   'rbac_role_endpoints',
   'rbac_user_roles',
   'rbac_users',

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { unkeyedDigest } from '@keygate/crypto';
 import { quoteIdent, type Database, type Queryable } from '@keygate/db';
 import type { Entity, EntityDefinition } from '../definition';
 import { EntityError, luaPretty } from '../schema/errors';
 import { inferForm, validateEntity } from '../schema/validate';
 import { deleteError, writeError } from './db-errors';
-import { decodeOffset, encodeOffset, parseSize, parseTags } from './pagination';
+import { decodeOffset, encodeOffset, invalidTags, parseSize, parseTags } from './pagination';
 import { isUuid } from './uuid';
 import { fromRow, nowSeconds, toRow, type Row } from './rows';
 import { getPath, protectEntity, revealEntity } from './encrypted';
@@ -39,6 +40,12 @@ export interface WriteOptions {
   /** The body came form-encoded: infer types from the schema first. */
   readonly form?: boolean;
   readonly scope?: Scope;
+  /**
+   * Called with every entity the body's foreign keys name (after names are resolved to ids),
+   * before anything is written: entity-level RBAC refuses references to entities the caller may
+   * not read.
+   */
+  readonly authorizeReference?: (entity: string, id: string) => Promise<void>;
 }
 
 /** Looks up another entity's DAO, to resolve foreign keys given by name. */
@@ -67,7 +74,29 @@ export class EntityDao {
    */
   async select(idOrKey: string, scope?: Scope, q: Queryable = this.db, lock = false): Promise<Entity | undefined> {
     const stored = await this.#find(idOrKey, scope, q, lock);
-    return stored && revealRow(this.def, stored, this.protector);
+    const entity = stored && (await revealRow(this.def, stored, this.protector));
+    return entity && this.#isKeyed(entity, idOrKey) ? entity : undefined;
+  }
+
+  /** The one entity whose unique `field` (not encrypted) is `value` (`?custom_id=`). */
+  async selectBy(field: string, value: string): Promise<Entity | undefined> {
+    const row = (await this.db.query(`SELECT * FROM ${this.#table} WHERE ${quoteIdent(this.#column(field))} = $1 LIMIT 1`, [value])).rows[0];
+    return row && revealRow(this.def, fromRow(this.def, row), this.protector);
+  }
+
+  /**
+   * A row found through a digest of its endpoint key must hold that key once decrypted: the
+   * digest column alone is a database value, not proof.
+   */
+  #isKeyed(entity: Entity, idOrKey: string): boolean {
+    if (!this.#keyDigest() || entity.id === idOrKey.toLowerCase()) return true;
+    return this.def.endpointKey !== undefined && entity[this.def.endpointKey] === idOrKey;
+  }
+
+  /** The digest column that indexes the endpoint key, when the key is stored encrypted. */
+  #keyDigest(): { column: string; purpose: string } | undefined {
+    const entry = Object.entries(this.def.digests ?? {}).find(([, spec]) => spec.field === this.def.endpointKey);
+    return entry && { column: entry[0], purpose: entry[1].purpose };
   }
 
   /** The row as stored (encrypted fields still encrypted): for callers that need no secret. */
@@ -76,8 +105,15 @@ export class EntityDao {
     let row: Row | undefined;
     if (isUuid(idOrKey)) {
       row = (await q.query(`SELECT * FROM ${this.#table} WHERE id = $1${suffix}`, [idOrKey])).rows[0];
+    } else if (!this.def.endpointKey) {
+      throw invalidPrimaryKey();
     }
-    if (!row && this.def.endpointKey) {
+    const digest = this.#keyDigest();
+    if (!row && digest) {
+      // Rows not yet migrated to the keyed digest still carry the unkeyed one.
+      const digests = [await this.protector.digest(digest.purpose, idOrKey), unkeyedDigest(digest.purpose, idOrKey)];
+      row = (await q.query(`SELECT * FROM ${this.#table} WHERE ${quoteIdent(digest.column)} = ANY($1::text[])${suffix}`, [digests])).rows[0];
+    } else if (!row && this.def.endpointKey) {
       const column = quoteIdent(this.def.endpointKey);
       // An endpoint key unique only inside its parent (a target's address in its upstream).
       const scoped = scope ? ` AND ${quoteIdent(this.#column(scope.field))} = $2` : '';
@@ -93,6 +129,7 @@ export class EntityDao {
     const size = parseSize(query.size);
     const after = decodeOffset(query.offset);
     const tags = parseTags(query.tags);
+    if (tags && !('tags' in this.def.schema.shape)) throw invalidTags(`cannot be used with '${this.def.name}'`);
     const where: string[] = [];
     const values: unknown[] = [];
     if (query.scope) {
@@ -143,6 +180,7 @@ export class EntityDao {
       if (!stored) return undefined;
       // An unreadable field the body gives a new value for is repaired, not an error.
       const existing = await revealRow(this.def, stored, this.protector, (path) => getPath(body, path) != null);
+      if (!this.#isKeyed(existing, idOrKey)) return undefined;
       const input = await this.#prepareInput(body, options, existing);
       const merged = deepMerge(existing, input);
       const candidate = {
@@ -163,7 +201,7 @@ export class EntityDao {
   async upsert(idOrKey: string, body: Record<string, unknown>, options: WriteOptions = {}): Promise<Entity> {
     const byId = isUuid(idOrKey);
     const keyField = this.def.endpointKey;
-    if (!byId && !keyField) throw new EntityError('INVALID_PRIMARY_KEY', `invalid primary key: '${luaPretty({ id: idOrKey })}'`);
+    if (!byId && !keyField) throw invalidPrimaryKey();
     return this.db.transaction(async (tx) => {
       // A PUT replaces every field, so the stored values need not be readable.
       const existing = await this.#find(idOrKey, undefined, tx, true);
@@ -227,6 +265,12 @@ export class EntityDao {
     const input = options.form ? inferForm(this.def, body, existing) : { ...body };
     if (options.scope) input[options.scope.field] = { id: options.scope.id };
     await this.#resolveForeignKeys(input);
+    if (options.authorizeReference) {
+      for (const fk of this.def.foreignKeys) {
+        const id = (input[fk.field] as { id?: unknown } | null | undefined)?.id;
+        if (typeof id === 'string') await options.authorizeReference(fk.entity, id);
+      }
+    }
     return this.def.transform ? this.def.transform(input, existing) : input;
   }
 
@@ -267,6 +311,12 @@ export function deepMerge(base: Record<string, unknown>, patch: Record<string, u
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Kong's code 1 for an id that is not a UUID, on an entity that has no other key. */
+function invalidPrimaryKey(): EntityError {
+  const fields = { id: 'expected a valid UUID' };
+  return new EntityError('INVALID_PRIMARY_KEY', `invalid primary key: '${luaPretty(fields)}'`, fields);
 }
 
 /** A bad endpoint key in a PUT URL is Kong's code 10, "invalid unique <field>". */

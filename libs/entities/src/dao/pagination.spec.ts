@@ -29,5 +29,8 @@ describe('pagination options', () => {
     expect(parseTags('a/b')).toEqual({ mode: 'or', tags: ['a', 'b'] });
     expect(parseTags('single')).toEqual({ mode: 'and', tags: ['single'] });
     expect(() => parseTags('a,b/c')).toThrow('invalid option (tags: invalid filter syntax)');
+    expect(parseTags('corp_ a')).toEqual({ mode: 'and', tags: ['corp_ a'] });
+    expect(() => parseTags('')).toThrow('invalid option (tags: cannot be null)');
+    expect(() => parseTags('a,b,c,d,e,f')).toThrow('invalid option (tags: cannot query more than 5 tags)');
   });
 });

@@ -17,38 +17,61 @@ export function parseSize(raw: unknown): number {
 
 /** The opaque `offset` token: base64 of the JSON list of the last row's primary key. */
 export function encodeOffset(id: string): string {
-  return Buffer.from(JSON.stringify([id])).toString('base64');
+  return encodeOffsetKeys([id]);
+}
+
+/** An offset over a sort key of several columns (`/tags`: tag, entity name, entity id). */
+export function encodeOffsetKeys(keys: readonly string[]): string {
+  return Buffer.from(JSON.stringify(keys)).toString('base64');
 }
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
-export function decodeOffset(raw: unknown): string | undefined {
+const invalidOffset = (raw: unknown, why: string) => new EntityError('INVALID_OFFSET', `'${String(raw)}' is not a valid offset: ${why}`);
+
+/** The keys of an offset made by `encodeOffsetKeys` with `count` keys, each checked by `valid`. */
+export function decodeOffsetKeys(raw: unknown, count: number, valid: (key: string, index: number) => boolean): string[] | undefined {
   if (raw === undefined || raw === '') return undefined;
-  const invalid = (why: string) => new EntityError('INVALID_OFFSET', `'${String(raw)}' is not a valid offset: ${why}`);
-  if (typeof raw !== 'string' || !BASE64.test(raw) || raw.length % 4 !== 0) throw invalid('bad base64 encoding');
+  if (typeof raw !== 'string' || !BASE64.test(raw) || raw.length % 4 !== 0) throw invalidOffset(raw, 'bad base64 encoding');
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(raw, 'base64').toString('utf8'));
   } catch {
-    throw invalid('bad json encoding');
+    throw invalidOffset(raw, 'bad json encoding');
   }
-  if (!Array.isArray(parsed) || typeof parsed[0] !== 'string') throw invalid('bad json encoding');
-  // Offsets are made from ids; anything else would reach the query as a bad uuid (a 500).
-  if (parsed.length !== 1 || !isUuid(parsed[0])) throw invalid('not a primary key');
-  return parsed[0];
+  if (!Array.isArray(parsed) || parsed.length === 0 || parsed.some((key) => typeof key !== 'string')) throw invalidOffset(raw, 'bad json encoding');
+  // Offsets are made from keys; anything else would reach the query as a bad value (a 500).
+  const keys = parsed as string[];
+  if (keys.length !== count || !keys.every(valid)) throw invalidOffset(raw, 'not a primary key');
+  return keys;
+}
+
+export function decodeOffset(raw: unknown): string | undefined {
+  return decodeOffsetKeys(raw, 1, isUuid)?.[0];
 }
 
 export type TagsFilter = { readonly mode: 'and' | 'or'; readonly tags: readonly string[] };
 
-const TAG = '[^,/\\s]+';
+// The bytes Kong's filter accepts (`kong/api/endpoints.lua`): a space is allowed, `,` and `/` are not.
+const TAG = '[\\x20-\\x2B\\x2D\\x2E\\x30-\\x7E\\u0080-\\uFFFF]+';
+const MAX_TAGS = 5;
 const AND = new RegExp(`^${TAG}(,${TAG})*$`);
 const OR = new RegExp(`^${TAG}(/${TAG})+$`);
 
 /** `?tags=a,b` matches entities with both tags; `?tags=a/b` with either; not both forms. */
 export function parseTags(raw: unknown): TagsFilter | undefined {
-  if (raw === undefined || raw === '') return undefined;
+  if (raw === undefined) return undefined;
+  if (raw === '') throw invalidTags('cannot be null');
   const value = Array.isArray(raw) ? raw[0] : raw;
-  if (typeof value === 'string' && AND.test(value)) return { mode: 'and', tags: value.split(',') };
-  if (typeof value === 'string' && OR.test(value)) return { mode: 'or', tags: value.split('/') };
-  throw new EntityError('INVALID_OPTIONS', 'invalid option (tags: invalid filter syntax)', { tags: 'invalid filter syntax' });
+  let filter: TagsFilter | undefined;
+  if (typeof value === 'string' && AND.test(value)) filter = { mode: 'and', tags: value.split(',') };
+  else if (typeof value === 'string' && OR.test(value)) filter = { mode: 'or', tags: value.split('/') };
+  if (!filter) throw invalidTags('invalid filter syntax');
+  if (filter.tags.length > MAX_TAGS) throw invalidTags(`cannot query more than ${MAX_TAGS} tags`);
+  return filter;
+}
+
+/** Kong's code 11 for a `tags` filter. */
+export function invalidTags(why: string): EntityError {
+  return new EntityError('INVALID_OPTIONS', `invalid option (tags: ${why})`, { tags: why });
 }

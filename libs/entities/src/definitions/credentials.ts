@@ -53,6 +53,8 @@ export const keyAuthCredentials: EntityDefinition = {
       ...tagsField,
     })
     .strict(),
+  // `/key-auths/{key}` as in Kong; the lookup goes through `key_digest` (the key is encrypted).
+  endpointKey: 'key',
   foreignKeys: [{ field: 'consumer', entity: 'consumers', column: 'consumer_id' }],
   jsonColumns: [],
   hasUpdatedAt: false,

@@ -69,6 +69,13 @@ export function pluginsDefinition(registry: PluginRegistry): EntityDefinition {
     encryptedColumns: ['config'],
     encryptedFields: (entity) => (registry.get(String(entity.name))?.encryptedFields ?? []).map((field) => `config.${field}`),
     derived: (entity) => ({ cache_key: pluginCacheKey(entity) }),
+    subschemas: {
+      noun: 'plugin',
+      get: (name) => {
+        const plugin = registry.get(name);
+        return plugin && { config: plugin.config, protocols: plugin.protocols, protocolChoices: PROTOCOLS, ...(plugin.noConsumer ? { noConsumer: true } : {}) };
+      },
+    },
     derivedUniqueFields: { cache_key: ['name', ...SCOPES] },
   };
 }

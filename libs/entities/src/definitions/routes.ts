@@ -50,6 +50,12 @@ function checkMatchers(entity: Entity) {
   return { '@entity': [`must set one of ${list} when 'protocols' is '${https ? 'https' : 'http'}'`] };
 }
 
+/** Kong's type of `sources` / `destinations` (stream routes, which this version does not serve). */
+const STREAM_ENDPOINTS = {
+  type: 'set',
+  elements: { type: 'record', fields: [{ ip: { type: 'string' } }, { port: { type: 'integer', between: [0, 65535] } }] },
+};
+
 export const routes: EntityDefinition = {
   name: 'routes',
   schema: z
@@ -72,8 +78,8 @@ export const routes: EntityDefinition = {
       request_buffering: bool().default(true),
       response_buffering: bool().default(true),
       snis: nullable(set(str())),
-      sources: z.null().optional(),
-      destinations: z.null().optional(),
+      sources: z.null().optional().meta({ kong: STREAM_ENDPOINTS }),
+      destinations: z.null().optional().meta({ kong: STREAM_ENDPOINTS }),
       ...tagsField,
       service: nullable(foreign()),
     })

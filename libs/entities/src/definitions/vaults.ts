@@ -53,6 +53,7 @@ export function vaultsDefinition(registry: VaultSchemaRegistry = new VaultSchema
       if (vault && typeof inferred.config === 'object' && inferred.config !== null) inferred.config = inferFormValue(vault.config, inferred.config);
       return inferred;
     },
+    subschemas: { noun: 'vault', get: (name) => registry.get(name) },
     encryptedColumns: ['config'],
     encryptedFields: (entity) => (registry.get(String(entity.name))?.encryptedFields ?? []).map((field) => `config.${field}`),
   };

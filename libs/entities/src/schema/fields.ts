@@ -24,11 +24,15 @@ export const bool = () => z.boolean({ error: typeError('a boolean') });
 export const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
   z.enum(values, { error: (issue) => (issue.input === undefined ? undefined : `expected one of: ${values.join(', ')}`) });
 
-export const uuid = () => z.uuid({ error: (issue) => (issue.input === undefined ? undefined : 'expected a valid UUID') });
+export const uuid = () =>
+  z.uuid({ error: (issue) => (issue.input === undefined ? undefined : 'expected a valid UUID') }).meta({ kong: { uuid: true } });
 
 /** Kong's "set": an array without duplicates (duplicates are dropped, order kept). */
 export const set = <T extends z.ZodType>(item: T) =>
-  z.array(item, { error: typeError('a set') }).transform((items) => [...new Set(items)] as z.output<T>[]);
+  z
+    .array(item, { error: typeError('a set') })
+    .transform((items) => [...new Set(items)] as z.output<T>[])
+    .meta({ kong: { type: 'set' } });
 
 export const array = <T extends z.ZodType>(item: T) => z.array(item, { error: typeError('an array') });
 
@@ -41,15 +45,16 @@ export const utf8Name = () =>
       `invalid value '${String(issue.input)}': the only accepted ascii characters are alphanumerics or ., -, _, and ~`,
   });
 
-const TAG = /^[\x21-\x2B\x2D-\x2E\x30-\x7E\u0080-\uFFFF]+$/;
+// Kong's `validate_tag`: printable ASCII from the space up, except `,` and `/`, and non-ASCII.
+const TAG = /^[\x20-\x2B\x2D\x2E\x30-\x7E\u0080-\uFFFF]+$/;
 
-export const tags = () =>
-  set(
-    str().refine((v) => TAG.test(v), {
-      error: (issue) =>
-        `invalid tag '${String(issue.input)}': expected printable ascii (except \`,\` and \`/\`) or valid utf-8 sequences`,
-    }),
-  );
+/** `typedefs.tag`: one tag. */
+export const tag = () =>
+  str().refine((v) => TAG.test(v), {
+    error: (issue) => `invalid tag '${String(issue.input)}': expected printable ascii (except \`,\` and \`/\`) or valid utf-8 sequences`,
+  });
+
+export const tags = () => set(tag());
 
 export const port = () => int(0, 65535);
 
@@ -78,7 +83,7 @@ export const path = () =>
     .refine((v) => !/\s/.test(v), { error: (issue) => `invalid path: '${String(issue.input)}' (contains whitespace)` });
 
 /** Seconds since the epoch, as Kong's auto-timestamps. */
-export const timestamp = () => int(0, 2 ** 53 - 1);
+export const timestamp = () => int(0, 2 ** 53 - 1).meta({ kong: { timestamp: true } });
 
 /** A reference to another entity: `{"id": "<uuid>"}` (or, on input, its endpoint key). */
 export const foreign = () => z.object({ id: uuid() }).strict();

@@ -3,18 +3,20 @@ import type { DataKey, Secret } from '@keygate/crypto';
 import type { Database, Queryable } from '@keygate/db';
 import type { Logger } from '@keygate/logging';
 import type { Keyring } from '../keyring';
-import { verifiedMeta, verifyMeta } from '../meta';
+import { verifiedMeta, verifyMeta, type MetaRow } from '../meta';
 import type { KeyringStore } from '../store';
 import type { ClusterStore } from './cluster-store';
 import { openEnvelope, sealEnvelope } from './envelopes';
 import { MessageGuard, type Verified } from './guard';
 import type { MemberIdentity } from './identity';
 import type { AdmittedPeer, Members } from './members';
-import { IDS_PER_MESSAGE, KEYRING_CHANNEL, KEYRING_REPORTS, sealMessage, type KeyringMessage } from './messages';
+import { IDS_PER_MESSAGE, KEYRING_CHANNEL, KEYRING_REPORTS, sealMessage, type CarriedRow, type KeyringMessage } from './messages';
 import type { KeyringPeers } from './peers';
 
 /** How long a key sent to a member is not sent to it again on request. */
 const ANSWER_AGAIN_MS = 5_000;
+/** How long an `applied` report waits (coalescing) before it is sent; it carries its own time. */
+const REPORT_DELAY_MS = 50;
 /** How long a key no peer sent is not asked for again by reads (resyncs still ask). */
 const MISSING_AGAIN_MS = 30_000;
 
@@ -59,6 +61,8 @@ export class KeyringExchange implements KeyringPeers {
   #timer: NodeJS.Timeout | undefined;
   #consuming: Promise<void> = Promise.resolve();
   #reported = '';
+  #pendingReport: KeyringMessage | undefined;
+  #reportTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ExchangeOptions) {
     this.guard = new MessageGuard({
@@ -86,6 +90,8 @@ export class KeyringExchange implements KeyringPeers {
 
   stop(): void {
     clearInterval(this.#timer);
+    clearTimeout(this.#reportTimer);
+    this.#reportTimer = undefined;
   }
 
   /**
@@ -148,8 +154,8 @@ export class KeyringExchange implements KeyringPeers {
   }
 
   /** With the activation's transaction, members hear of it the moment it commits. */
-  async activated(id: string, tx?: Queryable): Promise<void> {
-    await this.#publish({ type: 'activated', key_id: id }, tx);
+  async activated(id: string, { tx, row }: { tx?: Queryable; row?: MetaRow } = {}): Promise<void> {
+    await this.#publish({ type: 'activated', key_id: id, ...carried(row) }, tx);
     if (!tx) await this.#reportApplied();
   }
 
@@ -158,8 +164,8 @@ export class KeyringExchange implements KeyringPeers {
     await this.#reportApplied();
   }
 
-  async removed(id: string): Promise<void> {
-    await this.#publish({ type: 'removed', key_id: id });
+  async removed(id: string, row?: MetaRow): Promise<void> {
+    await this.#publish({ type: 'removed', key_id: id, ...carried(row) });
     await this.#reportApplied();
   }
 
@@ -181,22 +187,28 @@ export class KeyringExchange implements KeyringPeers {
         await this.#consume();
       }
       else if (msg.type === 'activated') {
-        if (keyring.has(msg.key_id)) await this.#checkRow(msg.key_id);
+        if (keyring.has(msg.key_id)) await this.#checkRow(msg.key_id, msg.row);
         else await this.resync();
       }
       else if (msg.type === 'removed') {
-        if (keyring.has(msg.key_id)) await this.#checkRow(msg.key_id);
+        if (keyring.has(msg.key_id)) await this.#checkRow(msg.key_id, msg.row);
       }
     } catch (err) {
       this.options.logger.error({ err, message_type: msg.type }, 'keyring exchange: handling a message failed');
     }
   }
 
-  /** Applies what the key's own row says (activation or removal), if the row verifies. */
-  async #checkRow(id: string): Promise<void> {
+  /**
+   * Applies what the key's own row says (activation or removal), if the row verifies: the row
+   * the message carries when its MAC verifies under the key (no read: the fact travelled with
+   * the hint), else the row read from `keyring_meta`. Either way only a holder of the key can
+   * have written it, and an activation older than the applied one is refused.
+   */
+  async #checkRow(id: string, carriedRow?: CarriedRow): Promise<void> {
     const { keyring, store, logger } = this.options;
     const key = keyring.get(id);
-    const row = (await store.rows(this.options.db, [id]))[0];
+    const offered = carriedRow ? { id, ...carriedRow } : undefined;
+    const row = key && offered && verifyMeta(key, offered) ? offered : (await store.rows(this.options.db, [id]))[0];
     if (!key || !row || !verifyMeta(key, row)) {
       logger.warn({ key_id: id }, `keyring: a change of key ${id} was announced but its keyring_meta row does not confirm it; ignored`);
       return;
@@ -271,16 +283,39 @@ export class KeyringExchange implements KeyringPeers {
     await this.#reportApplied();
   }
 
-  /** Records and announces this member's keyring view when it changed. */
+  /**
+   * Records and announces this member's keyring view when it changed: the signed report says
+   * when the change was applied and goes out a moment later, coalesced. Before PostgreSQL 19
+   * every NOTIFY wakes every listening backend of the database, whatever its channel, so ten
+   * reports sent in the instant of an activation would slow the members still applying it;
+   * observers read the time from the report.
+   */
   async #reportApplied(): Promise<void> {
     const { keyring, members } = this.options;
     const state = { keyIds: keyring.ids(), active: keyring.activeId };
     const fingerprint = `${state.active ?? ''}|${state.keyIds.join(',')}`;
     if (fingerprint === this.#reported) return;
     this.#reported = fingerprint;
-    if (this.options.identity.proof) await this.options.bus.publish(KEYRING_REPORTS, sealMessage(this.options.identity, { type: 'applied', active: state.active ?? null, key_ids: state.keyIds }));
+    this.#pendingReport = { type: 'applied', active: state.active ?? null, key_ids: state.keyIds, at: performance.timeOrigin + performance.now() };
+    if (!this.#reportTimer) {
+      this.#reportTimer = setTimeout(() => void this.#sendReport(), REPORT_DELAY_MS);
+      this.#reportTimer.unref();
+    }
     await members.report(state);
   }
+
+  async #sendReport(): Promise<void> {
+    this.#reportTimer = undefined;
+    const report = this.#pendingReport;
+    this.#pendingReport = undefined;
+    if (!report || !this.options.identity.proof) return;
+    await this.options.bus.publish(KEYRING_REPORTS, sealMessage(this.options.identity, report)).catch((err: unknown) => this.options.logger.warn({ err }, 'keyring: sending this member’s applied report failed'));
+  }
+}
+
+/** The row's authenticated fields, for a message (none without a row). */
+function carried(row: MetaRow | undefined): { row?: CarriedRow } {
+  return row ? { row: { state: row.state, origin: row.origin, generation: row.generation, mac: row.mac } } : {};
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {

@@ -1,7 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { channel } from '@keygate/bus';
 import { ed25519Sign } from '@keygate/crypto';
+import type { MetaRow } from '../meta';
 import { claimOf, type IdentityClaim, type MemberIdentity } from './identity';
+
+/**
+ * A `keyring_meta` row as its writer stored it, carried with an activation or a removal. It is a
+ * fact only if its MAC verifies under the key it names (see meta.ts): a member that holds the key
+ * checks it and applies it without reading the row back; otherwise it reads the table.
+ */
+export type CarriedRow = Pick<MetaRow, 'state' | 'origin' | 'generation' | 'mac'>;
 
 /**
  * What keyring members say to each other over NOTIFY. Ids only: keys travel in envelopes stored
@@ -14,10 +22,14 @@ export type KeyringMessage =
   | { readonly type: 'request'; readonly key_ids: string[] | '*'; readonly rsa_key: string }
   /** Envelopes are waiting for `to`. */
   | { readonly type: 'envelopes'; readonly to: string; readonly ids: string[] }
-  | { readonly type: 'activated'; readonly key_id: string }
-  | { readonly type: 'removed'; readonly key_id: string }
-  /** The sender applied a change (for convergence reports and benchmarks). */
-  | { readonly type: 'applied'; readonly active: string | null; readonly key_ids: string[] };
+  | { readonly type: 'activated'; readonly key_id: string; readonly row?: CarriedRow }
+  | { readonly type: 'removed'; readonly key_id: string; readonly row?: CarriedRow }
+  /**
+   * The sender applied a change (for convergence reports and benchmarks); `at`: when, on the
+   * sender's clock (ms since the epoch, sub-millisecond), since the report itself is sent a
+   * moment later.
+   */
+  | { readonly type: 'applied'; readonly active: string | null; readonly key_ids: string[]; readonly at?: number };
 
 /** The signed part: who, when, a nonce (replays are refused), and the message. */
 export interface SignedBody {
@@ -71,12 +83,28 @@ export function validMessage(v: unknown): v is KeyringMessage {
       return typeof m.to === 'string' && UUID.test(m.to) && ids(m.ids, UUID);
     case 'activated':
     case 'removed':
-      return typeof m.key_id === 'string' && KEY_ID.test(m.key_id);
+      return typeof m.key_id === 'string' && KEY_ID.test(m.key_id) && (m.row === undefined || validRow(m.row));
     case 'applied':
-      return (m.active === null || (typeof m.active === 'string' && KEY_ID.test(m.active))) && Array.isArray(m.key_ids);
+      return (m.active === null || (typeof m.active === 'string' && KEY_ID.test(m.active))) && Array.isArray(m.key_ids) && (m.at === undefined || Number.isFinite(m.at));
     default:
       return false;
   }
+}
+
+const GENERATION = /^[0-9]{1,19}$/;
+const MAC = /^[A-Za-z0-9+/=_-]{1,128}$/;
+
+function validRow(v: unknown): v is CarriedRow {
+  const r = v as Record<string, unknown> | null;
+  return (
+    !!r &&
+    typeof r === 'object' &&
+    ['active', 'alive', 'tombstoned'].includes(r.state as string) &&
+    (r.origin === 'keygate' || r.origin === 'kong') &&
+    (r.generation === null || (typeof r.generation === 'string' && GENERATION.test(r.generation))) &&
+    typeof r.mac === 'string' &&
+    MAC.test(r.mac)
+  );
 }
 
 export function validClaim(v: unknown): v is IdentityClaim {

@@ -64,7 +64,7 @@ export class ClusterKeyring {
       const key = { id: newKeyId(), key: new Secret(newDataKey()) };
       await this.#backup.persist(tx, key);
       this.keyring.add(key);
-      this.keyring.activate(key.id, await this.store.activate(tx, key));
+      this.keyring.activate(key.id, BigInt((await this.store.activate(tx, key)).generation));
       this.logger.info({ key_id: key.id }, 'keyring was empty: generated and activated its first key');
       if (!(await this.store.hasKey(tx, INDEX_KEY_ID))) await this.#createIndexKey(tx);
     });
@@ -156,14 +156,14 @@ export class ClusterKeyring {
   async activate(id: string, reason: 'activation' | 'rotation' = 'activation'): Promise<void> {
     const key = this.keyring.get(id);
     if (!key) throw unknownKey(id);
-    const generation = await this.store.locked(async (tx) => {
-      const g = await this.store.activate(tx, key);
+    const row = await this.store.locked(async (tx) => {
+      const written = await this.store.activate(tx, key);
       await this.onActivation(tx, id, reason);
-      // Inside the transaction: every member hears of it the moment it commits.
-      await this.peers.activated(id, tx);
-      return g;
+      // Inside the transaction: every member hears of it the moment it commits, with the row.
+      await this.peers.activated(id, { tx, row: written });
+      return written;
     });
-    this.keyring.activate(id, generation);
+    this.keyring.activate(id, BigInt(row.generation));
     this.#blob.save();
     await this.#tellPeers((p) => p.applied());
   }
@@ -180,14 +180,14 @@ export class ClusterKeyring {
     const total = Object.values(usage).reduce((n, c) => n + c, 0);
     if (total > 0 && !force) throw keyInUse(id, usage);
     if (total > 0) this.logger.warn({ key_id: id, rows: usage }, `removing key ${id} with force=true: ${total} rows encrypted with it become unreadable`);
-    await this.store.locked(async (tx) => {
+    const tombstone = await this.store.locked(async (tx) => {
       const active = await this.store.activeId(tx);
       if (active === id || this.keyring.activeId === id) throw activeKeyRemoval(id);
-      await this.store.remove(tx, key);
+      return this.store.remove(tx, key);
     });
     this.keyring.remove(id);
     this.#blob.save();
-    await this.#tellPeers((p) => p.removed(id));
+    await this.#tellPeers((p) => p.removed(id, tombstone));
   }
 
   exportBlob(): string {
@@ -206,7 +206,7 @@ export class ClusterKeyring {
       for (const key of contents.keys) await this.#backup.persist(tx, key);
       const active = contents.keys.find((k) => k.id === contents.active);
       if (active && this.keyring.activeId !== active.id) {
-        generation = await this.store.activate(tx, active);
+        generation = BigInt((await this.store.activate(tx, active)).generation);
         await this.onActivation(tx, active.id, 'activation');
       }
     });
