@@ -14,6 +14,7 @@ import { entityRoutes } from './routes/entities';
 import { infoRoutes } from './routes/info';
 import { keyringRoutes } from './routes/keyring';
 import { rbacRoutes } from './routes/rbac';
+import { upstreamRoutes } from './routes/upstreams';
 import { endpointsRoute, schemaRoutes } from './routes/schemas';
 import { tagRoutes } from './routes/tags';
 import { clusterRoutes, type ClusterRouteDeps } from './routes/cluster';
@@ -83,6 +84,7 @@ export function createAdminApi(deps: AdminApiDeps): Express {
   if (deps.adminAuth) rbacRoutes(router, { ...deps.adminAuth, exists: entityExists(deps.store) });
   if (deps.adminAuth?.audit) auditRoutes(router, deps.adminAuth.audit);
   if (deps.adminAuth?.cluster) clusterRoutes(router, deps.adminAuth.cluster);
+  upstreamRoutes(router, { db: deps.db, store: deps.store, nodeId: deps.node.nodeId });
   entityRoutes(router, deps.store, {
     logger: deps.logger,
     // With no key at all this node cannot read any encrypted row: a list would look empty.

@@ -1,7 +1,6 @@
-import { createServer, type Server } from 'node:http';
 import { createLogger, silentLogger, type Logger } from '@keygate/logging';
-import { ProxyWorker, type FromWorker, type ToWorker, type WorkerInit } from '@keygate/proxy';
-import { closeServers, listenAll } from '@keygate/runtime';
+import { ProxyWorker, proxyServerFactory, type FromWorker, type ToWorker, type WorkerInit } from '@keygate/proxy';
+import { closeServers, listenAll, type Server } from '@keygate/runtime';
 
 /**
  * Entry of a proxy worker process (started by the node through node:cluster). It has no
@@ -17,13 +16,10 @@ function runWorker(): void {
   const start = async (init: WorkerInit) => {
     logger = createLogger({ level: init.logLevel, bindings: { app: 'proxy', node_id: init.nodeId, worker: init.index } });
     try {
-      worker = new ProxyWorker(init, logger);
-      const handler = worker.handler.handle;
+      worker = new ProxyWorker(init, logger, send);
+      const tls = init.tls;
       // The node logs the bound addresses once; listenAll's own lines would repeat per worker.
-      const listening = await listenAll('proxy', init.listen, () => {
-        const server = createServer({ keepAliveTimeout: 60_000, headersTimeout: 65_000 }, handler);
-        return server;
-      }, silentLogger());
+      const listening = await listenAll('proxy', init.listen, proxyServerFactory(worker.handler.handle, worker.sni), silentLogger(), tls ? () => tls.defaults : undefined, { http2: true });
       servers = listening.servers;
       logger.debug({ state_version: worker.plane.version }, 'proxy worker serving');
       send({ t: 'ready', bound: listening.bound });

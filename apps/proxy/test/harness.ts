@@ -1,4 +1,5 @@
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
+import { connect as tlsConnect } from 'node:tls';
 import type { AddressInfo, Socket } from 'node:net';
 import { AppProcess, httpClient, type HttpClient } from '@keygate/testing';
 
@@ -149,4 +150,26 @@ export class Cluster {
   async stop(): Promise<void> {
     await Promise.all([this.admin.stop(), ...this.proxies.map((p) => p.stop())]);
   }
+}
+
+/** The certificate a TLS listener presents for `servername` (handshake only), by SHA-256 fingerprint. */
+export function servedCertificate({ host, port }: { host: string; port: number }, servername: string | undefined, options: { ciphers?: string; maxVersion?: 'TLSv1.2' | 'TLSv1.3'; sigalgs?: string } = {}): Promise<{ fingerprint256: string; subject: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({ host, port, ...(servername ? { servername } : {}), rejectUnauthorized: false, ...options }, () => {
+      const cert = socket.getPeerCertificate();
+      socket.destroy();
+      resolve({ fingerprint256: cert.fingerprint256, subject: String(cert.subject?.CN ?? '') });
+    });
+    socket.setTimeout(10_000, () => socket.destroy(new Error('TLS handshake timed out')));
+    socket.on('error', reject);
+  });
+}
+
+/** Address and port of a proxy's `n`th TLS entry, from its log. */
+export function tlsAddress(node: AppProcess, n = 0): { host: string; port: number } {
+  const lines = node.lines.filter((l) => l.includes('"listener":"proxy"') && l.includes('listening on') && l.includes('"tls":true'));
+  const line = lines[n];
+  if (!line) throw new Error(`no TLS proxy listener #${n}`);
+  const { address, port } = JSON.parse(line) as { address: string; port: number };
+  return { host: address, port };
 }

@@ -4,7 +4,7 @@ import { Queue } from 'bullmq';
 import { Bus } from '@keygate/bus';
 import { Secret } from '@keygate/crypto';
 import { silentLogger } from '@keygate/logging';
-import { AppProcess, httpClient, plantedSecret, redisPrefix, testServices, useTestDatabase } from '@keygate/testing';
+import { AppProcess, awsVaultEnv, httpClient, plantedSecret, redisPrefix, testServices, useTestDatabase, vaultResolverUrl } from '@keygate/testing';
 import { startAwsEmulator, type AwsEmulator } from '@keygate/tool-aws-emulator';
 import { startVaultDev, type VaultDev } from '@keygate/tool-vault-dev';
 import { QUEUES } from '@keygate/queue';
@@ -19,11 +19,7 @@ const DB_PASSWORD = plantedSecret('db-password');
 const HCV_TOKEN = plantedSecret('hcv-token');
 
 /** The vault-resolver's internal API address, from its log. */
-function apiUrl(node: AppProcess): string {
-  const line = node.lines.find((l) => l.includes('"listener":"vault-resolver"'))!;
-  const { address, port } = JSON.parse(line) as { address: string; port: number };
-  return `http://${address}:${port}`;
-}
+const apiUrl = vaultResolverUrl;
 
 describe('vault-resolver node', () => {
   let aws: AwsEmulator;
@@ -46,10 +42,7 @@ describe('vault-resolver node', () => {
       KONG_KEYRING_CLUSTER_SECRET: secret,
       KONG_REDIS_PREFIX: prefix,
       KONG_VAULT_RESOLVER_LISTEN: '127.0.0.1:0',
-      KONG_VAULT_AWS_ENDPOINT_URL: aws.url,
-      AWS_ACCESS_KEY_ID: KEY.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: KEY.secretAccessKey,
-      AWS_REGION: 'eu-west-1',
+      ...awsVaultEnv(aws, KEY),
     };
     nodes.push(await AppProcess.start('admin', { env }));
     nodes.push(await AppProcess.start('vault-resolver', { env }));

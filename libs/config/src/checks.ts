@@ -23,9 +23,9 @@ const mtlsPair =
  */
 const listenerTlsPairs: ConfigCheck = (config, settings) => {
   const issues: ConfigIssue[] = [];
-  for (const prefix of ['admin', 'status', 'admin_gui'] as const) {
-    const certKey = `${prefix}_ssl_cert` as const;
-    const keyKey = `${prefix}_ssl_cert_key` as const;
+  for (const prefix of ['', 'admin_', 'status_', 'admin_gui_'] as const) {
+    const certKey = `${prefix}ssl_cert` as const;
+    const keyKey = `${prefix}ssl_cert_key` as const;
     const certs = config[certKey]?.length ?? 0;
     const keys = config[keyKey]?.reveal().length ?? 0;
     if (certs === keys) continue;

@@ -2,7 +2,7 @@ import { generateKeyPairSync, randomBytes, sign, X509Certificate } from 'node:cr
 import { isIP } from 'node:net';
 
 /**
- * A self-signed X.509 v3 certificate, made in memory with an ECDSA P-256 key (Node has no API
+ * A self-signed X.509 v3 certificate, made in memory with an ECDSA P-256 (or RSA) key (Node has no API
  * to write certificates; this is the small DER encoder it needs). Used where Kong generates a
  * default certificate for a TLS listener that has none configured.
  */
@@ -15,6 +15,8 @@ export interface SelfSignedOptions {
   readonly notBefore?: Date;
   /** @defaultValue one year after now */
   readonly notAfter?: Date;
+  /** `rsa`: RSA 2048 with SHA-256 (Kong's first default certificate is RSA). @defaultValue `ec` (P-256) */
+  readonly keyType?: 'ec' | 'rsa';
 }
 
 export interface SelfSigned {
@@ -25,10 +27,12 @@ export interface SelfSigned {
 }
 
 export function selfSignedCertificate(options: SelfSignedOptions = {}): SelfSigned {
-  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const rsa = options.keyType === 'rsa';
+  const { publicKey, privateKey } = rsa ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const now = Date.now();
   const name = seq(set(seq(oid('2.5.4.3'), tlv(0x0c, Buffer.from(options.commonName ?? 'localhost')))));
-  const algorithm = seq(oid('1.2.840.10045.4.3.2')); // ecdsa-with-SHA256
+  // sha256WithRSAEncryption (with its NULL parameters) or ecdsa-with-SHA256
+  const algorithm = rsa ? seq(oid('1.2.840.113549.1.1.11'), tlv(0x05, Buffer.alloc(0))) : seq(oid('1.2.840.10045.4.3.2'));
   const extensions = [
     extension('2.5.29.19', true, seq()), // basicConstraints: CA:FALSE
     extension('2.5.29.15', true, tlv(0x03, Buffer.from([0x07, 0x80]))), // keyUsage: digitalSignature

@@ -12,6 +12,9 @@ export { EntityStore, coreDefinitions, collectionPath, type Relation } from './s
 export { plainFields, noKeys, noAudit, type FieldProtector, type KeyChange, type KeySource, type AuditEvent, type AuditTrail } from './ports';
 export { basicAuthCredentials, keyAuthCredentials, basicAuthHash } from './definitions/credentials';
 export { certificates } from './definitions/certificates';
+export { snis, caCertificates, sniNameError } from './definitions/snis';
+export { targets, parseTarget, formatTarget, DEFAULT_TARGET_PORT } from './definitions/targets';
+export { upstreams, healthchecksOn, DEFAULT_HEALTHCHECKS, HASH_ON, ALGORITHMS, type Healthchecks } from './definitions/upstreams';
 export { revealEntity, protectEntity, encryptedColumns, encryptedPaths, getPath, withPath } from './dao/encrypted';
 export { fromRow, toRow } from './dao/rows';
 export { PluginRegistry, BUNDLED_PLUGINS, type PluginSchema } from './plugins/registry';
@@ -31,3 +34,17 @@ export { envVault } from './vaults/env';
 export { awsVault } from './vaults/aws';
 export { hcvVault } from './vaults/hcv';
 export { SETTING_CHECKS } from './setting-checks';
+export {
+  parseHealthSnapshot,
+  writeUpstreamHealth,
+  removeUpstreamHealth,
+  readUpstreamHealth,
+  setTargetHealth,
+  readHealthOverrides,
+  HEALTH_PUBLISH_INTERVAL_MS,
+  HEALTH_STALE_AFTER_MS,
+  TARGET_HEALTH_ENTITY,
+  type UpstreamHealthSnapshot,
+  type NodeHealth,
+  type HealthOverride,
+} from './upstream-health';

@@ -8,6 +8,9 @@ import { basicAuthCredentials, keyAuthCredentials } from './definitions/credenti
 import { pluginsDefinition } from './definitions/plugins';
 import { routes } from './definitions/routes';
 import { services } from './definitions/services';
+import { caCertificates, snis } from './definitions/snis';
+import { targets } from './definitions/targets';
+import { upstreams } from './definitions/upstreams';
 import { vaultsDefinition } from './definitions/vaults';
 import { PluginRegistry } from './plugins/registry';
 import { plainFields, type FieldProtector } from './ports';
@@ -21,7 +24,7 @@ export interface Relation {
 }
 
 export function coreDefinitions(plugins: PluginRegistry): EntityDefinition[] {
-  return [services, routes, consumers, pluginsDefinition(plugins), basicAuthCredentials, keyAuthCredentials, certificates, vaultsDefinition()];
+  return [services, routes, consumers, pluginsDefinition(plugins), basicAuthCredentials, keyAuthCredentials, certificates, vaultsDefinition(), snis, caCertificates, upstreams, targets];
 }
 
 /** The Admin API path of an entity's collection (`basic-auths` for basicauth_credentials). */

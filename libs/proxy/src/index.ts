@@ -11,3 +11,7 @@ export { StateSync } from './sync/sync';
 export type { Snapshot, Delta, Change, TableName, ServiceData, RouteData, ConsumerData, PluginData, KeyAuthData, BasicAuthData } from './state/types';
 export { renderError, negotiate } from './http/errors';
 export { WorkerMetrics } from './metrics';
+export { proxyServerFactory } from './tls/servers';
+export { SniIndex } from './tls/sni';
+export { HealthMonitor, type HealthMap } from './balancer/monitor';
+export { Balancer } from './balancer/balancer';

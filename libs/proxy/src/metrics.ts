@@ -29,6 +29,7 @@ export class WorkerMetrics {
   readonly #kongLatency: Histogram<'service' | 'route'>;
   readonly #requestLatency: Histogram<'service' | 'route'>;
   readonly stateVersion: Gauge;
+  readonly #failovers: Counter<'upstream'>;
 
   constructor() {
     const registers = [this.registry];
@@ -39,6 +40,7 @@ export class WorkerMetrics {
     this.#upstreamLatency = new Histogram({ name: 'kong_upstream_latency_ms', help: 'Latency added by upstream response for each service/route in Kong (sending upstream to its response headers).', labelNames, buckets, registers });
     this.#kongLatency = new Histogram({ name: 'kong_kong_latency_ms', help: 'Latency added by Kong (routing, plugins) before the request went upstream.', labelNames, buckets, registers });
     this.#requestLatency = new Histogram({ name: 'kong_request_latency_ms', help: 'Total latency incurred during requests for each service/route in Kong (to response headers).', labelNames, buckets, registers });
+    this.#failovers = new Counter({ name: 'keygate_upstream_failovers_total', help: 'Attempts an upstream request made on another target after one failed, by upstream.', labelNames: ['upstream'], registers });
     this.stateVersion = new Gauge({ name: 'keygate_proxy_worker_state_version', help: 'State version applied by the slowest worker.', registers, aggregator: 'min' });
   }
 
@@ -58,6 +60,10 @@ export class WorkerMetrics {
   ownLatency(labels: RequestLabels, ms: number): void {
     this.#kongLatency.observe(labels, ms);
     this.#requestLatency.observe(labels, ms);
+  }
+
+  failover(upstream: string): void {
+    this.#inc(`f|${upstream}`, () => this.#failovers.labels({ upstream }));
   }
 
   authFailure(plugin: string, rejection: Rejection): void {

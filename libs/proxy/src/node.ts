@@ -2,9 +2,11 @@ import { Registry } from 'prom-client';
 import type { Bus } from '@keygate/bus';
 import type { Config } from '@keygate/config';
 import type { Database } from '@keygate/db';
-import { coreDefinitions, PluginRegistry, type EntityDefinition, type FieldProtector, type KeySource } from '@keygate/entities';
+import { coreDefinitions, ENTITY_CHANGES, PluginRegistry, TARGET_HEALTH_ENTITY, type Entity, type EntityDefinition, type FieldProtector, type KeySource } from '@keygate/entities';
 import type { KongLogLevel, Logger } from '@keygate/logging';
+import { HealthMonitor } from './balancer/monitor';
 import { proxySettings } from './http/settings';
+import type { WorkerInit } from './workers/protocol';
 import { NodeMetrics } from './node-metrics';
 import { EntityCompiler } from './state/compile';
 import { CredentialHasher } from './state/hasher';
@@ -29,7 +31,13 @@ export interface ProxyNodeOptions {
   readonly workerScript: string;
   /** The node's Prometheus registry (the runtime's); the proxy's metrics join it. */
   readonly metrics?: Registry;
+  /** For `ssl` entries of `proxy_listen`: the default certificate and the protocol options. */
+  readonly tls?: WorkerInit['tls'];
+  /** Resolves `{vault://...}` references in entities (the vault-resolver); undefined when one fails. */
+  readonly resolveReferences?: (entity: Entity, label: string) => Promise<Entity | undefined>;
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * A proxy node: loads the state once (decrypting each credential once), keeps it current from
@@ -41,6 +49,7 @@ export class ProxyNode {
   readonly loader: StateLoader;
   readonly supervisor: WorkerSupervisor;
   readonly metrics: NodeMetrics;
+  readonly health: HealthMonitor;
   readonly #hmacKey: Buffer;
   #unsubscribeKeyring: (() => void) | undefined;
 
@@ -57,6 +66,7 @@ export class ProxyNode {
       definitions,
       compiler: new EntityCompiler(hasher, registry),
       logger,
+      ...(options.resolveReferences ? { resolveReferences: options.resolveReferences } : {}),
     });
     this.supervisor = new WorkerSupervisor({
       count: config.proxy_workers,
@@ -71,33 +81,66 @@ export class ProxyNode {
         hmacKey: this.#hmacKey.toString('base64'),
         settings: proxySettings(config, options.node.version),
         snapshot: this.sync.state.snapshot(),
+        health: this.health.map(),
+        ...(options.tls ? { tls: options.tls } : {}),
       }),
+      onMessage: (message) => {
+        if (message.t === 'passive' && UUID.test(message.upstream_id) && typeof message.address === 'string' && typeof message.healthy === 'boolean') {
+          this.health.report(message.upstream_id, message.address, message.healthy, 'passive check');
+        }
+      },
     });
     this.sync = new StateSync({
       loader: this.loader,
       bus: options.bus,
       logger,
-      onSnapshot: (snapshot) => this.supervisor.broadcast({ t: 'snapshot', snapshot }),
-      onDelta: (delta) => this.supervisor.broadcast({ t: 'delta', delta }),
+      onSnapshot: (snapshot) => {
+        this.supervisor.broadcast({ t: 'snapshot', snapshot });
+        this.health.refresh();
+      },
+      onDelta: (delta) => {
+        this.supervisor.broadcast({ t: 'delta', delta });
+        this.health.refresh();
+      },
     });
-    this.metrics = new NodeMetrics(options.metrics ?? new Registry(), this.sync, this.loader, this.supervisor);
+    const metricsRegistry = options.metrics ?? new Registry();
+    this.health = new HealthMonitor({
+      state: this.sync.state,
+      db: options.db,
+      nodeId: options.node.nodeId,
+      logger,
+      registry: metricsRegistry,
+      broadcast: (health) => this.supervisor.broadcast({ t: 'health', health }),
+    });
+    this.metrics = new NodeMetrics(metricsRegistry, this.sync, this.loader, this.supervisor);
   }
 
   /** Subscribes to changes; call before the bus starts. */
   attach(): void {
     this.sync.attach();
+    // Operators' PUT .../healthy|unhealthy: the event names the upstream; the table says what was set.
+    this.options.bus.subscribe(ENTITY_CHANGES, (change) => {
+      if (change.entity === TARGET_HEALTH_ENTITY && UUID.test(change.id)) void this.health.loadOverrides([change.id]);
+    });
+    this.options.bus.onResync(async () => this.health.loadOverrides());
     this.#unsubscribeKeyring = this.options.keys.onChange((change) => {
       if (change.type === 'added') void this.sync.retrySkipped();
     });
   }
 
   /** First full load, then the workers; resolves with the addresses they listen on. */
-  async start(): Promise<ReadonlyArray<{ host: string; port: number }>> {
+  async start(): Promise<ReadonlyArray<{ host: string; port: number; tls?: boolean }>> {
     await this.sync.load();
     // Rows under keys this node lacks: ask peers once (a warning names each key nobody sent);
     // when one arrives, the rows are read again (`attach`).
     for (const keyId of this.loader.missingKeys()) void this.options.keys.fetch(keyId);
+    this.health.start();
     return this.supervisor.start();
+  }
+
+  /** `{vault://...}` references got new values: the rows holding them are read (and resolved) again. */
+  referencesChanged(references: ReadonlySet<string> | 'all'): Promise<void> {
+    return this.sync.reload(this.loader.usingReferences(references));
   }
 
   status(): Record<string, unknown> {
@@ -114,6 +157,7 @@ export class ProxyNode {
         skipped_total: this.loader.skipped.size,
         db_queries: this.loader.queries,
       },
+      upstreams: { targets: this.health.rows(), health_transitions: this.health.transitions },
     };
   }
 
@@ -130,5 +174,6 @@ export class ProxyNode {
     this.#unsubscribeKeyring?.();
     this.sync.stop();
     await this.supervisor.stop();
+    await this.health.stop();
   }
 }

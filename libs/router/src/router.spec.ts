@@ -23,12 +23,19 @@ function route(fields: Partial<RouteSpec> & { name?: string }): RouteSpec & { na
 
 function req(path: string, extra: Partial<Omit<RequestFacts, 'header'>> & { headers?: Record<string, string | string[]> } = {}): RequestFacts {
   const headers = extra.headers ?? {};
-  return { method: extra.method ?? 'GET', path: normalizePath(path), host: extra.host ?? 'localhost', port: extra.port ?? 8000, header: (name) => headers[name] };
+  return { method: extra.method ?? 'GET', path: normalizePath(path), host: extra.host ?? 'localhost', port: extra.port ?? 8000, header: (name) => headers[name], ...(extra.sni !== undefined ? { sni: extra.sni } : {}) };
 }
 
 const matched = (router: Router<RouteSpec & { name: string }>, facts: RequestFacts) => router.match(facts)?.route.name;
 
 describe('Router (Kong traditional_compatible semantics)', () => {
+  it('matches snis against the TLS server name (none over plain HTTP), ranked above a route without', () => {
+    const router = new Router([route({ name: 'any', paths: ['/s'] }), route({ name: 'sni', paths: ['/s'], snis: ['api.example.test'] })]);
+    expect(matched(router, req('/s', { sni: 'API.example.test' }))).toBe('sni');
+    expect(matched(router, req('/s', { sni: 'other.test' }))).toBe('any');
+    expect(matched(router, req('/s'))).toBe('any');
+  });
+
   it('matches prefix paths, the longest prefix first, whatever the creation order', () => {
     const router = new Router([route({ name: 'short', paths: ['/api'] }), route({ name: 'long', paths: ['/api/v1'] })]);
     expect(matched(router, req('/api/v1/users'))).toBe('long');

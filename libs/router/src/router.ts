@@ -20,6 +20,8 @@ interface Entry<R> {
   readonly methods: ReadonlySet<string> | undefined;
   readonly hosts: readonly HostMatcher[] | undefined;
   readonly headers: readonly HeaderMatcher[] | undefined;
+  /** Lower-case server names the TLS client must have sent (`snis`). */
+  readonly snis: ReadonlySet<string> | undefined;
   readonly path: PathMatcher | undefined;
 }
 
@@ -67,6 +69,7 @@ export class Router<R extends RouteSpec> {
         if (!entry.hosts.some((m) => hostMatches(m, name, port))) continue;
       }
       if (entry.headers && !entry.headers.every((m) => headerMatches(m, facts.header(m.name)))) continue;
+      if (entry.snis && !(facts.sni !== undefined && entry.snis.has(facts.sni.toLowerCase()))) continue;
       if (!entry.path) return { route: entry.route, matchedPath: undefined, captures: undefined };
       const found = pathMatches(entry.path, facts.path);
       if (found) return { route: entry.route, matchedPath: found.matched, captures: found.captures };
@@ -81,6 +84,7 @@ function compile<R extends RouteSpec>(route: R): Entry<R>[] {
     methods: route.methods && route.methods.length > 0 ? new Set(route.methods) : undefined,
     hosts: route.hosts && route.hosts.length > 0 ? route.hosts.map(compileHost) : undefined,
     headers: route.headers && Object.keys(route.headers).length > 0 ? Object.entries(route.headers).map(([n, v]) => compileHeader(n, v)) : undefined,
+    snis: route.snis && route.snis.length > 0 ? new Set(route.snis.map((s) => s.toLowerCase())) : undefined,
   };
   const paths = route.paths ?? [];
   if (paths.length === 0) return [{ ...base, path: undefined, priority: routePriority(route, undefined) }];

@@ -23,6 +23,8 @@ export interface RequestFacts {
   readonly port: number;
   /** A request header by lower-case name: all its values, or undefined. */
   header(name: string): string | readonly string[] | undefined;
+  /** The server name the TLS client sent (SNI); undefined over plain HTTP or without one. */
+  readonly sni?: string;
 }
 
 export interface RouteMatch<R> {

@@ -1,4 +1,5 @@
 import { createServer as createHttpServer, type RequestListener, type Server as HttpServer, type ServerOptions } from 'node:http';
+import type { Http2SecureServer } from 'node:http2';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { SecureContextOptions } from 'node:tls';
@@ -6,7 +7,7 @@ import type { Config, ListenAddress } from '@keygate/config';
 import type { Logger } from '@keygate/logging';
 import { loadListenerTls, type TlsListenerName } from './listener-tls';
 
-export type Server = HttpServer | HttpsServer;
+export type Server = HttpServer | HttpsServer | Http2SecureServer;
 
 export interface BoundAddress {
   readonly host: string;
@@ -14,8 +15,8 @@ export interface BoundAddress {
   readonly tls: boolean;
 }
 
-/** Makes the server for one entry: plain HTTP, or HTTPS with `tls` for an `ssl` entry. */
-export type ServerFactory = (tls?: SecureContextOptions) => Server;
+/** Makes the server for one entry: plain HTTP, or HTTPS with `tls` for an `ssl` entry (`address` says e.g. `http2`). */
+export type ServerFactory = (tls?: SecureContextOptions, address?: ListenAddress) => Server;
 
 /**
  * A `ServerFactory` for a request handler: HTTP/1.1, over TLS for `ssl` entries. `http2` entries
@@ -38,6 +39,8 @@ export async function listenAll(
   createServer: ServerFactory,
   logger: Logger,
   tls?: () => SecureContextOptions,
+  /** The factory serves HTTP/2 on `http2` entries itself (the proxy); otherwise they get HTTP/1.1. */
+  options: { readonly http2?: boolean } = {},
 ): Promise<{ servers: Server[]; bound: BoundAddress[] }> {
   const servers: Server[] = [];
   const bound: BoundAddress[] = [];
@@ -47,13 +50,13 @@ export async function listenAll(
       logger.warn({ listener: name, entry: address.text }, `${name}: TLS listeners are not supported yet; skipping this entry`);
       continue;
     }
-    if (address.ssl && address.http2) {
+    if (address.ssl && address.http2 && !options.http2) {
       logger.info({ listener: name, entry: address.text }, `${name}: http2 is not supported; serving HTTP/1.1 over TLS on ${address.host}:${address.port}`);
     }
     let server: Server;
     try {
       if (address.ssl) secure ??= (tls as () => SecureContextOptions)();
-      server = createServer(address.ssl ? secure : undefined);
+      server = createServer(address.ssl ? secure : undefined, address);
     } catch (err) {
       await closeServers(servers, 0);
       throw err;
@@ -104,12 +107,14 @@ export async function closeServers(servers: readonly Server[], graceMs = 5_000):
       (server) =>
         new Promise<void>((resolve) => {
           if (!server.listening) return resolve();
-          const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+          // An HTTP/2 server has no connection list of its own: its sessions end when closed.
+          const http1 = 'closeAllConnections' in server ? server : undefined;
+          const timer = setTimeout(() => (http1 ? http1.closeAllConnections() : resolve()), graceMs);
           server.close(() => {
             clearTimeout(timer);
             resolve();
           });
-          server.closeIdleConnections();
+          http1?.closeIdleConnections();
         }),
     ),
   );

@@ -5,7 +5,13 @@ import { PemSettingError, readPemSetting, selfSignedCertificate, type PemSource 
 import type { Logger } from '@keygate/logging';
 
 /** The node's own TLS listeners, by the prefix of their Kong settings (`admin_ssl_cert`, ...). */
-export type TlsListenerName = 'admin' | 'status' | 'admin_gui';
+export type TlsListenerName = 'proxy' | 'admin' | 'status' | 'admin_gui';
+
+/** The settings of a listener: `ssl_cert` for the proxy (Kong's names), `<name>_ssl_cert` for the others. */
+function settingNames(listener: TlsListenerName): { certSetting: 'ssl_cert' | `${Exclude<TlsListenerName, 'proxy'>}_ssl_cert`; keySetting: 'ssl_cert_key' | `${Exclude<TlsListenerName, 'proxy'>}_ssl_cert_key`; listenKey: string } {
+  if (listener === 'proxy') return { certSetting: 'ssl_cert', keySetting: 'ssl_cert_key', listenKey: 'proxy_listen' };
+  return { certSetting: `${listener}_ssl_cert`, keySetting: `${listener}_ssl_cert_key`, listenKey: `${listener}_listen` };
+}
 
 /** A listener certificate or key setting that cannot be used; the message names the setting, never the key. */
 export class ListenerTlsError extends Error {
@@ -63,15 +69,15 @@ export function protocolOptions(config: Config): SecureContextOptions {
  * and logs its fingerprint. Throws `ListenerTlsError` naming the setting.
  */
 export function loadListenerTls(config: Config, listener: TlsListenerName, logger: Logger): ListenerTls {
-  const certSetting = `${listener}_ssl_cert` as const;
-  const keySetting = `${listener}_ssl_cert_key` as const;
-  const listenKey = `${listener}_listen`;
+  const { certSetting, keySetting, listenKey } = settingNames(listener);
   const certs = config[certSetting] ?? [];
   const keys = config[keySetting]?.reveal() ?? [];
   const protocols = protocolOptions(config);
 
   if (certs.length === 0 && keys.length === 0) {
-    const generated = selfSignedCertificate();
+    // The proxy's is RSA: a certificate chosen by SNI is served whatever its key type only when
+    // the listener's own is RSA (Node picks the key type from it before the SNI callback runs).
+    const generated = selfSignedCertificate(listener === 'proxy' ? { keyType: 'rsa' } : {});
     const fingerprint = generated.x509.fingerprint256;
     logger.warn(
       { listener: listenKey, fingerprint_sha256: fingerprint, not_after: new Date(generated.x509.validTo).toISOString() },

@@ -6,4 +6,5 @@ export { TcpProxy } from './tcp-proxy';
 export { httpClient, type HttpClient, type HttpResult, type Body } from './http-client';
 export { rawRequest, type RawRequest } from './raw-http';
 export { rsaKeyFiles, selfSignedCertificate, type RsaFiles } from './rsa-fixtures';
+export { useAdminNode, vaultResolverUrl, awsVaultEnv } from './admin-node';
 export { tlsRequest, type TlsResult, type TlsRequestOptions } from './tls-client';

@@ -30,8 +30,9 @@ export function rsaKeyFiles(): RsaFiles {
 }
 
 /** A self-signed certificate and its key (PEM), made with the openssl CLI. */
-export function selfSignedCertificate(commonName = 'example.test'): { cert: string; key: string } {
+export function selfSignedCertificate(commonName = 'example.test', keyType: 'rsa' | 'ec' = 'rsa'): { cert: string; key: string } {
   const dir = mkdtempSync(join(tmpdir(), 'keygate-cert-'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '2', '-subj', `/CN=${commonName}`], { stdio: 'ignore' });
+  const key = keyType === 'rsa' ? ['-newkey', 'rsa:2048'] : ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'];
+  execFileSync('openssl', ['req', '-x509', ...key, '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '2', '-subj', `/CN=${commonName}`], { stdio: 'ignore' });
   return { cert: readFileSync(join(dir, 'cert.pem'), 'utf8'), key: readFileSync(join(dir, 'key.pem'), 'utf8') };
 }

@@ -21,6 +21,8 @@ export interface TlsRequestOptions {
   readonly ca?: string;
   /** e.g. `TLSv1.2` to pin the client's highest version. */
   readonly maxVersion?: 'TLSv1.2' | 'TLSv1.3';
+  /** The server name sent (SNI); unset: the URL's host name when it is not an IP address. */
+  readonly servername?: string;
   /** ALPN protocols the client offers. */
   readonly alpn?: readonly string[];
 }
@@ -37,6 +39,7 @@ export function tlsRequest(url: string, options: TlsRequestOptions = {}): Promis
         ...(options.ca ? { ca: options.ca, servername: 'localhost' } : { rejectUnauthorized: false }),
         ...(options.maxVersion ? { maxVersion: options.maxVersion } : {}),
         ...(options.alpn ? { ALPNProtocols: [...options.alpn] } : {}),
+        ...(options.servername ? { servername: options.servername } : {}),
         timeout: 10_000,
       },
       (res) => {

@@ -43,7 +43,7 @@ export const GENERAL_KEYS = {
     type: listen(),
     default: '0.0.0.0:8000 reuseport backlog=16384, 0.0.0.0:8443 http2 ssl reuseport backlog=16384',
     origin: 'kong',
-    doc: 'Where the proxy accepts client traffic. `ssl` entries need certificates and are skipped with a warning until TLS termination lands.',
+    doc: 'Where the proxy accepts client traffic. `ssl` entries are served over TLS with the certificate chosen by SNI from the `certificates`/`snis` entities, else `ssl_cert`; `ssl http2` entries also serve HTTP/2 (docs/tls.md).',
   }),
   admin_listen: key({
     type: listen(),

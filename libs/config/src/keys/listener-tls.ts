@@ -19,10 +19,13 @@ const certKey = (certSetting: string) =>
   });
 
 /**
- * TLS on the node's own listeners (Admin API, status, cluster page): Kong's keys. Certificates
+ * TLS on the listeners (proxy, Admin API, status, cluster page): Kong's keys. On the proxy the
+ * `certificates` chosen by SNI come first; `ssl_cert` is the default for names without one. Certificates
  * are read and checked (key matches, expiry) by the node that serves the listener, at start.
  */
 export const LISTENER_TLS_KEYS = {
+  ssl_cert: cert('proxy_listen'),
+  ssl_cert_key: certKey('ssl_cert'),
   admin_ssl_cert: cert('admin_listen'),
   admin_ssl_cert_key: certKey('admin_ssl_cert'),
   status_ssl_cert: cert('status_listen'),

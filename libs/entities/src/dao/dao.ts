@@ -115,7 +115,9 @@ export class EntityDao {
       row = (await q.query(`SELECT * FROM ${this.#table} WHERE ${quoteIdent(digest.column)} = ANY($1::text[])${suffix}`, [digests])).rows[0];
     } else if (!row && this.def.endpointKey) {
       const column = quoteIdent(this.def.endpointKey);
-      row = (await q.query(`SELECT * FROM ${this.#table} WHERE ${column} = $1${suffix}`, [idOrKey])).rows[0];
+      // An endpoint key unique only inside its parent (a target's address in its upstream).
+      const scoped = scope ? ` AND ${quoteIdent(this.#column(scope.field))} = $2` : '';
+      row = (await q.query(`SELECT * FROM ${this.#table} WHERE ${column} = $1${scoped}${suffix}`, scope ? [idOrKey, scope.id] : [idOrKey])).rows[0];
     }
     if (!row) return undefined;
     const entity = fromRow(this.def, row);

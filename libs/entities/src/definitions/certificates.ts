@@ -1,5 +1,6 @@
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
+import { isReference } from '@keygate/config';
 import type { Entity, EntityDefinition } from '../definition';
 import type { FieldErrors } from '../schema/errors';
 import { nonEmptyString } from '../schema/fields';
@@ -28,6 +29,8 @@ function checkPair(entity: Entity, certField: string, keyField: string, errors: 
     errors[entity[certField] == null ? certField : keyField] = `required field missing`;
     return;
   }
+  // A `{vault://...}` reference is resolved where the certificate is served (the proxy).
+  if (isReference(String(entity[certField])) || isReference(String(entity[keyField]))) return;
   const cert = parseCert(entity[certField]);
   const key = parseKey(entity[keyField]);
   if (typeof cert === 'string') errors[certField] = cert;

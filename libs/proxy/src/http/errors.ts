@@ -80,6 +80,7 @@ export const MESSAGES = {
   unavailable: 'The upstream server is currently unavailable',
   timeout: 'The upstream server is timing out',
   nameResolution: 'name resolution failed',
+  noPeer: 'failure to get a peer from the ring-balancer',
   unexpected: 'An unexpected error occurred',
   bodyError: 'Cannot process request body',
   https: 'Please use HTTPS protocol',

@@ -2,6 +2,7 @@ import { BlockList, isIPv4 } from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RequestContext } from './context';
 import type { ProxySettings } from './settings';
+import { isTls, requestHost } from './request';
 
 /** Hop-by-hop headers (RFC 9110 7.6.1) and what undici sets itself: never forwarded. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect', 'host']);
@@ -55,7 +56,8 @@ export function upstreamHeaders(ctx: RequestContext, settings: ProxySettings, tr
   const replaceBody = ctx.body !== undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = (raw[i] as string).toLowerCase();
-    if (HOP_BY_HOP.has(name) || FORWARDED.has(name) || listed?.has(name)) continue;
+    // HTTP/2 pseudo-headers (`:authority`, `:path`, ...) are not headers of the upstream request.
+    if (name.charCodeAt(0) === 58 || HOP_BY_HOP.has(name) || FORWARDED.has(name) || listed?.has(name)) continue;
     if (ctx.clearHeaders.has(name) || ctx.setHeaders.has(name)) continue;
     if (replaceBody && name === 'content-length') continue;
     out.push(raw[i] as string, raw[i + 1] as string);
@@ -67,8 +69,8 @@ export function upstreamHeaders(ctx: RequestContext, settings: ProxySettings, tr
   const xff = headers['x-forwarded-for'];
   out.push('host', host);
   out.push('x-forwarded-for', xff ? `${Array.isArray(xff) ? xff.join(', ') : xff}, ${client}` : client);
-  out.push('x-forwarded-proto', keep('x-forwarded-proto') ?? 'http');
-  out.push('x-forwarded-host', keep('x-forwarded-host') ?? hostName(headers.host));
+  out.push('x-forwarded-proto', keep('x-forwarded-proto') ?? (isTls(req) ? 'https' : 'http'));
+  out.push('x-forwarded-host', keep('x-forwarded-host') ?? hostName(requestHost(req)));
   out.push('x-forwarded-port', keep('x-forwarded-port') ?? String(req.socket.localPort ?? ''));
   out.push('x-forwarded-path', keep('x-forwarded-path') ?? ctx.rawPath);
   const prefix = keep('x-forwarded-prefix') ?? forwardedPrefix;

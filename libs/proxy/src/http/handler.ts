@@ -15,7 +15,11 @@ import { errorContentType, MESSAGES, negotiate, negotiateUpstreamError, renderEr
 import { TrustedIps, upstreamHeaders } from './forward';
 import type { ProxySettings } from './settings';
 import { UpstreamPools } from './upstream';
+import type { Pool } from 'undici';
 import { Forwarder } from './forwarder';
+import { ServiceDestination, UpstreamDestination, type Destination } from '../balancer/destination';
+import { hashKey } from '../balancer/hash-key';
+import { headerValues, isTls, requestHost, sniOf } from './request';
 
 export interface HandlerOptions {
   readonly plane: DataPlane;
@@ -39,12 +43,13 @@ export class ProxyHandler {
   readonly #trusted: TrustedIps;
   readonly #deps: PluginDeps;
   readonly #forwarder: Forwarder;
+  readonly #plain = new WeakMap<Pool, ServiceDestination>();
 
   constructor(private readonly options: HandlerOptions) {
-    this.pools = new UpstreamPools(options.settings.keepalive);
+    this.pools = new UpstreamPools(options.settings.keepalive, (id) => options.plane.state.tables.ca_certificates.get(id)?.cert);
     this.#trusted = new TrustedIps(options.settings.trustedIps);
     this.#deps = { state: options.plane.state, hasher: options.hasher };
-    this.#forwarder = new Forwarder(options.settings, options.metrics, options.logger, (ctx, status, message) => this.error(ctx.req, ctx.res, ctx.requestId, ctx.startedAt, status, message, undefined, 'upstream', ctx.labels));
+    this.#forwarder = new Forwarder(options.settings, options.metrics, options.logger, (ctx, status, message, kind = 'upstream') => this.error(ctx.req, ctx.res, ctx.requestId, ctx.startedAt, status, message, undefined, kind, ctx.labels));
   }
 
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
@@ -68,11 +73,11 @@ export class ProxyHandler {
     const path = normalizePath(rawPath);
     const { plane } = this.options;
     const method = req.method ?? 'GET';
-    const match = plane.router.match({ method, path, host: req.headers.host ?? '', port: req.socket.localPort ?? 0, header: (name) => req.headersDistinct[name] });
+    const match = plane.router.match({ method, path, host: requestHost(req) ?? '', port: req.socket.localPort ?? 0, header: (name) => headerValues(req, name), ...sniOf(req) });
     if (!match) return this.error(req, res, requestId, startedAt, 404, MESSAGES.noRoute);
     const route = match.route;
     const service = route.service_id === null ? undefined : plane.state.tables.services.get(route.service_id);
-    if (!route.protocols.includes('http')) return this.#httpsRedirect(req, res, requestId, route.https_redirect_status_code, rawPath, q === -1 ? '' : url.slice(q), requestLabels(route, service));
+    if (!route.protocols.includes(isTls(req) ? 'https' : 'http')) return this.#httpsRedirect(req, res, requestId, route.https_redirect_status_code, rawPath, q === -1 ? '' : url.slice(q), requestLabels(route, service));
     const ctx = new RequestContext(req, res, requestId, startedAt, rawPath, path, q === -1 ? '' : url.slice(q + 1), match, service);
     const plugins = plane.plugins.forRoute(route.id, service?.id);
     if (plane.plugins.needsBody(route.id, service?.id)) {
@@ -104,22 +109,36 @@ export class ProxyHandler {
     const path = escapePath(upstreamPath(route, match.matchedPath, ctx.path, service.path));
     const target = ctx.query === '' ? path : `${path}?${ctx.query}`;
     const defaultPort = DEFAULT_PORTS[service.protocol] === service.port;
-    const host = route.preserve_host && ctx.req.headers.host ? ctx.req.headers.host : defaultPort ? service.host : `${service.host}:${service.port}`;
+    const clientHost = requestHost(ctx.req);
+    const host = route.preserve_host && clientHost ? clientHost : defaultPort ? service.host : `${service.host}:${service.port}`;
     const stripped = route.strip_path && match.matchedPath && match.matchedPath !== '/' ? match.matchedPath : undefined;
     const headers = upstreamHeaders(ctx, this.options.settings, this.#trusted, host, stripped);
-    const pool = this.pools.get(service);
+    const destination = this.#destination(ctx, service, route.preserve_host ? clientHost : undefined);
     const { req } = ctx;
     const length = req.headers['content-length'];
     const hasBody = ctx.body !== undefined || (length !== undefined ? length !== '0' : req.headers['transfer-encoding'] !== undefined);
-    if (!hasBody || ctx.body !== undefined) return this.#forwarder.send(ctx, service, pool, target, headers, ctx.body ?? null);
+    if (!hasBody || ctx.body !== undefined) return this.#forwarder.send(ctx, service, destination, target, headers, ctx.body ?? null);
     if (route.request_buffering && length !== undefined && Number(length) <= MAX_BUFFERED_BODY) {
       readBody(req).then(
-        (body) => this.#forwarder.send(ctx, service, pool, target, headers, body),
+        (body) => this.#forwarder.send(ctx, service, destination, target, headers, body),
         (err: unknown) => this.#internal(ctx, err),
       );
       return;
     }
-    this.#forwarder.send(ctx, service, pool, target, headers, req);
+    this.#forwarder.send(ctx, service, destination, target, headers, req);
+  }
+
+  /** A service whose `host` names an upstream goes through its balancer (Kong's rule); others straight to the host. */
+  #destination(ctx: RequestContext, service: ServiceData, preservedHost: string | undefined): Destination {
+    const balancer = this.options.plane.balancers.get(service.host);
+    if (!balancer) {
+      // Stateless for a plain service: one per pool, not one per request.
+      const pool = this.pools.get(service);
+      let destination = this.#plain.get(pool);
+      if (!destination) this.#plain.set(pool, (destination = new ServiceDestination(pool)));
+      return destination;
+    }
+    return new UpstreamDestination(balancer, this.options.plane.balancers, service, (target) => this.pools.forTarget(service, target), hashKey(balancer.upstream, ctx), preservedHost);
   }
 
   async #withBody(ctx: RequestContext): Promise<void> {

@@ -1,5 +1,5 @@
 import { Pool, type Dispatcher } from 'undici';
-import type { ServiceData } from '../state/types';
+import type { ServiceData, TargetData } from '../state/types';
 import { MESSAGES } from './errors';
 import type { ProxySettings } from './settings';
 
@@ -12,21 +12,37 @@ export class UpstreamPools {
   /** Per service entity (replaced on every change of it): saves building the key per request. */
   #byService = new WeakMap<ServiceData, Pool>();
 
-  constructor(private readonly keepalive: ProxySettings['keepalive']) {}
+  constructor(
+    private readonly keepalive: ProxySettings['keepalive'],
+    /** PEMs of `ca_certificates` by id (the state's): what a service trusts with `tls_verify`. */
+    private readonly caOf: (id: string) => string | undefined = () => undefined,
+  ) {}
 
-  static key(service: ServiceData): string {
-    return `${service.protocol}://${service.host}:${service.port}|${service.connect_timeout}|${service.tls_verify === true}`;
+  static key(service: ServiceData, host = service.host, port = service.port): string {
+    const cas = service.tls_verify === true && service.ca_certificates.length > 0 ? `|ca:${service.ca_certificates.join(',')}` : '';
+    return `${service.protocol}://${host}:${port}|${service.connect_timeout}|${service.tls_verify === true}${cas}`;
   }
 
   get(service: ServiceData): Pool {
     const cached = this.#byService.get(service);
     if (cached) return cached;
-    const key = UpstreamPools.key(service);
+    const pool = this.#pool(service, service.host, service.port);
+    this.#byService.set(service, pool);
+    return pool;
+  }
+
+  /** The pool of one target of the upstream a service names. */
+  forTarget(service: ServiceData, target: TargetData): Pool {
+    return this.#pool(service, target.host, target.port);
+  }
+
+  #pool(service: ServiceData, hostName: string, port: number): Pool {
+    const key = UpstreamPools.key(service, hostName, port);
     let pool = this.#pools.get(key);
     if (!pool) {
       const { poolSize, maxRequests, idleTimeoutMs } = this.keepalive;
-      const host = service.host.includes(':') ? `[${service.host}]` : service.host;
-      pool = new Pool(`${service.protocol === 'https' ? 'https' : 'http'}://${host}:${service.port}`, {
+      const host = hostName.includes(':') ? `[${hostName}]` : hostName;
+      pool = new Pool(`${service.protocol === 'https' ? 'https' : 'http'}://${host}:${port}`, {
         connections: poolSize > 0 ? poolSize : null,
         pipelining: 1,
         keepAliveTimeout: Math.max(idleTimeoutMs, 1),
@@ -37,21 +53,35 @@ export class UpstreamPools {
           // Kong's default: upstream certificates are not verified unless the service says so.
           rejectUnauthorized: service.tls_verify === true,
           servername: service.host,
+          // Kong: a service's ca_certificates replace the system's trusted CAs for its upstream.
+          ...(service.tls_verify === true && service.ca_certificates.length > 0 ? { ca: service.ca_certificates.flatMap((id) => this.caOf(id) ?? []) } : {}),
         },
       });
       this.#pools.set(key, pool);
     }
-    this.#byService.set(service, pool);
     return pool;
   }
 
-  /** Closes the pools no service uses any more. */
-  prune(services: Iterable<ServiceData>): void {
+  /** Closes the pools no service (or target of the upstream a service names) uses any more. */
+  prune(services: Iterable<ServiceData>, targetsOf: (service: ServiceData) => readonly TargetData[] = () => []): void {
     const used = new Set<string>();
-    for (const service of services) used.add(UpstreamPools.key(service));
+    for (const service of services) {
+      used.add(UpstreamPools.key(service));
+      for (const target of targetsOf(service)) used.add(UpstreamPools.key(service, target.host, target.port));
+    }
     this.#byService = new WeakMap();
     for (const [key, pool] of this.#pools) {
       if (used.has(key)) continue;
+      this.#pools.delete(key);
+      void pool.close().catch(() => undefined);
+    }
+  }
+
+  /** CA certificates changed: pools that trust some close (the next request opens them anew). */
+  dropVerified(): void {
+    this.#byService = new WeakMap();
+    for (const [key, pool] of this.#pools) {
+      if (!key.includes('|ca:')) continue;
       this.#pools.delete(key);
       void pool.close().catch(() => undefined);
     }

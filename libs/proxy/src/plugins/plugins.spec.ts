@@ -23,6 +23,11 @@ const snapshot: Snapshot = {
     { id: 'k-expired', consumer_id: alice.id, digest: hasher.digest('old-key'), expires_at: Date.now() - 1000 },
   ],
   basicauth_credentials: [{ id: 'b-alice', consumer_id: alice.id, username: 'alice', digest: hasher.digest(sha1(`supersecretpassword${alice.id}`)), algorithm: 'sha1' }],
+  certificates: [],
+  snis: [],
+  ca_certificates: [],
+  upstreams: [],
+  targets: [],
 };
 const deps = { state: ProxyState.from(snapshot), hasher };
 

@@ -1,7 +1,7 @@
 import type { Entity, PluginRegistry } from '@keygate/entities';
-import { issuesToFields } from '@keygate/entities';
+import { issuesToFields, parseTarget, upstreams } from '@keygate/entities';
 import type { CredentialHasher } from './hasher';
-import type { BasicAuthData, ConsumerData, KeyAuthData, PluginData, RouteData, ServiceData, TableName, Tables } from './types';
+import type { BasicAuthData, CaCertificateData, CertificateData, ConsumerData, KeyAuthData, PluginData, RouteData, ServiceData, SniData, TableName, Tables, TargetData, UpstreamData } from './types';
 
 const idOf = (ref: unknown): string | null => ((ref as { id?: unknown } | null)?.id as string | undefined) ?? null;
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
@@ -42,6 +42,7 @@ export class EntityCompiler {
           read_timeout: Number(e.read_timeout ?? 60000),
           enabled: e.enabled !== false,
           tls_verify: typeof e.tls_verify === 'boolean' ? e.tls_verify : null,
+          ca_certificates: list(e.ca_certificates) ?? [],
         } satisfies ServiceData;
       case 'routes':
         return {
@@ -73,6 +74,20 @@ export class EntityCompiler {
         const expires = row.expires_at instanceof Date ? row.expires_at.getTime() : ttl > 0 ? (Number(e.created_at) + ttl) * 1000 : null;
         return { id: e.id, consumer_id: idOf(e.consumer) as string, digest: this.hasher.digest(String(e.key)), expires_at: expires } satisfies KeyAuthData;
       }
+      case 'certificates':
+        requireSecret(e.key, 'key');
+        return { id: e.id, cert: String(e.cert), key: String(e.key), cert_alt: str(e.cert_alt), key_alt: str(e.key_alt) } satisfies CertificateData;
+      case 'snis':
+        return { id: e.id, name: String(e.name), certificate_id: idOf(e.certificate) as string } satisfies SniData;
+      case 'ca_certificates':
+        return { id: e.id, cert: String(e.cert) } satisfies CaCertificateData;
+      case 'upstreams':
+        return this.#upstream(e);
+      case 'targets': {
+        const parsed = parseTarget(String(e.target));
+        if (!parsed) throw Object.assign(new Error('target is not host:port'), { code: 'INVALID_TARGET' });
+        return { id: e.id, upstream_id: idOf(e.upstream) as string, target: String(e.target), host: parsed.host, port: parsed.port, weight: Number(e.weight ?? 100) } satisfies TargetData;
+      }
       case 'basicauth_credentials': {
         requireSecret(e.password, 'password');
         const hash = String(e.password).toLowerCase();
@@ -85,6 +100,31 @@ export class EntityCompiler {
         } satisfies BasicAuthData;
       }
     }
+  }
+
+  /** Read with the schema again (a row is not trusted): defaults filled in, a bad one refused. */
+  #upstream(e: Entity): UpstreamData {
+    const parsed = upstreams.schema.safeParse(e);
+    if (!parsed.success) throw Object.assign(new Error(`invalid upstream: ${JSON.stringify(issuesToFields(parsed.error.issues))}`), { code: 'INVALID_ROW' });
+    const u = parsed.data as unknown as UpstreamData & { id: string };
+    return {
+      id: e.id,
+      name: u.name,
+      algorithm: u.algorithm,
+      hash_on: u.hash_on,
+      hash_fallback: u.hash_fallback,
+      hash_on_header: u.hash_on_header ?? null,
+      hash_fallback_header: u.hash_fallback_header ?? null,
+      hash_on_cookie: u.hash_on_cookie ?? null,
+      hash_on_cookie_path: u.hash_on_cookie_path,
+      hash_on_query_arg: u.hash_on_query_arg ?? null,
+      hash_fallback_query_arg: u.hash_fallback_query_arg ?? null,
+      hash_on_uri_capture: u.hash_on_uri_capture ?? null,
+      hash_fallback_uri_capture: u.hash_fallback_uri_capture ?? null,
+      slots: u.slots,
+      healthchecks: u.healthchecks,
+      host_header: u.host_header ?? null,
+    };
   }
 
   /** The plugin's config with its schema's defaults; a config that does not validate is kept as such (the worker fails closed). */

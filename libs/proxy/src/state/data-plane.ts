@@ -2,7 +2,9 @@ import type { Logger } from '@keygate/logging';
 import { Router } from '@keygate/router';
 import { PluginIndex } from '../plugins/index-plugins';
 import { ProxyState } from './state';
-import type { Delta, RouteData, Snapshot, TableName } from './types';
+import { Balancers } from '../balancer/balancers';
+import type { SniIndex } from '../tls/sni';
+import { TABLE_NAMES, type Delta, type RouteData, type Snapshot, type TableName } from './types';
 
 /**
  * A worker's view of the state: the entities, the router built from routes (of enabled
@@ -19,6 +21,12 @@ export class DataPlane {
     private readonly logger: Logger,
     /** Called after routes or services changed (e.g. to close pools of services that are gone). */
     private readonly onServices: () => void = () => undefined,
+    /** Called after ca_certificates changed. */
+    private readonly onCaCertificates: () => void = () => undefined,
+    /** Upstreams' balancers, rebuilt when upstreams or targets change. */
+    readonly balancers: Balancers = new Balancers(() => undefined),
+    /** Certificates by SNI, on a worker that serves TLS. */
+    readonly sni?: SniIndex,
   ) {
     this.plugins = new PluginIndex([], logger);
     this.replace(snapshot);
@@ -30,7 +38,7 @@ export class DataPlane {
 
   replace(snapshot: Snapshot): void {
     this.state.replace(snapshot);
-    this.#rebuild(new Set<TableName>(['routes', 'services', 'plugins']));
+    this.#rebuild(new Set<TableName>(TABLE_NAMES));
   }
 
   apply(delta: Delta): void {
@@ -46,6 +54,12 @@ export class DataPlane {
       for (const rejected of this.router.rejected) this.logger.warn({ route_id: rejected.id, reason: rejected.reason }, 'proxy: a route cannot be used (its regex does not compile)');
       this.onServices();
     }
+    if (touched.has('upstreams') || touched.has('targets')) {
+      this.balancers.rebuild(this.state);
+      this.onServices();
+    }
+    if (touched.has('ca_certificates')) this.onCaCertificates();
+    if (this.sni && (touched.has('certificates') || touched.has('snis'))) this.sni.rebuild(this.state.tables.certificates, this.state.tables.snis.values());
     // Plugin scopes name routes and services, so their changes also reset the per-route cache.
     if (touched.has('plugins') || touched.has('routes') || touched.has('services')) {
       this.plugins = new PluginIndex(this.state.tables.plugins.values(), this.logger);

@@ -2,7 +2,7 @@ import { ProxyState } from './state';
 import type { Snapshot } from './types';
 
 const consumer = { id: 'c1', username: 'alice', custom_id: null };
-const empty: Snapshot = { version: 1, services: [], routes: [], consumers: [], plugins: [], keyauth_credentials: [], basicauth_credentials: [] };
+const empty: Snapshot = { version: 1, services: [], routes: [], consumers: [], plugins: [], keyauth_credentials: [], basicauth_credentials: [], certificates: [], snis: [], ca_certificates: [], upstreams: [], targets: [] };
 
 describe('ProxyState', () => {
   it('indexes credentials by digest and username and consumers by username', () => {
@@ -30,7 +30,7 @@ describe('ProxyState', () => {
   it('cascades deletes of consumers, services and routes as the database does', () => {
     const state = ProxyState.from({
       ...empty,
-      services: [{ id: 's1', name: 's', protocol: 'http', host: 'h', port: 80, path: null, retries: 5, connect_timeout: 1, read_timeout: 1, write_timeout: 1, enabled: true, tls_verify: null }],
+      services: [{ id: 's1', name: 's', protocol: 'http', host: 'h', port: 80, path: null, retries: 5, connect_timeout: 1, read_timeout: 1, write_timeout: 1, enabled: true, tls_verify: null, ca_certificates: [] }],
       consumers: [consumer, { id: 'c2', username: 'bob', custom_id: null }],
       plugins: [
         { id: 'p-service', name: 'key-auth', enabled: true, config: {}, protocols: null, route_id: null, service_id: 's1', consumer_id: null },

@@ -1,4 +1,4 @@
-import type { BasicAuthData, Change, ConsumerData, KeyAuthData, PluginData, Snapshot, TableName, Tables } from './types';
+import type { BasicAuthData, Change, ConsumerData, KeyAuthData, PluginData, SniData, Snapshot, TableName, TargetData, Tables } from './types';
 import { TABLE_NAMES } from './types';
 
 type Maps = { readonly [T in TableName]: Map<string, Tables[T]> };
@@ -18,6 +18,11 @@ export class ProxyState {
     plugins: new Map(),
     keyauth_credentials: new Map(),
     basicauth_credentials: new Map(),
+    certificates: new Map(),
+    snis: new Map(),
+    ca_certificates: new Map(),
+    upstreams: new Map(),
+    targets: new Map(),
   };
   readonly keyAuthByDigest = new Map<string, KeyAuthData>();
   readonly basicAuthByUsername = new Map<string, BasicAuthData>();
@@ -89,6 +94,12 @@ export class ProxyState {
         for (const parent of [plugin.consumer_id, plugin.service_id, plugin.route_id]) if (parent) this.#depend(parent, table, plugin.id);
         break;
       }
+      case 'snis':
+        this.#depend((value as SniData).certificate_id, table, value.id);
+        break;
+      case 'targets':
+        this.#depend((value as TargetData).upstream_id, table, value.id);
+        break;
     }
   }
 
@@ -120,9 +131,15 @@ export class ProxyState {
         for (const parent of [plugin.consumer_id, plugin.service_id, plugin.route_id]) if (parent) this.#undepend(parent, table, id);
         break;
       }
+      case 'snis':
+        this.#undepend((old as SniData).certificate_id, table, id);
+        break;
+      case 'targets':
+        this.#undepend((old as TargetData).upstream_id, table, id);
+        break;
     }
     // The database cascades deletes of consumers, services and routes; so do we.
-    if (cascade && (table === 'consumers' || table === 'services' || table === 'routes')) {
+    if (cascade && (table === 'consumers' || table === 'services' || table === 'routes' || table === 'certificates' || table === 'upstreams')) {
       const dependents = this.#dependents.get(id);
       this.#dependents.delete(id);
       for (const key of dependents ?? []) {

@@ -1,3 +1,4 @@
+import type { Healthchecks } from '@keygate/entities';
 import type { RouteSpec } from '@keygate/router';
 
 /**
@@ -18,6 +19,8 @@ export interface ServiceData {
   readonly read_timeout: number;
   readonly enabled: boolean;
   readonly tls_verify: boolean | null;
+  /** Ids of `ca_certificates` that verify the upstream's certificate (with `tls_verify`). */
+  readonly ca_certificates: readonly string[];
 }
 
 export interface RouteData extends RouteSpec {
@@ -72,6 +75,59 @@ export interface BasicAuthData {
   readonly unavailable_key_id?: string;
 }
 
+/**
+ * A certificate with its keys in clear (resolved from `{vault://...}` references where they
+ * were): TLS needs them in the process that serves. They travel only over the node's IPC
+ * channel to its own workers, and are never logged (`toJSON` of the state is not logged).
+ */
+export interface CertificateData {
+  readonly id: string;
+  readonly cert: string;
+  readonly key: string;
+  readonly cert_alt: string | null;
+  readonly key_alt: string | null;
+}
+
+export interface SniData {
+  readonly id: string;
+  readonly name: string;
+  readonly certificate_id: string;
+}
+
+export interface CaCertificateData {
+  readonly id: string;
+  readonly cert: string;
+}
+
+export interface UpstreamData {
+  readonly id: string;
+  readonly name: string;
+  readonly algorithm: 'round-robin' | 'consistent-hashing' | 'least-connections' | 'latency';
+  readonly hash_on: string;
+  readonly hash_fallback: string;
+  readonly hash_on_header: string | null;
+  readonly hash_fallback_header: string | null;
+  readonly hash_on_cookie: string | null;
+  readonly hash_on_cookie_path: string;
+  readonly hash_on_query_arg: string | null;
+  readonly hash_fallback_query_arg: string | null;
+  readonly hash_on_uri_capture: string | null;
+  readonly hash_fallback_uri_capture: string | null;
+  readonly slots: number;
+  readonly healthchecks: Healthchecks;
+  readonly host_header: string | null;
+}
+
+export interface TargetData {
+  readonly id: string;
+  readonly upstream_id: string;
+  /** `host:port` (`[v6]:port`), as stored. */
+  readonly target: string;
+  readonly host: string;
+  readonly port: number;
+  readonly weight: number;
+}
+
 export interface Tables {
   services: ServiceData;
   routes: RouteData;
@@ -79,11 +135,17 @@ export interface Tables {
   plugins: PluginData;
   keyauth_credentials: KeyAuthData;
   basicauth_credentials: BasicAuthData;
+  certificates: CertificateData;
+  snis: SniData;
+  ca_certificates: CaCertificateData;
+  upstreams: UpstreamData;
+  targets: TargetData;
 }
 
 export type TableName = keyof Tables;
 
-export const TABLE_NAMES: readonly TableName[] = ['services', 'routes', 'consumers', 'plugins', 'keyauth_credentials', 'basicauth_credentials'];
+/** Parents before children (a delta never carries a child before its parent). */
+export const TABLE_NAMES: readonly TableName[] = ['services', 'routes', 'consumers', 'plugins', 'keyauth_credentials', 'basicauth_credentials', 'certificates', 'snis', 'ca_certificates', 'upstreams', 'targets'];
 
 export type Snapshot = { readonly version: number } & { readonly [T in TableName]: ReadonlyArray<Tables[T]> };
 

@@ -1,6 +1,6 @@
 import { fieldKeyId } from '@keygate/crypto';
 import type { Queryable } from '@keygate/db';
-import { fromRow, getPath, encryptedPaths, revealEntity, type EntityDefinition, type FieldProtector } from '@keygate/entities';
+import { fromRow, getPath, encryptedPaths, revealEntity, type Entity, type EntityDefinition, type FieldProtector } from '@keygate/entities';
 import type { Logger } from '@keygate/logging';
 import type { EntityCompiler } from '../state/compile';
 import { TABLE_NAMES, type TableName, type Tables } from '../state/types';
@@ -19,6 +19,10 @@ export interface SkippedRow {
  */
 const REFUSED = new Set(['LEGACY_FORMAT_REFUSED', 'PLAINTEXT_REFUSED']);
 
+/** Tables whose fields may be `{vault://...}` references the proxy resolves (Kong's referenceable fields it serves). */
+const REFERENCEABLE: ReadonlySet<TableName> = new Set(['certificates']);
+const REFERENCE = /^\{vault:\/\/[^}]+\}$/;
+
 /** Skipped rows logged one by one; beyond this they are counted and summed up per load. */
 const LOGGED_ROWS = 20;
 
@@ -29,6 +33,12 @@ export interface LoaderOptions {
   readonly definitions: ReadonlyMap<TableName, EntityDefinition>;
   readonly compiler: EntityCompiler;
   readonly logger: Logger;
+  /**
+   * Resolves `{vault://...}` references in an entity (through the vault-resolver); returns
+   * undefined when one cannot be resolved (the resolver's client logs it). Without it, an
+   * entity holding a reference is skipped.
+   */
+  readonly resolveReferences?: (entity: Entity, label: string) => Promise<Entity | undefined>;
   /** Rows per query when loading a whole table (keyset pagination). */
   readonly pageSize?: number;
 }
@@ -45,6 +55,8 @@ export class StateLoader {
   readonly #db: Queryable;
   readonly skipped = new Map<string, SkippedRow>();
   readonly #logged = new Set<string>();
+  /** `table:id` -> the references its entity holds (to read it again when one changes). */
+  readonly references = new Map<string, ReadonlySet<string>>();
   #unlogged = 0;
   queries = 0;
 
@@ -100,7 +112,8 @@ export class StateLoader {
     const stored = fromRow(def, row);
     const key = `${table}:${stored.id}`;
     try {
-      const entity = await revealEntity(def, stored, this.options.protector);
+      let entity = await revealEntity(def, stored, this.options.protector);
+      if (REFERENCEABLE.has(table)) entity = await this.#resolve(table, entity, key);
       const value = this.options.compiler.compile(table, entity, row);
       this.skipped.delete(key);
       return { found: true, value };
@@ -123,6 +136,30 @@ export class StateLoader {
     if (typeof stored.username !== 'string' || typeof consumerId !== 'string') return undefined;
     const value: Tables['basicauth_credentials'] = { id: stored.id, consumer_id: consumerId, username: stored.username, digest: '', algorithm: 'sha1', unavailable_key_id: skipped.key_id };
     return value as Tables[T];
+  }
+
+  async #resolve(table: TableName, entity: Entity, key: string): Promise<Entity> {
+    const found = Object.values(entity).filter((v): v is string => typeof v === 'string' && REFERENCE.test(v.trim()));
+    if (found.length === 0) {
+      this.references.delete(key);
+      return entity;
+    }
+    this.references.set(key, new Set(found));
+    const resolved = await this.options.resolveReferences?.(entity, `${table} ${entity.id}`);
+    if (!resolved) throw Object.assign(new Error('a {vault://...} reference of this entity cannot be resolved'), { code: 'REFERENCE_UNRESOLVED' });
+    return resolved;
+  }
+
+  /** Rows holding any of these references (`all`: any reference), as `table` and ids. */
+  usingReferences(references: ReadonlySet<string> | 'all'): Map<TableName, string[]> {
+    const out = new Map<TableName, string[]>();
+    for (const [key, held] of this.references) {
+      if (references !== 'all' && ![...held].some((r) => references.has(r))) continue;
+      const colon = key.indexOf(':');
+      const table = key.slice(0, colon) as TableName;
+      out.set(table, [...(out.get(table) ?? []), key.slice(colon + 1)]);
+    }
+    return out;
   }
 
   /** Ids of the keys that skipped rows need and this node does not hold. */

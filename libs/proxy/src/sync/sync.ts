@@ -75,6 +75,13 @@ export class StateSync {
     return this.#scheduleFlush();
   }
 
+  /** Reads these rows again (e.g. a `{vault://...}` reference they hold has a new value). */
+  reload(rows: ReadonlyMap<TableName, readonly string[]>): Promise<void> {
+    if (!this.#started || rows.size === 0) return Promise.resolve();
+    for (const [table, ids] of rows) for (const id of ids) this.#pending.set(`${table}:${id}`, { entity: table, op: 'update', id });
+    return this.#scheduleFlush();
+  }
+
   stop(): void {
     this.#stopped = true;
     clearTimeout(this.#retry);

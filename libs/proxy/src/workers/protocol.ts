@@ -1,4 +1,6 @@
+import type { SecureContextOptions } from 'node:tls';
 import type { ListenAddress } from '@keygate/config';
+import type { HealthMap } from '../balancer/monitor';
 import type { KongLogLevel } from '@keygate/logging';
 import type { ProxySettings } from '../http/settings';
 import type { Delta, Snapshot } from '../state/types';
@@ -14,6 +16,13 @@ export interface WorkerInit {
   readonly hmacKey: string;
   readonly settings: ProxySettings;
   readonly snapshot: Snapshot;
+  /** Targets the node holds unhealthy. */
+  readonly health: HealthMap;
+  /**
+   * For `ssl` entries: the default certificate (`ssl_cert`, or one made at start) with the
+   * protocol options, and the protocol options alone (for the certificates chosen by SNI).
+   */
+  readonly tls?: { readonly defaults: SecureContextOptions; readonly protocol: SecureContextOptions };
 }
 
 export type ToWorker =
@@ -21,13 +30,15 @@ export type ToWorker =
   | { readonly t: 'snapshot'; readonly snapshot: Snapshot }
   | { readonly t: 'delta'; readonly delta: Delta }
   | { readonly t: 'metrics'; readonly id: number }
+  | { readonly t: 'health'; readonly health: HealthMap }
   | { readonly t: 'stop' };
 
 export type FromWorker =
-  | { readonly t: 'ready'; readonly bound: ReadonlyArray<{ readonly host: string; readonly port: number }> }
+  | { readonly t: 'ready'; readonly bound: ReadonlyArray<{ readonly host: string; readonly port: number; readonly tls?: boolean }> }
   | { readonly t: 'failed'; readonly message: string }
   | { readonly t: 'applied'; readonly version: number }
-  | { readonly t: 'metrics'; readonly id: number; readonly metrics: unknown[] };
+  | { readonly t: 'metrics'; readonly id: number; readonly metrics: unknown[] }
+  | { readonly t: 'passive'; readonly upstream_id: string; readonly address: string; readonly healthy: boolean };
 
 export function isFromWorker(message: unknown): message is FromWorker {
   return typeof message === 'object' && message !== null && typeof (message as { t?: unknown }).t === 'string';

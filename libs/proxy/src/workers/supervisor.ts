@@ -11,6 +11,8 @@ export interface SupervisorOptions {
   readonly logger: Logger;
   /** The init message of a worker being started: built when it starts, so it carries the current state. */
   readonly init: (index: number) => WorkerInit;
+  /** Messages of a worker the supervisor does not handle itself (passive health reports). */
+  readonly onMessage?: (message: FromWorker, index: number) => void;
   /** How long `stop()` lets a worker drain before killing it. */
   readonly stopTimeoutMs?: number;
 }
@@ -42,16 +44,16 @@ export class WorkerSupervisor {
   readonly #pending = new Map<number, { replies: unknown[][]; expected: number; done: () => void }>();
   #nextRequest = 1;
   #stopping = false;
-  #bound: ReadonlyArray<{ host: string; port: number }> = [];
+  #bound: ReadonlyArray<{ host: string; port: number; tls?: boolean }> = [];
 
   constructor(private readonly options: SupervisorOptions) {}
 
-  get bound(): ReadonlyArray<{ host: string; port: number }> {
+  get bound(): ReadonlyArray<{ host: string; port: number; tls?: boolean }> {
     return this.#bound;
   }
 
   /** Starts every worker; resolves when all listen with their state, rejects when one cannot. */
-  async start(): Promise<ReadonlyArray<{ host: string; port: number }>> {
+  async start(): Promise<ReadonlyArray<{ host: string; port: number; tls?: boolean }>> {
     cluster.setupPrimary({ exec: this.options.exec, args: [], silent: false });
     await Promise.all(Array.from({ length: this.options.count }, (_, index) => this.#fork(index, 0)));
     return this.#bound;
@@ -154,7 +156,8 @@ export class WorkerSupervisor {
   }
 
   #onMessage(slot: Slot, message: FromWorker): void {
-    if (message.t === 'applied') slot.version = Math.max(slot.version, message.version);
+    if (message.t === 'passive') this.options.onMessage?.(message, slot.index);
+    else if (message.t === 'applied') slot.version = Math.max(slot.version, message.version);
     else if (message.t === 'metrics') {
       const pending = this.#pending.get(message.id);
       if (!pending) return;
