@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { quoteIdent } from '@keygate/db';
-import { assertRedisReachable, baseEnv, freePort, freePortBlock, REPO_ROOT, redisPrefix, TEST_LOG_DIR, testServices } from '@keygate/testing';
-import { outputMismatch, readDoc, runnableBlocks, runSession, type RunnableBlock } from './runnable';
+import { assertRedisReachable, baseEnv, freePort, freePortBlock, outputMismatch, readDoc, REPO_ROOT, redisPrefix, runnableBlocks, runSession, TEST_LOG_DIR, testServices, type RunnableBlock } from '@keygate/testing';
 
 jest.setTimeout(600_000);
 
