@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
@@ -131,6 +132,35 @@ export async function runSession(
   const parts = transcript.split(new RegExp(`^${MARK}`, 'm')).slice(1);
   const outputs = parts.filter((p) => !p.startsWith('end')).map((p) => p.replace(/^\d+\n/, ''));
   return { code, outputs, transcript };
+}
+
+/** What went wrong in a session, one entry per failed block or missing output; empty when it passed. */
+export function sessionFailures(steps: readonly RunnableBlock[], result: SessionResult): string[] {
+  const failures: string[] = [];
+  steps.forEach((block, i) => {
+    const output = result.outputs[i];
+    if (output === undefined) return;
+    const where = `${block.file}:${block.line}`;
+    if (i === result.outputs.length - 1 && result.code !== 0) {
+      failures.push(`${where}: the block failed (exit ${result.code}):\n${block.code}\n--- output:\n${output.slice(-3000)}`);
+    } else if (block.expected !== undefined) {
+      const why = outputMismatch(block.expected, output);
+      if (why) failures.push(`${where}: ${why}\n${block.code}\n--- output:\n${output.slice(-3000)}`);
+    }
+  });
+  if (result.code !== 0 && failures.length === 0) failures.push(`the session exited ${result.code}:\n${result.transcript.slice(-3000)}`);
+  if (result.code === 0 && result.outputs.length !== steps.length) failures.push(`only ${result.outputs.length} of ${steps.length} blocks ran`);
+  return failures;
+}
+
+/** A fresh directory that looks like the repository root to a walkthrough (its entries linked in). */
+export function cloneLikeDir(root: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'keygate-doc-'));
+  for (const entry of readdirSync(root)) {
+    if (['.git', '.keygate', 'tmp'].includes(entry)) continue;
+    symlinkSync(join(root, entry), join(dir, entry));
+  }
+  return dir;
 }
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {

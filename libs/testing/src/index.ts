@@ -7,4 +7,4 @@ export { httpClient, type HttpClient, type HttpResult, type Body } from './http-
 export { rawRequest, type RawRequest } from './raw-http';
 export { rsaKeyFiles, selfSignedCertificate, type RsaFiles } from './rsa-fixtures';
 export { tlsRequest, type TlsResult, type TlsRequestOptions } from './tls-client';
-export { outputMismatch, readDoc, runnableBlocks, runSession, type RunnableBlock, type SessionResult } from './doc-blocks';
+export { cloneLikeDir, outputMismatch, readDoc, runnableBlocks, runSession, sessionFailures, type RunnableBlock, type SessionResult } from './doc-blocks';
