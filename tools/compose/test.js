@@ -65,18 +65,20 @@ async function main() {
   let cluster;
   try {
     const images = await phase('images (built only when absent or stale)', () => ensureImages(process.env.KEYGATE_IMAGE ?? 'keygate:prebuilt', say));
+    // Before the cluster is up: what a user copies from the docs, verbatim. Each doc, and then the
+    // cluster, checks the ports afresh (other work on the machine may take one meanwhile).
+    for (const doc of dockerDocs()) {
+      const docEnv = { ...images, ...(await ports()) };
+      Object.assign(docEnv, { ADMIN_PORT: docEnv.KEYGATE_ADMIN_PORT, PROXY_PORT: docEnv.KEYGATE_PROXY_PORT, AWS_PORT: docEnv.KEYGATE_AWS_EMULATOR_PORT });
+      await phase(`docs: the \`\`\`sh docker runnable blocks of ${doc.file}, as written`, () => runDockerDoc(doc, { env: docEnv, say }));
+    }
+
     const env = { ...images, ...(await ports()) };
     const admin = `http://127.0.0.1:${env.KEYGATE_ADMIN_PORT}`;
     const front = `http://127.0.0.1:${env.KEYGATE_PROXY_PORT}`;
     cluster = new ComposeCluster({ project: process.env.KEYGATE_COMPOSE_PROJECT ?? 'keygate-compose-test', env, say });
     say(`compose: ${cluster.command.join(' ')}; images ${Object.values(images).join(', ')}`);
     cluster.compose(['down', '-v', '--remove-orphans'], { allowFail: true });
-
-    // Before the cluster is up, on the same ports: what a user copies from the docs, verbatim.
-    const docsEnv = { ...env, ADMIN_PORT: env.KEYGATE_ADMIN_PORT, PROXY_PORT: env.KEYGATE_PROXY_PORT, AWS_PORT: env.KEYGATE_AWS_EMULATOR_PORT };
-    for (const doc of dockerDocs()) {
-      await phase(`docs: the \`\`\`sh docker runnable blocks of ${doc.file}, as written`, () => runDockerDoc(doc, { env: docsEnv, say }));
-    }
 
     const proxies = () => cluster.containers('proxy').filter((c) => c.status === 'running');
     const status = async (c) => (await http('GET', `http://127.0.0.1:${c.port(8007)}/status`, { timeoutMs: 2000 })).body;
