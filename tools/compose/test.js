@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // `npm run test:compose`: the compose cluster for real. Starts dockerd when none runs (and stops
-// it again), builds the absent images (tools/compose/image.js), then: up --scale proxy=3, the
-// image's default command run as Kong's getting-started page runs Kong's (docker-run.js), a
-// key-auth consumer through the Admin API on 127.0.0.1, 401/200 through every proxy replica and
+// it again), builds the absent images (tools/compose/image.js), runs the docs' Docker steps as
+// written (docs.js: README's compose quick start, docs/secrets.md's `docker run` of the image's
+// default command as Kong's guide runs Kong's), then: up --scale proxy=3, a key-auth consumer through the Admin API on 127.0.0.1, 401/200 through every proxy replica and
 // the front, keyring rotations with per-replica convergence times, scale to 5, kill the broker,
 // scale to 6 (the late joiner gets its keys from peers), down -v. Prints every phase's time and
 // the convergence p50/max. Any failure exits 1 with the cluster's logs; nothing is skipped.
@@ -12,7 +12,7 @@ const { connect } = require('node:net');
 const { Fatal, ensureEngine } = require('./docker');
 const { ensureImages } = require('./image');
 const { ComposeCluster, http, until } = require('./cluster');
-const { dockerRunDefaultCommand } = require('./docker-run');
+const { dockerDocs, runDockerDoc } = require('./docs');
 
 const NODE_SERVICES = ['admin', 'keyring-broker', 'vault-resolver', 'proxy'];
 const phases = [];
@@ -65,6 +65,14 @@ async function main() {
   let cluster;
   try {
     const images = await phase('images (built only when absent or stale)', () => ensureImages(process.env.KEYGATE_IMAGE ?? 'keygate:prebuilt', say));
+    // Before the cluster is up: what a user copies from the docs, verbatim. Each doc, and then the
+    // cluster, checks the ports afresh (other work on the machine may take one meanwhile).
+    for (const doc of dockerDocs()) {
+      const docEnv = { ...images, ...(await ports()) };
+      Object.assign(docEnv, { ADMIN_PORT: docEnv.KEYGATE_ADMIN_PORT, PROXY_PORT: docEnv.KEYGATE_PROXY_PORT, AWS_PORT: docEnv.KEYGATE_AWS_EMULATOR_PORT });
+      await phase(`docs: the \`\`\`sh docker runnable blocks of ${doc.file}, as written`, () => runDockerDoc(doc, { env: docEnv, say }));
+    }
+
     const env = { ...images, ...(await ports()) };
     const admin = `http://127.0.0.1:${env.KEYGATE_ADMIN_PORT}`;
     const front = `http://127.0.0.1:${env.KEYGATE_PROXY_PORT}`;
@@ -89,10 +97,6 @@ async function main() {
         throw new Fatal(`${service} did not warn about the local-only placeholder cluster secret`);
       }
     }
-
-    await phase("docker run <image> (Kong's getting-started: vault references, curl localhost:8001)", () =>
-      dockerRunDefaultCommand(cluster, { image: images.KEYGATE_IMAGE, awsPort: env.KEYGATE_AWS_EMULATOR_PORT, say }),
-    );
 
     const key = `compose-${randomBytes(12).toString('hex')}`;
     const keyring0 = await phase('admin calls on 127.0.0.1:8001: service, route, key-auth, consumer, credential', async () => {

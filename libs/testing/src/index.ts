@@ -8,3 +8,4 @@ export { rawRequest, type RawRequest } from './raw-http';
 export { rsaKeyFiles, selfSignedCertificate, type RsaFiles } from './rsa-fixtures';
 export { useAdminNode, vaultResolverUrl, awsVaultEnv } from './admin-node';
 export { tlsRequest, type TlsResult, type TlsRequestOptions } from './tls-client';
+export { cloneLikeDir, outputMismatch, readDoc, runnableBlocks, runSession, sessionFailures, type RunnableBlock, type SessionResult } from './doc-blocks';

@@ -1,11 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { quoteIdent } from '@keygate/db';
-import { assertRedisReachable, baseEnv, freePort, freePortBlock, REPO_ROOT, redisPrefix, TEST_LOG_DIR, testServices } from '@keygate/testing';
-import { outputMismatch, readDoc, runnableBlocks, runSession, type RunnableBlock } from './runnable';
+import { assertRedisReachable, baseEnv, cloneLikeDir, freePort, freePortBlock, readDoc, REPO_ROOT, redisPrefix, runnableBlocks, runSession, sessionFailures, TEST_LOG_DIR, testServices, type RunnableBlock } from '@keygate/testing';
 
 jest.setTimeout(600_000);
 
@@ -33,16 +31,6 @@ async function dropDatabaseAndRole(name: string): Promise<void> {
     await client.query(sql).catch((err: Error) => console.warn(`doc-test cleanup: ${err.message}`));
   }
   await client.end();
-}
-
-/** A directory that looks like the repository root to the walkthrough (bin/, package.json, ...). */
-function workDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'keygate-doc-'));
-  for (const entry of readdirSync(REPO_ROOT)) {
-    if (['.git', '.keygate', 'tmp'].includes(entry)) continue;
-    symlinkSync(join(REPO_ROOT, entry), join(dir, entry));
-  }
-  return dir;
 }
 
 async function environment(home: string): Promise<{ env: Record<string, string>; role: string }> {
@@ -100,24 +88,11 @@ describe('doc-tests: the walkthroughs in README.md and docs/*.md run as written'
   it.each(SESSIONS.map((s) => [s.name, s] as const))('%s', async (name, session) => {
     const todo: RunnableBlock[] = session.files.flatMap((file) => blocks.get(file)!);
     const steps = session.cluster ? [{ file: '(npm start)', line: 0, code: 'npm start' }, ...todo] : todo;
-    const dir = workDir();
+    const dir = cloneLikeDir(REPO_ROOT);
     const { env, role } = await environment(dir);
     try {
       const result = await runSession(steps, { workDir: dir, env, logDir: join(TEST_LOG_DIR, `docs-${name}`), label: name, timeoutMs: 300_000 });
-      const failures: string[] = [];
-      steps.forEach((block, i) => {
-        const output = result.outputs[i];
-        if (output === undefined) return;
-        const where = `${block.file}:${block.line}`;
-        if (i === result.outputs.length - 1 && result.code !== 0) {
-          failures.push(`${where}: the block failed (exit ${result.code}):\n${block.code}\n--- output:\n${output.slice(-3000)}`);
-        } else if (block.expected !== undefined) {
-          const why = outputMismatch(block.expected, output);
-          if (why) failures.push(`${where}: ${why}\n${block.code}\n--- output:\n${output.slice(-3000)}`);
-        }
-      });
-      if (result.code !== 0 && failures.length === 0) failures.push(`the session exited ${result.code}:\n${result.transcript.slice(-3000)}`);
-      if (result.code === 0 && result.outputs.length !== steps.length) failures.push(`only ${result.outputs.length} of ${steps.length} blocks ran`);
+      const failures = sessionFailures(steps, result);
       expect(failures).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });

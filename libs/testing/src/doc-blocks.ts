@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
@@ -9,6 +10,9 @@ import { join } from 'node:path';
  * non-blank line of it must appear, in order, within a line of what the block printed; `...`
  * stands for any text. Addresses come from variables the walkthrough defines with its default,
  * `ADMIN=${ADMIN:-http://127.0.0.1:8001}`, which the test sets to the cluster it started.
+ * ```sh docker runnable blocks are the same steps with Docker (the image, `docker compose`); the
+ * walkthrough doc-tests skip them and `npm run test:compose` runs them (`{ docker: true }`).
+ * Used by the doc-tests (tests/integration/src/docs) and by tools/compose/test.js.
  */
 export interface RunnableBlock {
   readonly file: string;
@@ -20,7 +24,7 @@ export interface RunnableBlock {
 
 const FENCE = /^( *)(`{3,})\s*([^`]*)$/;
 
-export function runnableBlocks(markdown: string, file: string): RunnableBlock[] {
+export function runnableBlocks(markdown: string, file: string, options: { docker?: boolean } = {}): RunnableBlock[] {
   const lines = markdown.split('\n');
   const blocks: Array<{ info: string; line: number; body: string; end: number }> = [];
   for (let i = 0; i < lines.length; i++) {
@@ -40,7 +44,7 @@ export function runnableBlocks(markdown: string, file: string): RunnableBlock[] 
   const out: RunnableBlock[] = [];
   blocks.forEach((block, k) => {
     const words = block.info.split(/\s+/);
-    if (words[0] !== 'sh' || !words.includes('runnable')) return;
+    if (words[0] !== 'sh' || !words.includes('runnable') || words.includes('docker') !== (options.docker ?? false)) return;
     const next = blocks[k + 1];
     const between = next ? lines.slice(block.end + 1, next.line - 1) : [];
     const follows = next && next.info.split(/\s+/)[0] === 'text' && next.info.split(/\s+/).includes('output') && between.every((l) => l.trim() === '');
@@ -76,10 +80,13 @@ const MARK = '::doc-block::';
  * walkthrough), in `workDir`, with `env`. `npm start [-- ARGS]` in a block runs
  * `./bin/keygate cluster up --proxies 2 ARGS` in the background, as a user runs it in another
  * terminal, and returns once it printed that the cluster is up; a second one stops the first
- * (Ctrl-C) before it starts. Everything the session started
+ * (Ctrl-C) before it starts. `prelude`: more shell lines after these. Everything the session started
  * is stopped afterwards: SIGTERM to its process group (the clusters stop their nodes), then SIGKILL.
  */
-export async function runSession(blocks: readonly RunnableBlock[], options: { workDir: string; env: Record<string, string>; logDir: string; label: string; timeoutMs: number }): Promise<SessionResult> {
+export async function runSession(
+  blocks: readonly RunnableBlock[],
+  options: { workDir: string; env: Record<string, string | undefined>; logDir: string; label: string; timeoutMs: number; prelude?: readonly string[] },
+): Promise<SessionResult> {
   mkdirSync(options.logDir, { recursive: true });
   const preamble = [
     'set -eo pipefail',
@@ -99,6 +106,7 @@ export async function runSession(blocks: readonly RunnableBlock[], options: { wo
     '  done',
     '  echo "npm start: the cluster is up (log $log)"',
     '}',
+    ...(options.prelude ?? []),
   ];
   const script = [...preamble, ...blocks.flatMap((b, i) => [`echo ${MARK}${i}`, b.code])].join('\n');
   const scriptPath = join(options.workDir, `${options.label}.sh`);
@@ -124,6 +132,35 @@ export async function runSession(blocks: readonly RunnableBlock[], options: { wo
   const parts = transcript.split(new RegExp(`^${MARK}`, 'm')).slice(1);
   const outputs = parts.filter((p) => !p.startsWith('end')).map((p) => p.replace(/^\d+\n/, ''));
   return { code, outputs, transcript };
+}
+
+/** What went wrong in a session, one entry per failed block or missing output; empty when it passed. */
+export function sessionFailures(steps: readonly RunnableBlock[], result: SessionResult): string[] {
+  const failures: string[] = [];
+  steps.forEach((block, i) => {
+    const output = result.outputs[i];
+    if (output === undefined) return;
+    const where = `${block.file}:${block.line}`;
+    if (i === result.outputs.length - 1 && result.code !== 0) {
+      failures.push(`${where}: the block failed (exit ${result.code}):\n${block.code}\n--- output:\n${output.slice(-3000)}`);
+    } else if (block.expected !== undefined) {
+      const why = outputMismatch(block.expected, output);
+      if (why) failures.push(`${where}: ${why}\n${block.code}\n--- output:\n${output.slice(-3000)}`);
+    }
+  });
+  if (result.code !== 0 && failures.length === 0) failures.push(`the session exited ${result.code}:\n${result.transcript.slice(-3000)}`);
+  if (result.code === 0 && result.outputs.length !== steps.length) failures.push(`only ${result.outputs.length} of ${steps.length} blocks ran`);
+  return failures;
+}
+
+/** A fresh directory that looks like the repository root to a walkthrough (its entries linked in). */
+export function cloneLikeDir(root: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'keygate-doc-'));
+  for (const entry of readdirSync(root)) {
+    if (['.git', '.keygate', 'tmp'].includes(entry)) continue;
+    symlinkSync(join(root, entry), join(dir, entry));
+  }
+  return dir;
 }
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {

@@ -1,4 +1,4 @@
-import { outputMismatch, runnableBlocks } from './runnable';
+import { outputMismatch, runnableBlocks } from './doc-blocks';
 
 describe('doc-test blocks', () => {
   const doc = [
@@ -30,6 +30,12 @@ describe('doc-test blocks', () => {
       { file: 'x.md', line: 7, code: 'curl -s $ADMIN\n  | jq .', expected: '{"a":...}' },
       { file: 'x.md', line: 15, code: 'echo two' },
     ]);
+  });
+
+  it('keeps the Docker variant (```sh docker runnable) apart from the process walkthrough', () => {
+    const both = `${doc}\n\`\`\`sh docker runnable\ndocker ps\n\`\`\`\n\n\`\`\`text output\nCONTAINER\n\`\`\`\n`;
+    expect(runnableBlocks(both, 'x.md').map((b) => b.code)).toEqual(['curl -s $ADMIN\n  | jq .', 'echo two']);
+    expect(runnableBlocks(both, 'x.md', { docker: true })).toEqual([{ file: 'x.md', line: 22, code: 'docker ps', expected: 'CONTAINER' }]);
   });
 
   it('matches expected lines in order within output lines, `...` standing for any text', () => {
