@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { baseEnv, freePort, freePortBlock, ManagedProcess, REPO_ROOT, testServices, useTestDatabase } from '@keygate/testing';
+import { baseEnv, freePort, freePortBlock, ManagedProcess, plantedSecret, REPO_ROOT, testServices, useTestDatabase } from '@keygate/testing';
 import { canConnect } from './net';
 
 const execFileAsync = promisify(execFile);
@@ -31,8 +31,8 @@ interface Started {
   proxyUrls: string[];
 }
 
-async function clusterUp(conf: string, args: string[] = []): Promise<Started> {
-  const cli = new ManagedProcess('cluster', join(REPO_ROOT, 'bin', 'keygate'), ['cluster', 'up', '-c', conf, ...args], baseEnv());
+async function clusterUp(conf: string, args: string[] = [], env: Record<string, string> = {}): Promise<Started> {
+  const cli = new ManagedProcess('cluster', join(REPO_ROOT, 'bin', 'keygate'), ['cluster', 'up', '-c', conf, ...args], { ...baseEnv(), ...env });
   await cli.waitForLine((line) => line.includes('Keygate local cluster is up'), 120_000, 'the cluster');
   await cli.waitForLine((line) => line.includes('Press Ctrl-C to stop.'));
   const nodeLines = cli.lines.filter((line) => / status http:\/\//.test(line));
@@ -212,6 +212,37 @@ describe('keygate cluster up', () => {
       rmSync(stateDir, { recursive: true, force: true });
     }
   });
+
+  it('runs with enforce_rbac and audit_log on using its own cluster secret, and creates the super admin from KONG_PASSWORD', async () => {
+    const password = plantedSecret('kong-password');
+    const [admin, status, proxy] = [await portBase(), await portBase(), await portBase()];
+    const conf = writeConf({ ...dbSettings(), enforce_rbac: 'on', audit_log: 'on', admin_listen: `127.0.0.1:${admin}`, proxy_listen: `127.0.0.1:${proxy}`, status_listen: `127.0.0.1:${status}` });
+    const stateDir = mkdtempSync(join(tmpdir(), 'keygate-state-'));
+    const userNames = async (adminUrl: string) => {
+      const res = await fetch(`${adminUrl}/rbac/users`, { headers: { 'Kong-Admin-Token': password } });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { data: Array<{ name: string }> }).data.map((u) => u.name);
+    };
+    let started = await clusterUp(conf, ['--proxies', '1', '--state-dir', stateDir], { KONG_PASSWORD: password });
+    try {
+      expect(started.cli.output).toMatch(/^\s+rbac\s+enforce_rbac = on; super admin 'kong_admin' created, its Kong-Admin-Token is KONG_PASSWORD$/m);
+      expect(started.cli.output).not.toContain(password);
+      expect(await (await fetch(`${started.adminUrl}/consumers`)).json()).toEqual({ message: 'Invalid RBAC credentials' });
+      expect(await userNames(started.adminUrl)).toEqual(['kong_admin']);
+      started.cli.signal('SIGINT');
+      expect((await started.cli.exited).code).toBe(0);
+
+      // Started again: the same generated secret, so the rows made in the first run still verify.
+      started = await clusterUp(conf, ['--proxies', '1', '--state-dir', stateDir], { KONG_PASSWORD: password });
+      expect(started.cli.output).toMatch(/^\s+rbac\s+enforce_rbac = on; super admin 'kong_admin' exists/m);
+      expect(await userNames(started.adminUrl)).toEqual(['kong_admin']);
+      started.cli.signal('SIGINT');
+      expect((await started.cli.exited).code).toBe(0);
+    } finally {
+      await started.cli.stop();
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  }, 300_000);
 
   it('says how to get Redis when none answers and redis-server is not installed', async () => {
     const conf = writeConf({ redis_url: `redis://127.0.0.1:${await freePort()}`, ...dbSettings() });
