@@ -127,7 +127,8 @@ export async function clusterUp(options: ClusterOptions, out: Output): Promise<n
     // load decrypts every credential instead of skipping them until the keys arrive.
     const first = plan.filter((n) => n.app === 'admin' || n.app === 'keyring-broker');
     await launch(first);
-    await keyring.recoverIfNeeded(plan.find((n) => n.app === 'admin')?.serves, say);
+    const token: Record<string, string> = config.password ? { 'Kong-Admin-Token': config.password.reveal() } : {};
+    await keyring.recoverIfNeeded(plan.find((n) => n.app === 'admin')?.serves, say, token);
     await launch(plan.filter((n) => !first.includes(n)));
 
     out.log('');

@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline/promises';
-import { AdminSecrets, bootstrapSuperAdmin, BOOTSTRAP_USER } from '@keygate/admin-auth';
+import { AdminAuthError, AdminSecrets, bootstrapSuperAdmin, BOOTSTRAP_USER } from '@keygate/admin-auth';
 import { loadConfig, type Config, type Env } from '@keygate/config';
 import { Database, NEEDS_BOOTSTRAP_MESSAGE, connectionSettings, createIamAuth, waitForDatabase } from '@keygate/db';
 import { createLogger, type Logger } from '@keygate/logging';
@@ -64,7 +64,16 @@ async function seedSuperAdmin(db: Database, config: Config, out: Output): Promis
     out.err('Error: password (KONG_PASSWORD) needs keyring_cluster_secret: RBAC rows are signed with it');
     return { code: 1 };
   }
-  if (!(await bootstrapSuperAdmin(db, new AdminSecrets(config.keyring_cluster_secret), config.password))) return { code: 0, superAdmin: 'exists' };
+  let created: boolean;
+  try {
+    created = await bootstrapSuperAdmin(db, new AdminSecrets(config.keyring_cluster_secret), config.password);
+  } catch (err) {
+    // RBAC rows signed with another keyring_cluster_secret, or changed outside Keygate.
+    if (!(err instanceof AdminAuthError)) throw err;
+    out.err(`Error: cannot create the super admin '${BOOTSTRAP_USER}': ${err.message}`);
+    return { code: 1 };
+  }
+  if (!created) return { code: 0, superAdmin: 'exists' };
   out.log(`RBAC super admin '${BOOTSTRAP_USER}' created (its Kong-Admin-Token is KONG_PASSWORD)`);
   return { code: 0, superAdmin: 'created' };
 }
