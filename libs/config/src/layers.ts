@@ -36,8 +36,9 @@ function isKnown(key: string): boolean {
 }
 
 /**
- * Reads the file and the environment into one map, later layers winning: a node configuration
- * from AWS Secrets Manager (if any), the file, then `KONG_*` env, then programmatic overrides.
+ * Reads the file and the environment into one map, later layers winning: programmatic defaults,
+ * a node configuration from AWS Secrets Manager (if any), the file, then `KONG_*` env, then
+ * programmatic overrides.
  * An empty value resets the key to its default (Kong turns `""` into "unset").
  */
 export function collectSettings(
@@ -46,6 +47,7 @@ export function collectSettings(
   overrides: Readonly<Record<string, string>>,
   warnings: string[],
   secret?: SecretLayer,
+  defaults: Readonly<Record<string, string>> = {},
 ): RawSettings {
   const settings: RawSettings = new Map();
   const issues: ConfigIssue[] = [];
@@ -53,6 +55,11 @@ export function collectSettings(
     if (value.trim() === '') settings.delete(key);
     else settings.set(key, { value, source });
   };
+
+  for (const [key, value] of Object.entries(defaults)) {
+    if (!isKnown(key)) issues.push({ key, message: 'unknown configuration key' });
+    else put(key, value, { kind: 'override', name: `default ${key}` });
+  }
 
   for (const [key, value] of Object.entries(secret?.settings ?? {})) {
     if (!isKnown(key)) warnings.push(`unknown configuration key '${key}' in ${describeSecret(secret)} (ignored)`);

@@ -64,6 +64,17 @@ describe('loadConfig', () => {
     expect(sources.get('pg_port')).toEqual({ kind: 'env', name: 'KONG_PG_PORT' });
   });
 
+  it('uses programmatic defaults only where no layer sets the key, and validates with them', async () => {
+    const defaults = { keyring_cluster_secret: 'generated-secret-value-0123456789' };
+    const withDefault = await load({ env: { KONG_ENFORCE_RBAC: 'on' }, defaults });
+    expect(withDefault.config.keyring_cluster_secret?.reveal()).toBe(defaults.keyring_cluster_secret);
+    expect(withDefault.sources.get('keyring_cluster_secret')).toEqual({ kind: 'override', name: 'default keyring_cluster_secret' });
+    const file = confFile('keyring_cluster_secret = from-the-file-0123456789abcdef\n');
+    const fromFile = await load({ file, env: { KONG_ENFORCE_RBAC: 'on' }, defaults });
+    expect(fromFile.config.keyring_cluster_secret?.reveal()).toBe('from-the-file-0123456789abcdef');
+    expect((await configError({ env: { KONG_ENFORCE_RBAC: 'on' } })).message).toContain('keyring_cluster_secret');
+  });
+
   it('finds the file through KONG_CONF', async () => {
     const file = confFile('pg_database = from_kong_conf\n');
     const { config, file: used } = await load({ env: { KONG_CONF: file } });

@@ -25,6 +25,8 @@ export interface LoadConfigOptions {
   readonly env?: Env;
   /** Settings that win over file and environment (tests, the cluster launcher). */
   readonly overrides?: Readonly<Record<string, string>>;
+  /** Settings used where no layer sets the key (the cluster launcher's generated cluster secret); validated with the rest. */
+  readonly defaults?: Readonly<Record<string, string>>;
   /** Resolves `{vault://...}` values. Without it, a reference is a configuration error... */
   readonly resolve?: ReferenceResolver;
   /** ...unless this is set: then references stay unresolved and skip validation (`config check`). */
@@ -61,7 +63,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   const warnings: string[] = [];
   const file = findConfFile(options.file, env, options.defaultPaths ?? DEFAULT_CONF_PATHS);
   const secret = await readAwsSecretLayer(options.awsSecret, env, awsEnvironment(env));
-  const settings = collectSettings(file, env, options.overrides ?? {}, warnings, secret);
+  const settings = collectSettings(file, env, options.overrides ?? {}, warnings, secret, options.defaults);
   const issues: ConfigIssue[] = [];
 
   for (const [key, s] of settings) {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { baseEnv, freePort, freePortBlock, ManagedProcess, REPO_ROOT, testServices, useTestDatabase } from '@keygate/testing';
+import { baseEnv, freePort, freePortBlock, ManagedProcess, plantedSecret, REPO_ROOT, testServices, useTestDatabase } from '@keygate/testing';
 import { canConnect } from './net';
 
 const execFileAsync = promisify(execFile);
@@ -24,6 +24,22 @@ async function adminSql(sql: string): Promise<void> {
   }
 }
 
+/** A role and database of the test's own, which cluster up creates; `drop` removes them. */
+function ownDatabase() {
+  const suffix = randomBytes(4).toString('hex');
+  const [role, db] = [`kgtest_role_${suffix}`, `kgtest_db_${suffix}`];
+  const { pg: server } = testServices();
+  return {
+    role,
+    db,
+    settings: { pg_host: server.host, pg_port: server.port, pg_user: role, pg_database: db },
+    drop: async () => {
+      await adminSql(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+      await adminSql(`DROP ROLE IF EXISTS ${role}`);
+    },
+  };
+}
+
 interface Started {
   cli: ManagedProcess;
   statusUrls: string[];
@@ -31,8 +47,8 @@ interface Started {
   proxyUrls: string[];
 }
 
-async function clusterUp(conf: string, args: string[] = []): Promise<Started> {
-  const cli = new ManagedProcess('cluster', join(REPO_ROOT, 'bin', 'keygate'), ['cluster', 'up', '-c', conf, ...args], baseEnv());
+async function clusterUp(conf: string, args: string[] = [], env: Record<string, string> = {}): Promise<Started> {
+  const cli = new ManagedProcess('cluster', join(REPO_ROOT, 'bin', 'keygate'), ['cluster', 'up', '-c', conf, ...args], { ...baseEnv(), ...env });
   await cli.waitForLine((line) => line.includes('Keygate local cluster is up'), 120_000, 'the cluster');
   await cli.waitForLine((line) => line.includes('Press Ctrl-C to stop.'));
   const nodeLines = cli.lines.filter((line) => / status http:\/\//.test(line));
@@ -51,16 +67,11 @@ function writeConf(lines: Record<string, string | number>): string {
 
 describe('keygate cluster up', () => {
   it("creates Kong's role and database, migrates, starts every node, and stops them all on Ctrl-C", async () => {
-    const suffix = randomBytes(4).toString('hex');
-    const role = `kgtest_role_${suffix}`;
-    const db = `kgtest_db_${suffix}`;
-    const { pg: server } = testServices();
+    const own = ownDatabase();
+    const { role, db } = own;
     const [admin, status, proxy] = [await portBase(), await portBase(), await portBase()];
     const conf = writeConf({
-      pg_host: server.host,
-      pg_port: server.port,
-      pg_user: role,
-      pg_database: db,
+      ...own.settings,
       admin_listen: `127.0.0.1:${admin}`,
       proxy_listen: `127.0.0.1:${proxy}`,
       status_listen: `127.0.0.1:${status}`,
@@ -108,8 +119,7 @@ describe('keygate cluster up', () => {
       expect((await started.cli.exited).code).toBe(0);
     } finally {
       await started?.cli.stop();
-      await adminSql(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
-      await adminSql(`DROP ROLE IF EXISTS ${role}`);
+      await own.drop();
       rmSync(stateDir, { recursive: true, force: true });
     }
   });
@@ -158,15 +168,10 @@ describe('keygate cluster up', () => {
 
   it('scales proxies of the running cluster (cluster scale proxy=N) and lists every node with its active key (cluster status)', async () => {
     // A database of its own: keys other tests' clusters left in the shared one are held by no node.
-    const suffix = randomBytes(4).toString('hex');
-    const [role, db] = [`kgtest_role_${suffix}`, `kgtest_db_${suffix}`];
-    const { pg: server } = testServices();
+    const own = ownDatabase();
     const [admin, status, proxy] = [await portBase(), await portBase(), await portBase()];
     const conf = writeConf({
-      pg_host: server.host,
-      pg_port: server.port,
-      pg_user: role,
-      pg_database: db,
+      ...own.settings,
       admin_listen: `127.0.0.1:${admin}`,
       proxy_listen: `127.0.0.1:${proxy}`,
       status_listen: `127.0.0.1:${status}`,
@@ -207,11 +212,37 @@ describe('keygate cluster up', () => {
       expect(await keygate('status')).toMatchObject({ code: 1, stderr: expect.stringContaining('no keygate cluster up runs with state directory') });
     } finally {
       await started.cli.stop();
-      await adminSql(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
-      await adminSql(`DROP ROLE IF EXISTS ${role}`);
+      await own.drop();
       rmSync(stateDir, { recursive: true, force: true });
     }
   });
+
+  it('runs with enforce_rbac and audit_log on using its own cluster secret, and creates the super admin from KONG_PASSWORD', async () => {
+    // A database of its own: RBAC rows another test's cluster signed with its secret would not verify.
+    const own = ownDatabase();
+    const password = plantedSecret('kong-password');
+    const [admin, status, proxy] = [await portBase(), await portBase(), await portBase()];
+    const conf = writeConf({ ...own.settings, enforce_rbac: 'on', audit_log: 'on', admin_listen: `127.0.0.1:${admin}`, proxy_listen: `127.0.0.1:${proxy}`, status_listen: `127.0.0.1:${status}` });
+    const stateDir = mkdtempSync(join(tmpdir(), 'keygate-state-'));
+    const userNames = async (adminUrl: string) => {
+      const res = await fetch(`${adminUrl}/rbac/users`, { headers: { 'Kong-Admin-Token': password }, signal: AbortSignal.timeout(30_000) });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { data: Array<{ name: string }> }).data.map((u) => u.name);
+    };
+    const started = await clusterUp(conf, ['--proxies', '1', '--state-dir', stateDir], { KONG_PASSWORD: password });
+    try {
+      expect(started.cli.output).toMatch(/^\s+rbac\s+enforce_rbac = on; super admin 'kong_admin' created, its Kong-Admin-Token is KONG_PASSWORD$/m);
+      expect(started.cli.output).not.toContain(password);
+      expect(await (await fetch(`${started.adminUrl}/consumers`)).json()).toEqual({ message: 'Invalid RBAC credentials' });
+      expect(await userNames(started.adminUrl)).toEqual(['kong_admin']);
+      started.cli.signal('SIGINT');
+      expect((await started.cli.exited).code).toBe(0);
+    } finally {
+      await started.cli.stop();
+      await own.drop();
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  }, 300_000);
 
   it('says how to get Redis when none answers and redis-server is not installed', async () => {
     const conf = writeConf({ redis_url: `redis://127.0.0.1:${await freePort()}`, ...dbSettings() });

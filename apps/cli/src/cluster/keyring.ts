@@ -3,11 +3,14 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LoadedConfig } from '@keygate/config';
 
+const ADMIN_TIMEOUT_MS = 30_000;
+
 export interface LocalKeyring {
   /** KONG_* settings for the nodes. */
   readonly env: Record<string, string>;
   /** After the nodes are up: recover keys a previous run stored, when the nodes lack them. */
-  recoverIfNeeded(adminUrl: string | undefined, say: (line: string) => void): Promise<void>;
+  /** `headers`: the super admin's `Kong-Admin-Token` when `enforce_rbac` is on. */
+  recoverIfNeeded(adminUrl: string | undefined, say: (line: string) => void, headers?: Record<string, string>): Promise<void>;
 }
 
 /**
@@ -48,13 +51,18 @@ export function localKeyring(loaded: LoadedConfig, stateDir: string): LocalKeyri
   }
   return {
     env,
-    async recoverIfNeeded(adminUrl, say) {
+    async recoverIfNeeded(adminUrl, say, headers = {}) {
       if (!ownRecovery || !adminUrl) return;
-      const view = (await (await fetch(`${adminUrl}/keyring`)).json()) as { missing?: string[] };
+      const checked = await fetch(`${adminUrl}/keyring`, { headers, signal: AbortSignal.timeout(ADMIN_TIMEOUT_MS) });
+      if (!checked.ok) {
+        say(`keyring: cannot check for keys to recover (GET /keyring answered ${checked.status}${checked.status === 401 ? '; with enforce_rbac set KONG_PASSWORD' : ''})`);
+        return;
+      }
+      const view = (await checked.json()) as { missing?: string[] };
       if (!view.missing?.length) return;
       const form = new FormData();
       form.append('recovery_private_key', new Blob([readFileSync(privatePath, 'utf8')]), 'key.pem');
-      const res = await fetch(`${adminUrl}/keyring/recover`, { method: 'POST', body: form });
+      const res = await fetch(`${adminUrl}/keyring/recover`, { method: 'POST', body: form, headers, signal: AbortSignal.timeout(ADMIN_TIMEOUT_MS) });
       const body = (await res.json()) as { message?: string; active?: string };
       say(`keyring: ${body.message ?? `recover answered ${res.status}`} from the database (local recovery key in ${stateDir}); active ${body.active ?? 'none'}`);
     },

@@ -1,9 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, loadConfig, processEnv, type Env } from '@keygate/config';
-import { Database, connectionSettings, waitForDatabase } from '@keygate/db';
-import { createLogger } from '@keygate/logging';
-import { createMigrator } from '@keygate/runtime';
+import { BOOTSTRAP_USER } from '@keygate/admin-auth';
+import { ConfigError, loadConfig, processEnv, type Config } from '@keygate/config';
+import { migrationsBootstrapOrUp, type MigrationsOptions, type MigrationsOutcome } from '../commands/migrations';
 import type { Output } from '../output';
 import { ClusterChild } from './children';
 import { ClusterError } from './errors';
@@ -33,20 +32,19 @@ function appMain(app: NodeApp): string {
   }
 }
 
-async function migrate(pgOverrides: Record<string, string>, conf: string | undefined, out: Output, env: Env): Promise<void> {
-  const overrides = Object.fromEntries(Object.entries(pgOverrides).map(([k, v]) => [k.replace(/^KONG_/, '').toLowerCase(), v]));
-  const { config } = await loadConfig({ ...(conf ? { file: conf } : {}), overrides, env, resolve: vaultReferences() });
-  const logger = createLogger({ level: 'warn', stderr: true });
-  const db = new Database({ settings: connectionSettings(config, 'rw')!, logger, app: 'migrations', statementTimeoutMs: 0 });
-  try {
-    await waitForDatabase(db, logger, { attempts: 5 });
-    const migrator = createMigrator({ logger }, db);
-    const state = await migrator.state();
-    const executed = state.needsBootstrap ? (await migrator.bootstrap()).executed : (await migrator.up()).executed;
-    out.log(executed.length > 0 ? `migrations: executed ${executed.join(', ')}` : 'migrations: database is up-to-date');
-  } finally {
-    await db.close();
-  }
+/** Bootstraps or migrates the cluster's database as `keygate migrations bootstrap|up` do, `KONG_PASSWORD`'s super admin included. */
+async function migrate(options: MigrationsOptions, out: Output): Promise<MigrationsOutcome> {
+  const prefixed: Output = { log: (line) => out.log(`keygate: migrations: ${line}`), err: (line) => out.err(`keygate: migrations: ${line}`) };
+  const outcome = await migrationsBootstrapOrUp(options, prefixed);
+  if (outcome.code !== 0) throw new ClusterError('migrations failed (above)');
+  return outcome;
+}
+
+function superAdminLine(config: Config, outcome: MigrationsOutcome): string | undefined {
+  const rbac = `enforce_rbac = ${config.enforce_rbac}`;
+  if (outcome.superAdmin === 'created') return `${rbac}; super admin '${BOOTSTRAP_USER}' created, its Kong-Admin-Token is KONG_PASSWORD`;
+  if (outcome.superAdmin === 'exists') return `${rbac}; super admin '${BOOTSTRAP_USER}' exists (KONG_PASSWORD sets its token only when it is created)`;
+  return config.enforce_rbac === 'off' ? undefined : `${rbac}; no super admin was created: set KONG_PASSWORD (its Kong-Admin-Token) and start again`;
 }
 
 /**
@@ -80,11 +78,15 @@ export async function clusterUp(options: ClusterOptions, out: Output): Promise<n
     mkdirSync(options.stateDir, { recursive: true });
     emulators = await abortable(startEmulators(processEnv(), options.stateDir, say));
     const env = { ...processEnv(), ...emulators.env };
-    const loaded = await loadConfig({ ...(options.conf ? { file: options.conf } : {}), env, resolve: vaultReferences() });
+    // The cluster secret made for the nodes counts where the configuration sets none (enforce_rbac, audit_log need one).
+    const generatedSecret = localClusterSecret(options.stateDir);
+    const defaults = { keyring_cluster_secret: generatedSecret };
+    const loaded = await loadConfig({ ...(options.conf ? { file: options.conf } : {}), env, defaults, resolve: vaultReferences() });
     const { config } = loaded;
     postgres = await abortable(ensurePostgres(config, options.stateDir, say));
     redis = await abortable(ensureRedis(config.redis_url, say));
-    await abortable(migrate(postgres.env, options.conf, out, env));
+    const overrides = Object.fromEntries(Object.entries(postgres.env).map(([k, v]) => [k.replace(/^KONG_/, '').toLowerCase(), v]));
+    const migrated = await abortable(migrate({ ...(options.conf ? { conf: options.conf } : {}), env, overrides, defaults }, out));
 
     let plan = withVaultResolverAddress(planCluster(config, options.proxies));
     const checkPorts = async (nodes: typeof plan) => {
@@ -95,8 +97,7 @@ export async function clusterUp(options: ClusterOptions, out: Output): Promise<n
       }
     };
     await checkPorts(plan);
-    mkdirSync(options.stateDir, { recursive: true });
-    const secret = config.keyring_cluster_secret ? {} : { KONG_KEYRING_CLUSTER_SECRET: localClusterSecret(options.stateDir) };
+    const secret = config.keyring_cluster_secret?.reveal() === generatedSecret ? { KONG_KEYRING_CLUSTER_SECRET: generatedSecret } : {};
     const keyring = localKeyring(loaded, options.stateDir);
     const baseEnv = { ...env, ...postgres.env, ...secret, ...keyring.env };
     const args = options.conf ? ['-c', options.conf] : [];
@@ -126,7 +127,8 @@ export async function clusterUp(options: ClusterOptions, out: Output): Promise<n
     // load decrypts every credential instead of skipping them until the keys arrive.
     const first = plan.filter((n) => n.app === 'admin' || n.app === 'keyring-broker');
     await launch(first);
-    await keyring.recoverIfNeeded(plan.find((n) => n.app === 'admin')?.serves, say);
+    const token: Record<string, string> = config.password ? { 'Kong-Admin-Token': config.password.reveal() } : {};
+    await keyring.recoverIfNeeded(plan.find((n) => n.app === 'admin')?.serves, say, token);
     await launch(plan.filter((n) => !first.includes(n)));
 
     out.log('');
@@ -135,6 +137,8 @@ export async function clusterUp(options: ClusterOptions, out: Output): Promise<n
     out.log(`  ${'postgres'.padEnd(15)} ${postgres.description}`);
     out.log(`  ${'redis'.padEnd(15)} ${redis.description}`);
     for (const line of emulators.summary) out.log(`  ${line}`);
+    const rbac = superAdminLine(config, migrated);
+    if (rbac) out.log(`  ${'rbac'.padEnd(15)} ${rbac}`);
     // `keygate cluster status` / `keygate cluster scale proxy=N` from another terminal.
     const proxyCount = () => plan.filter((n) => n.app === 'proxy').length;
     control = new ClusterControl(options.stateDir, {

@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline/promises';
-import { AdminSecrets, bootstrapSuperAdmin, BOOTSTRAP_USER } from '@keygate/admin-auth';
-import { loadConfig, type Config } from '@keygate/config';
+import { AdminAuthError, AdminSecrets, bootstrapSuperAdmin, BOOTSTRAP_USER } from '@keygate/admin-auth';
+import { loadConfig, type Config, type Env } from '@keygate/config';
 import { Database, NEEDS_BOOTSTRAP_MESSAGE, connectionSettings, createIamAuth, waitForDatabase } from '@keygate/db';
 import { createLogger, type Logger } from '@keygate/logging';
 import { createMigrator, readNodeConfigSecret } from '@keygate/runtime';
@@ -12,14 +12,21 @@ export interface MigrationsOptions {
   readonly yes?: boolean;
   /** Seconds to wait for another node's migrations to finish. */
   readonly lockTimeout?: number;
+  /** The caller's environment and settings (`cluster up`: its emulators, database and generated cluster secret). */
+  readonly env?: Env;
+  readonly overrides?: Readonly<Record<string, string>>;
+  readonly defaults?: Readonly<Record<string, string>>;
 }
 
 /** Exit codes of `kong migrations list`, kept for scripts that check them. */
 export const LIST_EXIT = { upToDate: 0, needsBootstrap: 3, newMigrations: 5 } as const;
 
-export async function withMigrator<T>(options: MigrationsOptions, fn: (m: ReturnType<typeof createMigrator>, db: Database, logger: Logger, config: Config) => Promise<T>): Promise<T> {
+type Migrator = ReturnType<typeof createMigrator>;
+
+export async function withMigrator<T>(options: MigrationsOptions, fn: (m: Migrator, db: Database, logger: Logger, config: Config) => Promise<T>): Promise<T> {
   // References (`KONG_PG_PASSWORD={vault://aws/...}`) are resolved here too; Kong cannot.
-  const loaded = await loadConfig({ ...(options.conf ? { file: options.conf } : {}), resolve: vaultReferences(), awsSecret: { read: readNodeConfigSecret } });
+  const { conf, env, overrides, defaults } = options;
+  const loaded = await loadConfig({ ...(conf ? { file: conf } : {}), env, overrides, defaults, resolve: vaultReferences(), awsSecret: { read: readNodeConfigSecret } });
   // The command's own output goes to stdout; the log (warnings, or more with log_level) to stderr.
   const level = loaded.config.log_level === 'notice' || loaded.config.log_level === 'info' ? 'warn' : loaded.config.log_level;
   const logger = createLogger({ level, bindings: { app: 'cli' }, stderr: true, redactValues: loaded.referenceValues() });
@@ -40,57 +47,85 @@ function databaseName(db: Database): string {
   return db.options.settings.database;
 }
 
+/** How a migrations run ended: its exit code, and what became of `KONG_PASSWORD`'s super admin. */
+export interface MigrationsOutcome {
+  readonly code: number;
+  /** Set when `password` (KONG_PASSWORD) is: made by this run, or there already. */
+  readonly superAdmin?: 'created' | 'exists';
+}
+
 /**
  * Kong Enterprise's `KONG_PASSWORD`: the super admin `kong_admin` with that value as its
  * `Kong-Admin-Token`, made once (after bootstrap, or `up` on a database that has none).
  */
-async function seedSuperAdmin(db: Database, config: Config, out: Output): Promise<number> {
-  if (!config.password) return 0;
+async function seedSuperAdmin(db: Database, config: Config, out: Output): Promise<MigrationsOutcome> {
+  if (!config.password) return { code: 0 };
   if (!config.keyring_cluster_secret) {
     out.err('Error: password (KONG_PASSWORD) needs keyring_cluster_secret: RBAC rows are signed with it');
-    return 1;
+    return { code: 1 };
   }
-  if (await bootstrapSuperAdmin(db, new AdminSecrets(config.keyring_cluster_secret), config.password)) out.log(`RBAC super admin '${BOOTSTRAP_USER}' created (its Kong-Admin-Token is KONG_PASSWORD)`);
-  return 0;
+  let created: boolean;
+  try {
+    created = await bootstrapSuperAdmin(db, new AdminSecrets(config.keyring_cluster_secret), config.password);
+  } catch (err) {
+    // RBAC rows signed with another keyring_cluster_secret, or changed outside Keygate.
+    if (!(err instanceof AdminAuthError)) throw err;
+    out.err(`Error: cannot create the super admin '${BOOTSTRAP_USER}': ${err.message}`);
+    return { code: 1 };
+  }
+  if (!created) return { code: 0, superAdmin: 'exists' };
+  out.log(`RBAC super admin '${BOOTSTRAP_USER}' created (its Kong-Admin-Token is KONG_PASSWORD)`);
+  return { code: 0, superAdmin: 'created' };
+}
+
+async function bootstrap(migrator: Migrator, db: Database, config: Config, out: Output): Promise<MigrationsOutcome> {
+  out.log('Bootstrapping database...');
+  out.log(`migrating core on database '${databaseName(db)}'...`);
+  const result = await migrator.bootstrap();
+  if (result.alreadyBootstrapped) {
+    out.log('Database already bootstrapped');
+    return { code: 0 };
+  }
+  reportExecuted(result.executed, out);
+  out.log('Database is up-to-date');
+  return seedSuperAdmin(db, config, out);
+}
+
+async function up(migrator: Migrator, db: Database, config: Config, out: Output): Promise<MigrationsOutcome> {
+  if ((await migrator.state()).pending.length === 0) {
+    out.log('Database is already up-to-date');
+    return seedSuperAdmin(db, config, out);
+  }
+  out.log(`migrating core on database '${databaseName(db)}'...`);
+  const result = await migrator.up();
+  reportExecuted(result.executed, out);
+  out.log('Database is up-to-date');
+  return seedSuperAdmin(db, config, out);
 }
 
 export async function migrationsBootstrap(options: MigrationsOptions, out: Output): Promise<number> {
   return withMigrator(options, async (migrator, db, _logger, config) => {
-    const state = await migrator.state();
-    if (!state.needsBootstrap) {
+    if (!(await migrator.state()).needsBootstrap) {
       out.log('Database already bootstrapped');
       return 0;
     }
-    out.log('Bootstrapping database...');
-    out.log(`migrating core on database '${databaseName(db)}'...`);
-    const result = await migrator.bootstrap();
-    if (result.alreadyBootstrapped) {
-      out.log('Database already bootstrapped');
-      return 0;
-    }
-    reportExecuted(result.executed, out);
-    out.log('Database is up-to-date');
-    return seedSuperAdmin(db, config, out);
+    return (await bootstrap(migrator, db, config, out)).code;
   });
 }
 
 export async function migrationsUp(options: MigrationsOptions, out: Output): Promise<number> {
   return withMigrator(options, async (migrator, db, _logger, config) => {
-    const state = await migrator.state();
-    if (state.needsBootstrap) {
+    if ((await migrator.state()).needsBootstrap) {
       out.err(`Cannot run migrations: ${NEEDS_BOOTSTRAP_MESSAGE}`);
       return 1;
     }
-    if (state.pending.length === 0) {
-      out.log('Database is already up-to-date');
-      return seedSuperAdmin(db, config, out);
-    }
-    out.log(`migrating core on database '${databaseName(db)}'...`);
-    const result = await migrator.up();
-    reportExecuted(result.executed, out);
-    out.log('Database is up-to-date');
-    return seedSuperAdmin(db, config, out);
+    return (await up(migrator, db, config, out)).code;
   });
+}
+
+/** `keygate cluster up`: `bootstrap` on a new database, else `up`; either way with `KONG_PASSWORD`'s super admin. */
+export async function migrationsBootstrapOrUp(options: MigrationsOptions, out: Output): Promise<MigrationsOutcome> {
+  return withMigrator(options, async (migrator, db, _logger, config) => ((await migrator.state()).needsBootstrap ? bootstrap : up)(migrator, db, config, out));
 }
 
 /** Keygate's migrations are single-phase; `finish` exists so Kong's upgrade scripts run unchanged. */
