@@ -6,7 +6,7 @@
 const { spawnSync } = require('node:child_process');
 const { existsSync, readdirSync, readFileSync, rmSync } = require('node:fs');
 const { connect } = require('node:net');
-const { join } = require('node:path');
+const { join, relative } = require('node:path');
 
 const ROOT = join(__dirname, '..', '..');
 const LOG_DIR = join(ROOT, 'tmp', 'test-logs');
@@ -59,18 +59,21 @@ async function main() {
   rmSync(LOG_DIR, { recursive: true, force: true });
   step('jest', process.execPath, [join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js'), ...process.argv.slice(2)]);
 
-  const leaks = existsSync(LOG_DIR)
-    ? readdirSync(LOG_DIR).flatMap((file) => {
-        const text = readFileSync(join(LOG_DIR, file), 'utf8');
-        return FORBIDDEN.filter((needle) => text.includes(needle)).map((needle) => `${file} (${needle.slice(0, 14)}...)`);
-      })
+  // Every file, also in the directories of nodes and doc sessions that keep their logs there.
+  const files = existsSync(LOG_DIR)
+    ? readdirSync(LOG_DIR, { recursive: true, withFileTypes: true })
+        .filter((entry) => entry.isFile())
+        .map((entry) => relative(LOG_DIR, join(entry.parentPath ?? entry.path, entry.name)))
     : [];
+  const leaks = files.flatMap((file) => {
+    const text = readFileSync(join(LOG_DIR, file), 'utf8');
+    return FORBIDDEN.filter((needle) => text.includes(needle)).map((needle) => `${file} (${needle.slice(0, 14)}...)`);
+  });
   if (leaks.length > 0) {
     console.error(`\n== secret scan failed: secret material appears in ${leaks.join(', ')} (tmp/test-logs)`);
     process.exit(1);
   }
-  const scanned = existsSync(LOG_DIR) ? readdirSync(LOG_DIR).length : 0;
-  console.log(`\n== secret scan: no secret material in the logs of ${scanned} processes`);
+  console.log(`\n== secret scan: no secret material in ${files.length} log files`);
 }
 
 main().catch((err) => {
