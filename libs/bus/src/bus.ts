@@ -151,7 +151,9 @@ export class Bus {
         return;
       } catch (err) {
         const delay = this.#backoff.next();
-        this.options.logger.warn({ err, retry_in_ms: delay }, 'bus: cannot connect for LISTEN; retrying');
+        // One line per attempt, the cause without a stack (as the database wait logs them).
+        const cause = (err as Error).message;
+        this.options.logger.warn({ error: cause, retry_in_ms: delay }, `bus: cannot connect for LISTEN (${cause}); retrying in ${delay} ms`);
         await new Promise((resolve) => {
           this.#retry = setTimeout(resolve, delay);
         });
