@@ -11,8 +11,14 @@ import { canConnect } from './net';
 const execFileAsync = promisify(execFile);
 const database = useTestDatabase({ migrate: false });
 
-/** Base ports with room for the cluster's steps of 10 above them. */
-const portBase = () => freePortBlock(6);
+/**
+ * Admin, status and proxy base ports, each with room for the cluster's steps of 10 above it, from
+ * one free block: three blocks picked one by one could overlap (a status port on the admin's).
+ */
+async function clusterPorts(): Promise<[number, number, number]> {
+  const base = await freePortBlock(18);
+  return [base, base + 60, base + 120];
+}
 
 async function adminSql(sql: string): Promise<void> {
   const client = new pg.Client({ ...testServices().pg, database: 'postgres' });
@@ -69,7 +75,7 @@ describe('keygate cluster up', () => {
   it("creates Kong's role and database, migrates, starts every node, and stops them all on Ctrl-C", async () => {
     const own = ownDatabase();
     const { role, db } = own;
-    const [admin, status, proxy] = [await portBase(), await portBase(), await portBase()];
+    const [admin, status, proxy] = await clusterPorts();
     const conf = writeConf({
       ...own.settings,
       admin_listen: `127.0.0.1:${admin}`,
@@ -127,7 +133,8 @@ describe('keygate cluster up', () => {
   it('starts an embedded PostgreSQL when none answers at pg_host:pg_port', async () => {
     mkdirSync(join(REPO_ROOT, 'tmp'), { recursive: true });
     const stateDir = mkdtempSync(join(REPO_ROOT, 'tmp', 'embedded-'));
-    const [pgPort, admin, status, proxy] = [await freePort(), await portBase(), await portBase(), await portBase()];
+    const [admin, status, proxy] = await clusterPorts();
+    const pgPort = await freePort();
     const conf = writeConf({
       pg_host: '127.0.0.1',
       pg_port: pgPort,
@@ -151,7 +158,7 @@ describe('keygate cluster up', () => {
   }, 180_000);
 
   it('stops every node when the launcher itself is killed (no orphans)', async () => {
-    const [admin, status, proxy] = [await portBase(), await portBase(), await portBase()];
+    const [admin, status, proxy] = await clusterPorts();
     const conf = writeConf({ ...dbSettings(), admin_listen: `127.0.0.1:${admin}`, proxy_listen: `127.0.0.1:${proxy}`, status_listen: `127.0.0.1:${status}` });
     const started = await clusterUp(conf, ['--proxies', '1', '--state-dir', mkdtempSync(join(tmpdir(), 'keygate-state-'))]);
     try {
@@ -169,7 +176,7 @@ describe('keygate cluster up', () => {
   it('scales proxies of the running cluster (cluster scale proxy=N) and lists every node with its active key (cluster status)', async () => {
     // A database of its own: keys other tests' clusters left in the shared one are held by no node.
     const own = ownDatabase();
-    const [admin, status, proxy] = [await portBase(), await portBase(), await portBase()];
+    const [admin, status, proxy] = await clusterPorts();
     const conf = writeConf({
       ...own.settings,
       admin_listen: `127.0.0.1:${admin}`,
@@ -221,7 +228,7 @@ describe('keygate cluster up', () => {
     // A database of its own: RBAC rows another test's cluster signed with its secret would not verify.
     const own = ownDatabase();
     const password = plantedSecret('kong-password');
-    const [admin, status, proxy] = [await portBase(), await portBase(), await portBase()];
+    const [admin, status, proxy] = await clusterPorts();
     const conf = writeConf({ ...own.settings, enforce_rbac: 'on', audit_log: 'on', admin_listen: `127.0.0.1:${admin}`, proxy_listen: `127.0.0.1:${proxy}`, status_listen: `127.0.0.1:${status}` });
     const stateDir = mkdtempSync(join(tmpdir(), 'keygate-state-'));
     const userNames = async (adminUrl: string) => {
