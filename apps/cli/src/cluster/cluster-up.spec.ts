@@ -12,12 +12,14 @@ const execFileAsync = promisify(execFile);
 const database = useTestDatabase({ migrate: false });
 
 /**
- * Admin, status and proxy base ports, each with room for the cluster's steps of 10 above it, from
- * one free block: three blocks picked one by one could overlap (a status port on the admin's).
+ * The cluster's listeners on free ports, each with room for the steps of 10 above it, from one
+ * free block: three blocks picked one by one could overlap (a status port on the admin's).
+ * `proxy` is the first proxy's port.
  */
-async function clusterPorts(): Promise<[number, number, number]> {
+async function clusterListeners(): Promise<{ proxy: number; listen: Record<'admin_listen' | 'proxy_listen' | 'status_listen', string> }> {
   const base = await freePortBlock(18);
-  return [base, base + 60, base + 120];
+  const [admin, status, proxy] = [base, base + 60, base + 120];
+  return { proxy, listen: { admin_listen: `127.0.0.1:${admin}`, proxy_listen: `127.0.0.1:${proxy}`, status_listen: `127.0.0.1:${status}` } };
 }
 
 async function adminSql(sql: string): Promise<void> {
@@ -75,13 +77,8 @@ describe('keygate cluster up', () => {
   it("creates Kong's role and database, migrates, starts every node, and stops them all on Ctrl-C", async () => {
     const own = ownDatabase();
     const { role, db } = own;
-    const [admin, status, proxy] = await clusterPorts();
-    const conf = writeConf({
-      ...own.settings,
-      admin_listen: `127.0.0.1:${admin}`,
-      proxy_listen: `127.0.0.1:${proxy}`,
-      status_listen: `127.0.0.1:${status}`,
-    });
+    const { proxy, listen } = await clusterListeners();
+    const conf = writeConf({ ...own.settings, ...listen });
     let started: Started | undefined;
     const stateDir = mkdtempSync(join(tmpdir(), 'keygate-state-'));
     try {
@@ -133,15 +130,9 @@ describe('keygate cluster up', () => {
   it('starts an embedded PostgreSQL when none answers at pg_host:pg_port', async () => {
     mkdirSync(join(REPO_ROOT, 'tmp'), { recursive: true });
     const stateDir = mkdtempSync(join(REPO_ROOT, 'tmp', 'embedded-'));
-    const [admin, status, proxy] = await clusterPorts();
+    const { listen } = await clusterListeners();
     const pgPort = await freePort();
-    const conf = writeConf({
-      pg_host: '127.0.0.1',
-      pg_port: pgPort,
-      admin_listen: `127.0.0.1:${admin}`,
-      proxy_listen: `127.0.0.1:${proxy}`,
-      status_listen: `127.0.0.1:${status}`,
-    });
+    const conf = writeConf({ pg_host: '127.0.0.1', pg_port: pgPort, ...listen });
     const started = await clusterUp(conf, ['--proxies', '1', '--state-dir', stateDir]);
     try {
       expect(started.cli.output).toContain(`no PostgreSQL at 127.0.0.1:${pgPort}; starting an embedded one`);
@@ -158,8 +149,8 @@ describe('keygate cluster up', () => {
   }, 180_000);
 
   it('stops every node when the launcher itself is killed (no orphans)', async () => {
-    const [admin, status, proxy] = await clusterPorts();
-    const conf = writeConf({ ...dbSettings(), admin_listen: `127.0.0.1:${admin}`, proxy_listen: `127.0.0.1:${proxy}`, status_listen: `127.0.0.1:${status}` });
+    const { listen } = await clusterListeners();
+    const conf = writeConf({ ...dbSettings(), ...listen });
     const started = await clusterUp(conf, ['--proxies', '1', '--state-dir', mkdtempSync(join(tmpdir(), 'keygate-state-'))]);
     try {
       started.cli.signal('SIGKILL');
@@ -176,13 +167,8 @@ describe('keygate cluster up', () => {
   it('scales proxies of the running cluster (cluster scale proxy=N) and lists every node with its active key (cluster status)', async () => {
     // A database of its own: keys other tests' clusters left in the shared one are held by no node.
     const own = ownDatabase();
-    const [admin, status, proxy] = await clusterPorts();
-    const conf = writeConf({
-      ...own.settings,
-      admin_listen: `127.0.0.1:${admin}`,
-      proxy_listen: `127.0.0.1:${proxy}`,
-      status_listen: `127.0.0.1:${status}`,
-    });
+    const { proxy, listen } = await clusterListeners();
+    const conf = writeConf({ ...own.settings, ...listen });
     const stateDir = mkdtempSync(join(tmpdir(), 'keygate-state-'));
     const keygate = async (...args: string[]) => {
       try {
@@ -228,8 +214,8 @@ describe('keygate cluster up', () => {
     // A database of its own: RBAC rows another test's cluster signed with its secret would not verify.
     const own = ownDatabase();
     const password = plantedSecret('kong-password');
-    const [admin, status, proxy] = await clusterPorts();
-    const conf = writeConf({ ...own.settings, enforce_rbac: 'on', audit_log: 'on', admin_listen: `127.0.0.1:${admin}`, proxy_listen: `127.0.0.1:${proxy}`, status_listen: `127.0.0.1:${status}` });
+    const { listen } = await clusterListeners();
+    const conf = writeConf({ ...own.settings, enforce_rbac: 'on', audit_log: 'on', ...listen });
     const stateDir = mkdtempSync(join(tmpdir(), 'keygate-state-'));
     const userNames = async (adminUrl: string) => {
       const res = await fetch(`${adminUrl}/rbac/users`, { headers: { 'Kong-Admin-Token': password }, signal: AbortSignal.timeout(30_000) });
