@@ -15,7 +15,7 @@ import type { KeyringPeers } from './peers';
 
 /** How long a key sent to a member is not sent to it again on request. */
 const ANSWER_AGAIN_MS = 5_000;
-/** How long an `applied` report waits (coalescing) before it is sent; it carries its own time. */
+/** How long a member's report (message and row) waits, coalescing; it carries its own time. */
 const REPORT_DELAY_MS = 50;
 /** How long a key no peer sent is not asked for again by reads (resyncs still ask). */
 const MISSING_AGAIN_MS = 30_000;
@@ -61,7 +61,7 @@ export class KeyringExchange implements KeyringPeers {
   #timer: NodeJS.Timeout | undefined;
   #consuming: Promise<void> = Promise.resolve();
   #reported = '';
-  #pendingReport: KeyringMessage | undefined;
+  #pendingReport: { state: { keyIds: string[]; active: string | undefined }; at: number } | undefined;
   #reportTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ExchangeOptions) {
@@ -284,32 +284,39 @@ export class KeyringExchange implements KeyringPeers {
   }
 
   /**
-   * Records and announces this member's keyring view when it changed: the signed report says
-   * when the change was applied and goes out a moment later, coalesced. Before PostgreSQL 19
-   * every NOTIFY wakes every listening backend of the database, whatever its channel, so ten
-   * reports sent in the instant of an activation would slow the members still applying it;
-   * observers read the time from the report.
+   * Records and announces this member's keyring view when it changed, a moment later and
+   * coalesced: the signed report (which says when the change was applied) and the member's row.
+   * At an activation every member applies at once, and before PostgreSQL 19 every NOTIFY wakes
+   * every listening backend of the database, whatever its channel: ten reports and ten row
+   * updates in that instant would slow the members still applying it.
    */
-  async #reportApplied(): Promise<void> {
-    const { keyring, members } = this.options;
+  #reportApplied(): Promise<void> {
+    const { keyring } = this.options;
     const state = { keyIds: keyring.ids(), active: keyring.activeId };
     const fingerprint = `${state.active ?? ''}|${state.keyIds.join(',')}`;
-    if (fingerprint === this.#reported) return;
+    if (fingerprint === this.#reported) return Promise.resolve();
     this.#reported = fingerprint;
-    this.#pendingReport = { type: 'applied', active: state.active ?? null, key_ids: state.keyIds, at: performance.timeOrigin + performance.now() };
+    this.#pendingReport = { state, at: performance.timeOrigin + performance.now() };
     if (!this.#reportTimer) {
       this.#reportTimer = setTimeout(() => void this.#sendReport(), REPORT_DELAY_MS);
       this.#reportTimer.unref();
     }
-    await members.report(state);
+    return Promise.resolve();
   }
 
   async #sendReport(): Promise<void> {
     this.#reportTimer = undefined;
-    const report = this.#pendingReport;
+    const pending = this.#pendingReport;
     this.#pendingReport = undefined;
-    if (!report || !this.options.identity.proof) return;
-    await this.options.bus.publish(KEYRING_REPORTS, sealMessage(this.options.identity, report)).catch((err: unknown) => this.options.logger.warn({ err }, 'keyring: sending this member’s applied report failed'));
+    if (!pending) return;
+    const { identity, bus, members, logger } = this.options;
+    const { state, at } = pending;
+    try {
+      if (identity.proof) await bus.publish(KEYRING_REPORTS, sealMessage(identity, { type: 'applied', active: state.active ?? null, key_ids: state.keyIds, at }));
+      await members.report(state);
+    } catch (err) {
+      logger.warn({ err }, 'keyring: reporting this member’s view failed; the next heartbeat records it');
+    }
   }
 }
 

@@ -48,16 +48,11 @@ type ViewState = { keyIds: string[]; active: string | undefined };
  * a row edited by a database writer no longer verifies: peers ignore it (and log it once), and
  * the member whose row it is notices at its next heartbeat and registers again.
  */
-/** How long a member's view waits before it is written to its row (coalescing changes). */
-const REPORT_DELAY_MS = 150;
-
 export class Members {
   readonly #refusedLogged = new Set<string>();
   /** Identities verified from signed messages: no row read is needed to check their envelopes. */
   readonly #known = new Map<string, AdmittedPeer>();
   #timer: NodeJS.Timeout | undefined;
-  #reportTimer: NodeJS.Timeout | undefined;
-  #pendingReport: ViewState | undefined;
 
   constructor(private readonly options: MembersOptions) {}
 
@@ -97,27 +92,13 @@ export class Members {
     await store.prune(this.expireMs);
   }
 
-  /**
-   * Records this member's keyring view (what `GET /keyring` shows under `members`), a moment
-   * later and coalesced: at an activation every member applies at once, and ten row updates in
-   * that instant would compete with the activation itself for the database and the CPUs. The
-   * signed `applied` report goes out at once; the row is for readers that poll.
-   */
-  report(state: ViewState): Promise<void> {
-    this.#pendingReport = state;
-    this.#reportTimer ??= setTimeout(() => {
-      this.#reportTimer = undefined;
-      const latest = this.#pendingReport;
-      this.#pendingReport = undefined;
-      if (latest) void this.options.store.touch(this.options.identity.nodeId, latest).catch((err: unknown) => this.options.logger.warn({ err }, 'keyring: recording this member’s view failed; the next heartbeat records it'));
-    }, REPORT_DELAY_MS);
-    this.#reportTimer.unref();
-    return Promise.resolve();
+  /** Records this member's keyring view (what `GET /keyring` shows under `members`). */
+  async report(state: ViewState): Promise<void> {
+    await this.options.store.touch(this.options.identity.nodeId, state);
   }
 
   async stop(): Promise<void> {
     clearInterval(this.#timer);
-    clearTimeout(this.#reportTimer);
     await this.options.store.leave(this.options.identity.nodeId).catch(() => undefined);
   }
 
