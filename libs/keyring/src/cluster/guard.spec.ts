@@ -27,6 +27,15 @@ describe('MessageGuard: what may change a keyring', () => {
     expect(g.refused.replayed).toBe(1);
   });
 
+  it('refuses, as malformed, a signed activation whose carried row is not a row', () => {
+    const g = guard();
+    const row = { state: 'active', origin: 'keygate', generation: '2', mac: 'bWFj' };
+    const bad = [{ ...row, generation: 'x' }, { ...row, generation: 2 }, { ...row, origin: 'evil' }, { ...row, state: 'index' }, { ...row, mac: 'a'.repeat(500) }, 'row', null];
+    for (const carried of bad) expect(g.open(sealMessage(sender, { type: 'activated', key_id: 'abcd1234', row: carried } as never, now))).toBeUndefined();
+    expect(g.refused.malformed).toBe(bad.length);
+    expect(g.open(sealMessage(sender, { type: 'activated', key_id: 'abcd1234', row: { state: 'active', origin: 'keygate', generation: '2', mac: 'bWFj' } }, now))).toBeDefined();
+  });
+
   it('refuses the old unsigned shape, an identity without the cluster secret, and any edit of a signed message', () => {
     const g = guard();
     expect(g.open({ m: JSON.stringify({ type: 'removed', from: sender.nodeId, key_id: 'abcd1234' }), s: '' })).toBeUndefined();
