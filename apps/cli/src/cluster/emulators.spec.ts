@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -44,6 +44,23 @@ describe('the local cluster runs the AWS emulator and vault-dev', () => {
     expect(skipped.env).toEqual({});
     expect(skipped.summary.join('\n')).toMatch(/aws-emulator\s+not started[\s\S]*vault-dev\s+not started/);
     rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it('starts the AWS emulator with a kept secret key that begins with a dash (base64url can)', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'keygate-emulators-'));
+    const keys = { accessKeyId: 'AKIALOCALDASH1', secretAccessKey: '-dash-first-secret-key-0123456789abcdefgh' };
+    writeFileSync(join(stateDir, 'aws-emulator.json'), JSON.stringify(keys), { mode: 0o600 });
+    const ports = { aws: await freePort(), vault: await freePort() };
+    const emulators = await startEmulators({ PATH: '/usr/bin:/bin', KONG_VAULT_HCV_HOST: 'vault.example.com' }, stateDir, () => undefined, ports);
+    try {
+      expect(emulators.env).toMatchObject({ AWS_ACCESS_KEY_ID: keys.accessKeyId, AWS_SECRET_ACCESS_KEY: keys.secretAccessKey });
+      const sm = new SecretsManagerClient({ endpoint: emulators.env.KONG_VAULT_AWS_ENDPOINT_URL, region: 'us-east-1', credentials: keys, maxAttempts: 1 });
+      expect((await sm.send(new ListSecretsCommand({}))).SecretList).toEqual([]);
+      sm.destroy();
+    } finally {
+      await emulators.stop();
+      rmSync(stateDir, { recursive: true, force: true });
+    }
   });
 
   it('gives the vault-resolver its API port next to its status port and tells every node', () => {

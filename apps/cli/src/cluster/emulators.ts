@@ -56,7 +56,8 @@ export async function startEmulators(
       const keys = localSecret(join(stateDir, 'aws-emulator.json'), () => ({ accessKeyId: `AKIALOCAL${randomBytes(6).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(30).toString('base64url') }));
       const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1';
       say(`starting the AWS emulator on ${awsUrl}`);
-      const child = await startTool('tool-aws-emulator', ['--port', String(ports.aws), '--imds-port', '0', '--region', region, '--access-key-id', keys.accessKeyId, '--secret-access-key', keys.secretAccessKey], {});
+      // `--flag=value`: a base64url key may begin with '-', which a separate argument would make look like a flag.
+      const child = await startTool('tool-aws-emulator', ['--port', String(ports.aws), '--imds-port', '0', `--region=${region}`, `--access-key-id=${keys.accessKeyId}`, `--secret-access-key=${keys.secretAccessKey}`], {});
       children.push(child.process);
       Object.assign(out, { AWS_ACCESS_KEY_ID: keys.accessKeyId, AWS_SECRET_ACCESS_KEY: keys.secretAccessKey, AWS_REGION: region, KONG_VAULT_AWS_ENDPOINT_URL: awsUrl });
       summary.push(`aws-emulator    ${awsUrl} (aws CLI: AWS_ACCESS_KEY_ID=${keys.accessKeyId} AWS_SECRET_ACCESS_KEY=${keys.secretAccessKey} AWS_REGION=${region} AWS_DEFAULT_REGION=${region} aws --endpoint-url ${awsUrl} ...)`);
