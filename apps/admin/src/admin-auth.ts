@@ -1,4 +1,5 @@
 import { AdminSecrets, AuditLog, EnrollmentTokens, NodeCredentials, NodeJoins, RateLimiter, RBAC_CHANGES, RbacAuthenticator, RbacRoleEntities, RbacRoles, RbacState, RbacUsers } from '@keygate/admin-auth';
+import { ClusterAdmission } from '@keygate/crypto';
 import { noAudit } from '@keygate/entities';
 import type { Bus } from '@keygate/bus';
 import type { Database, Queryable } from '@keygate/db';
@@ -48,7 +49,8 @@ function enrollment(ctx: AppContext, db: Database, secrets: AdminSecrets, cluste
   const trail = audit ?? noAudit;
   const joins = new NodeJoins({
     credentials,
-    clusterSecret,
+    admission: ClusterAdmission.fromSecret(clusterSecret),
+    admissionTtlMs: ctx.config.cluster_admission_ttl,
     logger,
     onJoin: (join) => trail.record({ subject: 'cluster_credentials', operation: 'join', entityKey: join.credentialId, details: { node_id: join.nodeId, app: join.app, hostname: join.hostname } }),
   });

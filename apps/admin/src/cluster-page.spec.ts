@@ -3,11 +3,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { Secret } from '@keygate/crypto';
+import { createMembership, Secret } from '@keygate/crypto';
 import { silentLogger } from '@keygate/logging';
 import { AppProcess, freePort, httpClient, plantedSecret, rawRequest, redisPrefix, REPO_ROOT, useTestDatabase, type HttpClient } from '@keygate/testing';
 import { startAwsEmulator, type AwsEmulator } from '@keygate/tool-aws-emulator';
-import { VaultResolverClient } from '@keygate/vaults/client';
+import { memberSigner, VaultResolverClient } from '@keygate/vaults/client';
 
 // The cluster page in a real browser (Debian chromium, driven by playwright-core): every node
 // row turns to the new key after a rotation through the Admin API, and the re-encryption bar
@@ -150,8 +150,9 @@ describe('cluster page (admin_gui_listen) in a browser', () => {
     });
     const good = '{vault://aws/gui-db/password?ttl=300}';
     const bad = '{vault://aws/gui-missing/password}';
-    // A node asking for both, as nodes do (signed with the cluster secret).
-    const client = new VaultResolverClient({ url: `http://127.0.0.1:${resolverPort}`, nodeId: randomUUID(), clusterSecret: new Secret(secret), logger: silentLogger() });
+    // A node asking for both, as nodes do (signed by an admitted member of this cluster).
+    const signer = memberSigner(await createMembership(randomUUID(), 'proxy', new Secret(secret), 1024));
+    const client = new VaultResolverClient({ url: `http://127.0.0.1:${resolverPort}`, signer, logger: silentLogger() });
     expect((await client.resolve(good)).reveal()).toBe(value);
     await expect(client.resolve(bad)).rejects.toThrow('aws secret manager has no secret gui-missing');
 

@@ -3,7 +3,7 @@ import { ENTITY_CHANGES, EntityStore, PluginRegistry } from '@keygate/entities';
 import { startKeyring, type KeyringService } from '@keygate/keyring';
 import { startBus, openDatabases, runApp, serveHttp, httpServer, type AppContext, parseAppArgs, type AppArgs } from '@keygate/runtime';
 import { vaultReferences } from '@keygate/vaults';
-import { VaultResolverClient } from '@keygate/vaults/client';
+import { memberSigner, VaultResolverClient } from '@keygate/vaults/client';
 import { vaultResolverUrl } from '@keygate/vaults/service';
 import { startAdminAuth, trackEntityPermissions } from './admin-auth';
 import { createAdminApi, type AdminAuthDeps } from './app';
@@ -52,7 +52,7 @@ async function serveClusterPage(ctx: AppContext, keyring: KeyringService, adminA
   const logger = ctx.logger.child({ component: 'cluster-page' });
   const access = new GuiAccess({ rbac: adminAuth?.enforce ? adminAuth.authenticator : undefined, tokenHeader: config.rbac_auth_header, logger });
   const url = vaultResolverUrl(config);
-  const client = url ? new VaultResolverClient({ url, nodeId: ctx.node.nodeId, clusterSecret: config.keyring_cluster_secret, timeoutMs: config.vault_resolver_timeout, logger }) : undefined;
+  const client = url ? new VaultResolverClient({ url, signer: memberSigner(ctx.membership), timeoutMs: config.vault_resolver_timeout, logger }) : undefined;
   const vaults = new VaultPanel({ client, url: url ?? null, logger });
   const page = new ClusterPage({ keyring, adminNodeId: ctx.node.nodeId, logger, access, vaults, ...(config.admin_gui_url ? { allowedOrigins: config.admin_gui_url } : {}) });
   await serveHttp(ctx, 'admin_gui', listen, httpServer(page.handle), 'admin_gui');

@@ -3,7 +3,7 @@ import { startKeyring } from '@keygate/keyring';
 import { ProxyNode } from '@keygate/proxy';
 import { METRICS_CONTENT_TYPE, loadListenerTls, protocolOptions, startBus, openDatabases, runApp, type AppContext, parseAppArgs, type AppArgs } from '@keygate/runtime';
 import { EntityReferenceResolver, vaultReferences } from '@keygate/vaults';
-import { VaultResolverClient } from '@keygate/vaults/client';
+import { memberSigner, VaultResolverClient } from '@keygate/vaults/client';
 import { vaultResolverUrl } from '@keygate/vaults/service';
 
 /**
@@ -22,7 +22,7 @@ export async function startProxy(ctx: AppContext): Promise<void> {
   // Read at start, before any worker: a bad `ssl_cert` stops the node with the setting named.
   const tls = config.proxy_listen.some((l) => l.ssl) ? { defaults: loadListenerTls(config, 'proxy', logger).options, protocol: protocolOptions(config) } : undefined;
   const url = vaultResolverUrl(config);
-  const vaults = url ? new VaultResolverClient({ url, nodeId: ctx.node.nodeId, clusterSecret: config.keyring_cluster_secret, timeoutMs: config.vault_resolver_timeout, logger }) : undefined;
+  const vaults = url ? new VaultResolverClient({ url, signer: memberSigner(ctx.membership), timeoutMs: config.vault_resolver_timeout, logger }) : undefined;
   const references = vaults ? new EntityReferenceResolver({ resolve: (reference) => vaults.resolve(reference), logger, intervalMs: config.vault_rotation_interval * 1000 }) : undefined;
   const proxy = new ProxyNode({
     config,

@@ -1,14 +1,14 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Queue } from 'bullmq';
 import { Bus } from '@keygate/bus';
-import { Secret } from '@keygate/crypto';
+import { createMembership, Secret } from '@keygate/crypto';
 import { silentLogger } from '@keygate/logging';
 import { AppProcess, awsVaultEnv, httpClient, plantedSecret, redisPrefix, testServices, useTestDatabase, vaultResolverUrl } from '@keygate/testing';
 import { startAwsEmulator, type AwsEmulator } from '@keygate/tool-aws-emulator';
 import { startVaultDev, type VaultDev } from '@keygate/tool-vault-dev';
 import { QUEUES } from '@keygate/queue';
-import { signRequest, VaultResolverClient, type VaultChange } from '@keygate/vaults/client';
+import { memberSigner, signRequest, VaultResolverClient, type RequestSigner, type VaultChange } from '@keygate/vaults/client';
 import { schedulerId } from '@keygate/vaults/service';
 
 const database = useTestDatabase();
@@ -53,26 +53,33 @@ describe('vault-resolver node', () => {
     await Promise.all([aws.stop(), vault.stop()]);
   });
 
-  const client = (overrides: { secret?: string; nodeId?: string; url?: string } = {}) =>
-    new VaultResolverClient({ url: overrides.url ?? apiUrl(nodes[1]!), nodeId: overrides.nodeId ?? 'test-node', clusterSecret: new Secret(overrides.secret ?? secret), logger: silentLogger() });
+  /** Ten admitted members of this cluster, and one admitted by another cluster's secret. */
+  let signers: RequestSigner[] = [];
+  let outsider: RequestSigner;
+  beforeAll(async () => {
+    signers = await Promise.all(Array.from({ length: 10 }, async () => memberSigner(await createMembership(randomUUID(), 'proxy', new Secret(secret), 1024))!));
+    outsider = memberSigner(await createMembership(randomUUID(), 'proxy', new Secret('not-the-secret'), 1024))!;
+  });
+  const client = (overrides: { signer?: RequestSigner; url?: string } = {}) =>
+    new VaultResolverClient({ url: overrides.url ?? apiUrl(nodes[1]!), signer: overrides.signer ?? signers[0], logger: silentLogger() });
 
-  it('answers only requests signed with the cluster secret', async () => {
+  it('answers only requests signed by an admitted member', async () => {
     const url = `${apiUrl(nodes[1]!)}/v1/resolve`;
     const body = JSON.stringify({ references: ['{vault://aws/gateway/api_key}'] });
     expect((await fetch(url, { method: 'POST', body })).status).toBe(401);
-    const forged = signRequest(new Secret('not-the-secret'), { method: 'POST', path: '/v1/resolve', nodeId: 'n', body });
+    const forged = signRequest(outsider, { method: 'POST', path: '/v1/resolve', body });
     expect((await fetch(url, { method: 'POST', body, headers: forged })).status).toBe(401);
-    const stale = signRequest(new Secret(secret), { method: 'POST', path: '/v1/resolve', nodeId: 'n', body, now: Date.now() - 120_000 });
+    const stale = signRequest(signers[0]!, { method: 'POST', path: '/v1/resolve', body, now: Date.now() - 120_000 });
     expect((await fetch(url, { method: 'POST', body, headers: stale })).status).toBe(401);
-    const signed = signRequest(new Secret(secret), { method: 'POST', path: '/v1/resolve', nodeId: 'n', body });
+    const signed = signRequest(signers[0]!, { method: 'POST', path: '/v1/resolve', body });
     const ok = await fetch(url, { method: 'POST', body, headers: signed });
     expect(ok.status).toBe(200);
     expect(await ok.json()).toEqual({ results: { '{vault://aws/gateway/api_key}': { value: 'first', stale: false, expires_at: null } } });
-    await expect(client({ secret: 'wrong' }).resolve('{vault://aws/gateway/api_key}')).rejects.toThrow('answered 401');
+    await expect(client({ signer: outsider }).resolve('{vault://aws/gateway/api_key}')).rejects.toThrow('answered 401');
   });
 
   it('serves ten nodes with one backend call, and shows counters and errors (never values) in its status', async () => {
-    const clients = Array.from({ length: 10 }, (_, i) => client({ nodeId: `node-${i}` }));
+    const clients = Array.from({ length: 10 }, (_, i) => client({ signer: signers[i] }));
     const before = (await httpClient(nodes[1]!.url('status')).get<{ vaults: { backend_calls: number } }>('/status')).json.vaults.backend_calls;
     const values = await Promise.all(clients.map((c) => c.resolve('{vault://aws/gateway/api_key?ttl=300}')));
     expect(values.map((v) => v.reveal())).toEqual(Array(10).fill('first'));

@@ -115,4 +115,10 @@ const adminSecurity: ConfigCheck = (config, settings) => {
   return issues;
 };
 
-export const CONFIG_CHECKS: readonly ConfigCheck[] = [mtlsPair('pg'), mtlsPair('pg_ro'), listenerTlsPairs, keyringKeys, vaultStrategy, iamAuth, adminSecurity];
+/** An enrolled node's admission: long enough to renew, short enough for revocation to bite. */
+const admissionTtl: ConfigCheck = (config, settings) =>
+  config.cluster_admission_ttl < 10_000 || config.cluster_admission_ttl > 7 * 86_400_000
+    ? [{ key: 'cluster_admission_ttl', source: settings.get('cluster_admission_ttl')?.source, message: 'expected a duration from 10s to 7d' }]
+    : [];
+
+export const CONFIG_CHECKS: readonly ConfigCheck[] = [mtlsPair('pg'), mtlsPair('pg_ro'), listenerTlsPairs, keyringKeys, vaultStrategy, iamAuth, adminSecurity, admissionTtl];

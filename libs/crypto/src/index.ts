@@ -46,5 +46,8 @@ export {
   type JoinClaim,
   type JoinRequest,
   type JoinAnswer,
+  type JoinGrant,
   type JoinKeyPair,
 } from './node-join';
+export { ClusterAdmission, type AdmissionClaim, type AdmittedClaim } from './admission';
+export { createNodeIdentity, createMembership, type NodeIdentity, type MemberIdentity, type Membership } from './node-identity';

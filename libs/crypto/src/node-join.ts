@@ -33,6 +33,10 @@ export interface JoinClaim {
   readonly node_id: string;
   readonly app: string;
   readonly hostname: string;
+  /** hex SHA-256 of the node's ephemeral RSA public key: the admission proof names it. */
+  readonly rsa: string;
+  /** The node's raw Ed25519 public key, base64: the admission proof names it. */
+  readonly sig_key: string;
   /** The node's ephemeral X25519 public key (raw, base64url): the answer is sealed to it. */
   readonly public_key: string;
   /** Milliseconds since the epoch; the admin refuses claims far from its clock. */
@@ -44,7 +48,16 @@ export interface JoinRequest extends JoinClaim {
   readonly proof: string;
 }
 
-/** The sealed cluster secret: only the holder of the node's private key and credential opens it. */
+/**
+ * What an admitted node receives: the admission key's public half (to check every member) and the
+ * proof the Admin API signed for this node's claim. Never the cluster secret.
+ */
+export interface JoinGrant {
+  readonly admission_key: string;
+  readonly proof: string;
+}
+
+/** The sealed `JoinGrant`: only the holder of the node's private key and credential opens it, and no one else can forge it. */
 export interface JoinAnswer {
   readonly public_key: string;
   readonly iv: string;
@@ -52,11 +65,11 @@ export interface JoinAnswer {
   readonly tag: string;
 }
 
-const claimText = (c: JoinClaim) => JSON.stringify([c.credential_id, c.node_id, c.app, c.hostname, c.public_key, c.ts, c.nonce]);
+const claimText = (c: JoinClaim) => JSON.stringify([c.credential_id, c.node_id, c.app, c.hostname, c.rsa, c.sig_key, c.public_key, c.ts, c.nonce]);
 
 /** HMAC of the claim under a subkey of the node credential. */
 export function joinProof(secret: Secret<Buffer>, claim: JoinClaim): string {
-  return hmacBase64(deriveKey(secret, 'keygate node join request v1'), claimText(claim));
+  return hmacBase64(deriveKey(secret, 'keygate node join request v2'), claimText(claim));
 }
 
 export function verifyJoinProof(secret: Secret<Buffer>, request: JoinRequest): boolean {
@@ -83,15 +96,16 @@ function x25519Public(raw: string): KeyObject {
 
 /** The answer key: the X25519 shared secret and the node credential, bound to the claim. */
 function answerKey(shared: Buffer, credential: Secret<Buffer>, claim: JoinClaim): Buffer {
-  return Buffer.from(hkdfSync('sha256', Buffer.concat([shared, credential.reveal()]), Buffer.from(claim.nonce), `keygate node join answer v1\n${claimText(claim)}`, 32));
+  return Buffer.from(hkdfSync('sha256', Buffer.concat([shared, credential.reveal()]), Buffer.from(claim.nonce), `keygate node join answer v2\n${claimText(claim)}`, 32));
 }
 
 /**
- * Seals `payload` (the cluster secret) to the node that made `claim`: X25519 with a fresh key,
+ * Seals `payload` (the node's admission, `JoinGrant`) to the node that made `claim`: X25519 with a fresh key,
  * HKDF over the shared secret and the node credential, AES-256-GCM. A network observer learns
  * nothing; whoever lacks the credential can neither read nor forge an answer.
  */
-export function sealJoinAnswer(credential: Secret<Buffer>, claim: JoinClaim, payload: string): JoinAnswer {
+export function sealJoinAnswer(credential: Secret<Buffer>, claim: JoinClaim, grant: JoinGrant): JoinAnswer {
+  const payload = JSON.stringify({ admission_key: grant.admission_key, proof: grant.proof });
   const { publicKey, privateKey } = generateKeyPairSync('x25519');
   const key = answerKey(diffieHellman({ privateKey, publicKey: x25519Public(claim.public_key) }), credential, claim);
   const iv = randomBytes(12);
@@ -101,11 +115,13 @@ export function sealJoinAnswer(credential: Secret<Buffer>, claim: JoinClaim, pay
 }
 
 /** Opens an answer; throws when it was not sealed for this claim with this credential. */
-export function openJoinAnswer(credential: Secret<Buffer>, claim: JoinClaim, privateKey: KeyObject, answer: JoinAnswer): Secret<string> {
+export function openJoinAnswer(credential: Secret<Buffer>, claim: JoinClaim, privateKey: KeyObject, answer: JoinAnswer): JoinGrant {
   const key = answerKey(diffieHellman({ privateKey, publicKey: x25519Public(answer.public_key) }), credential, claim);
   const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(answer.iv, 'base64url'));
   decipher.setAuthTag(Buffer.from(answer.tag, 'base64url'));
-  return new Secret(Buffer.concat([decipher.update(Buffer.from(answer.ciphertext, 'base64url')), decipher.final()]).toString('utf8'));
+  const grant = JSON.parse(Buffer.concat([decipher.update(Buffer.from(answer.ciphertext, 'base64url')), decipher.final()]).toString('utf8')) as Partial<JoinGrant>;
+  if (typeof grant.admission_key !== 'string' || typeof grant.proof !== 'string') throw new Error('the join answer holds no admission');
+  return { admission_key: grant.admission_key, proof: grant.proof };
 }
 
 /** Whether `text` is a raw X25519 public key (a claim's `public_key`). */

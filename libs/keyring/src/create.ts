@@ -5,7 +5,7 @@ import { coreDefinitions, PluginRegistry, type AuditTrail } from '@keygate/entit
 import type { Logger } from '@keygate/logging';
 import { ClusterKeyring } from './cluster/strategy';
 import { KeyringExchange } from './cluster/exchange';
-import { createIdentity } from './cluster/identity';
+import { createMembership, type Membership } from './cluster/identity';
 import { ClusterStore } from './cluster/cluster-store';
 import { Members } from './cluster/members';
 import { ClusterView } from './cluster/view';
@@ -33,8 +33,11 @@ export interface KeyringOptions {
   /** With a bus and a node identity, this node joins the cluster keyring exchange. */
   readonly bus?: Bus;
   readonly node?: KeyringNode;
-  /** Ephemeral RSA key size of this member (2048 or 3072). @defaultValue 2048 */
-  readonly memberKeyBits?: 2048 | 3072;
+  /**
+   * This node's identity and admission (libs/runtime makes it at start, joining with a node
+   * credential when the node has one). @defaultValue made here, admitted with `keyring_cluster_secret`
+   */
+  readonly membership?: Membership;
   /**
    * Rewrite unkeyed lookup digests as keyed ones once this node holds the index key (nodes that
    * write entities: admin, keyring-broker). @defaultValue false
@@ -82,14 +85,13 @@ export async function createKeyring(options: KeyringOptions): Promise<KeyringSer
  */
 async function createMember(options: KeyringOptions, bus: Bus, node: KeyringNode, parts: { keyring: Keyring; store: KeyringStore; logger: Logger }): Promise<KeyringMember> {
   const { logger } = parts;
-  const secret = options.config.keyring_cluster_secret;
-  const identity = await createIdentity(node.nodeId, node.app, secret, options.memberKeyBits ?? 2048);
+  const { identity, admission } = options.membership ?? (await createMembership(node.nodeId, node.app, options.config.keyring_cluster_secret));
   logger.info({ fingerprint: identity.fingerprint }, 'keyring member key pair made (in memory only)');
-  if (!secret) {
-    logger.error('keyring_cluster_secret is not set: this node will not exchange keys with other nodes. Set the same keyring_cluster_secret on every node (keygate cluster up generates one).');
+  if (!admission || !identity.proof) {
+    logger.error('keyring_cluster_secret is not set and this node did not join with cluster_node_credential: it will not exchange keys with other nodes. Set the same keyring_cluster_secret on the control-plane nodes (keygate cluster up generates one) and enroll data-plane nodes (keygate ott-init).');
   }
   const cluster = new ClusterStore(options.db);
-  const members = new Members({ store: cluster, identity, hostname: node.hostname, version: node.version, secret, logger });
+  const members = new Members({ store: cluster, identity, hostname: node.hostname, version: node.version, admission, logger });
   const exchange = new KeyringExchange({
     db: options.db,
     cluster,
@@ -98,14 +100,14 @@ async function createMember(options: KeyringOptions, bus: Bus, node: KeyringNode
     store: parts.store,
     members,
     identity,
-    secret,
+    admission,
     logger,
     fetchTimeoutMs: options.config.keyring_fetch_timeout,
   });
   const view = new ClusterView({
     bus,
     members,
-    secret,
+    admission,
     selfId: node.nodeId,
     logger,
     self: () => ({ active: parts.keyring.activeId ?? null, key_ids: parts.keyring.ids() }),

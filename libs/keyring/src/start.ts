@@ -5,6 +5,7 @@ import type { Config } from '@keygate/config';
 import type { AuditTrail } from '@keygate/entities';
 import type { Logger } from '@keygate/logging';
 import { createKeyring, type KeyringNode } from './create';
+import type { Membership } from './cluster/identity';
 import type { KeyringService } from './service';
 import { registerKeyringMetrics } from './metrics';
 
@@ -13,6 +14,8 @@ export interface KeyringNodeContext {
   readonly config: Config;
   readonly logger: Logger;
   readonly node: KeyringNode;
+  /** This node's identity and admission (libs/runtime's). */
+  readonly membership?: Membership;
   readonly status: { addSection(name: string, section: () => unknown): unknown; addReadinessCheck?(check: () => Promise<string | undefined>): unknown };
   /** The node's Prometheus registry: the keyring's metrics join it. */
   readonly metrics?: Registry;
@@ -32,6 +35,7 @@ export async function startKeyring(ctx: KeyringNodeContext, db: Database, option
     logger: ctx.logger,
     migrateDigests: options.migrateDigests ?? false,
     ...(options.bus ? { bus: options.bus, node: ctx.node } : {}),
+    ...(ctx.membership ? { membership: ctx.membership } : {}),
     ...(options.audit ? { audit: options.audit } : {}),
   });
   ctx.defer(() => keyring.stop());

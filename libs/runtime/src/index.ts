@@ -7,4 +7,4 @@ export { runApp, readNodeConfigSecret, type AppContext, type RunAppOptions } fro
 export { StatusServer, type ReadinessCheck, type StatusSection } from './status-server';
 export { startBus } from './bus';
 export { createNodeRegistry, registerDatabaseMetrics, METRICS_CONTENT_TYPE } from './metrics';
-export { joinWithNodeCredential, NodeJoinError } from './join';
+export { admitNode, NodeJoinError } from './join';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Config, LoadedConfig } from '@keygate/config';
-import { joinProof, newJoinKeyPair, openJoinAnswer, parseNodeCredential, Secret, type JoinAnswer, type JoinClaim } from '@keygate/crypto';
+import type { Config } from '@keygate/config';
+import { ClusterAdmission, createMembership, createNodeIdentity, joinProof, newJoinKeyPair, openJoinAnswer, parseNodeCredential, type JoinAnswer, type JoinClaim, type JoinGrant, type Membership, type NodeCredential, type NodeIdentity } from '@keygate/crypto';
 import type { Logger } from '@keygate/logging';
 import { retry } from '@keygate/net';
 import type { NodeInfo } from './node-info';
@@ -21,43 +21,142 @@ export interface JoinOptions {
 }
 
 /**
- * A node started with `cluster_node_credential` and no `keyring_cluster_secret` joins: it proves
- * its credential to the Admin API at `cluster_control_plane` (`POST /cluster/join`) and gets the
- * cluster secret sealed to a key made for this one request. The secret stays in memory: the
- * returned configuration is `loaded` with it set. Other nodes are returned unchanged.
+ * Makes this node's identity (ephemeral RSA and Ed25519 key pairs, in memory only) and its
+ * admission:
+ * - with `keyring_cluster_secret` (control-plane nodes, `cluster up`), it signs its own claim;
+ * - with `cluster_node_credential` instead (an enrolled node), it proves the credential to the
+ *   Admin API at `cluster_control_plane` (`POST /cluster/join`) and gets the proof for its claim
+ *   and the admission key's public half, sealed to a key made for this one request. The node
+ *   never holds the cluster secret: it can check every member but admit no one;
+ * - with neither, it is admitted by no one and exchanges no keys.
  */
-export async function joinWithNodeCredential(loaded: LoadedConfig, node: NodeInfo, logger: Logger, options: JoinOptions = {}): Promise<LoadedConfig> {
-  const { config } = loaded;
-  if (!config.cluster_node_credential || config.keyring_cluster_secret) return loaded;
-  const credential = parseNodeCredential(config.cluster_node_credential.reveal());
-  if (!credential) throw new NodeJoinError('cluster_node_credential: expected kgn1.<id>.<secret> as printed by keygate ott-init');
-  if (!config.cluster_control_plane) throw new NodeJoinError('cluster_node_credential is set but cluster_control_plane (the Admin API URL to join through) is not');
-  const url = `${config.cluster_control_plane.replace(/\/+$/, '')}/cluster/join`;
-  const keys = newJoinKeyPair();
-  const claim: JoinClaim = { credential_id: credential.id, node_id: node.nodeId, app: node.app, hostname: node.hostname.slice(0, 255), public_key: keys.publicKey, ts: Date.now(), nonce: randomBytes(16).toString('base64url') };
-  const body = JSON.stringify({ ...claim, proof: joinProof(credential.secret, claim) });
-  const answer = await retry(
-    async () => {
-      let res: Response;
-      try {
-        res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(options.timeoutMs ?? 10_000) });
-      } catch (err) {
-        throw new NodeJoinError(`cannot reach the Admin API at ${config.cluster_control_plane} to join (${(err as Error).message})`);
-      }
-      const parsed = (await res.json().catch(() => ({}))) as { message?: unknown } & Partial<JoinAnswer>;
-      if (res.status === 429) throw new NodeJoinError(`the Admin API at ${config.cluster_control_plane} is rate limiting joins from this address`);
-      if (res.status >= 400 && res.status < 500) throw new Refused(`the Admin API at ${config.cluster_control_plane} refused this node's join: ${typeof parsed.message === 'string' ? parsed.message : `HTTP ${res.status}`}`);
-      if (res.status !== 200) throw new NodeJoinError(`the Admin API at ${config.cluster_control_plane} answered the join with HTTP ${res.status}`);
-      return parsed as JoinAnswer;
-    },
-    { attempts: options.attempts ?? 5, retryable: (err) => !(err instanceof Refused), onRetry: (err, { attempt }) => logger.warn({ attempt, err: (err as Error).message }, 'join: retrying') },
-  );
-  let clusterSecret: Secret<string>;
-  try {
-    clusterSecret = openJoinAnswer(credential.secret, claim, keys.privateKey, answer);
-  } catch {
-    throw new NodeJoinError(`the answer from ${config.cluster_control_plane} does not open with this node's credential (not sealed for it): refusing it`);
+export async function admitNode(config: Config, node: NodeInfo, logger: Logger, options: JoinOptions = {}): Promise<AdmittedNode> {
+  if (config.keyring_cluster_secret || !config.cluster_node_credential) {
+    return { membership: await createMembership(node.nodeId, node.app, config.keyring_cluster_secret), stop: () => undefined };
   }
-  logger.info({ credential_id: credential.id }, 'joined the cluster with this node’s credential; the cluster secret is held in memory only');
-  return Object.freeze({ ...loaded, config: Object.freeze({ ...config, keyring_cluster_secret: clusterSecret }) as Config, referenceValues: () => [...loaded.referenceValues(), clusterSecret.reveal()] });
+  const joiner = new Joiner(config, config.cluster_node_credential.reveal(), node.hostname, logger, options);
+  const identity = await createNodeIdentity(node.nodeId, node.app);
+  const grant = await joiner.join(identity);
+  const admission = ClusterAdmission.fromPublicKey(grant.admission_key);
+  if (!admission?.admits({ ...identity.claim, proof: grant.proof })) {
+    throw new NodeJoinError(`the admission from ${config.cluster_control_plane} does not verify for this node's keys: refusing it`);
+  }
+  logger.info({ credential_id: joiner.credentialId, admission_expires_at: expiry(grant.proof) }, 'joined the cluster with this node’s credential (admitted by the Admin API; this node does not hold the cluster secret)');
+  const membership: Membership = { identity: { ...identity, proof: grant.proof }, admission };
+  return { membership, stop: renewAdmission(joiner, membership, logger) };
+}
+
+/** A node's membership and how to stop renewing it (a no-op for nodes that admit themselves). */
+export interface AdmittedNode {
+  readonly membership: Membership;
+  readonly stop: () => void;
+}
+
+const expiry = (proof: string) => {
+  const at = ClusterAdmission.expiresAt(proof);
+  return at === undefined ? undefined : new Date(at).toISOString();
+};
+
+/**
+ * An enrolled node's proof expires (the Admin API signs it for a limited time): the node joins
+ * again with the same keys a third of the way before the expiry, and its row and messages carry
+ * the new proof from then on. A refusal (the credential was revoked) is logged once, naming when
+ * the admission ends, and renewal stops; other failures are retried every 30 s until it ends.
+ */
+function renewAdmission(joiner: Joiner, membership: Membership, logger: Logger): () => void {
+  const { identity } = membership;
+  let timer: NodeJS.Timeout | undefined;
+  const schedule = (delayMs: number) => {
+    timer = setTimeout(() => void renew(), delayMs);
+    timer.unref();
+  };
+  const untilRenewal = () => {
+    const expiresAt = ClusterAdmission.expiresAt(identity.proof ?? '');
+    return expiresAt === undefined ? undefined : Math.max(1_000, (expiresAt - Date.now()) / 3);
+  };
+  const renew = async () => {
+    try {
+      const grant = await joiner.join(identity);
+      if (!membership.admission?.admits({ ...identity.claim, proof: grant.proof })) throw new NodeJoinError('the renewed admission does not verify for this node’s keys');
+      identity.proof = grant.proof;
+      logger.info({ admission_expires_at: expiry(grant.proof) }, 'renewed this node’s cluster admission');
+    } catch (err) {
+      const ends = expiry(identity.proof ?? '');
+      if (err instanceof Refused) {
+        logger.error({ admission_expires_at: ends, err: err.message }, `the Admin API refused to renew this node's admission; other members stop trusting it at ${ends ?? 'once'}: stop this node or give it a valid cluster_node_credential`);
+        return;
+      }
+      logger.warn({ admission_expires_at: ends, err: (err as Error).message }, 'could not renew this node’s cluster admission; retrying in 30 s');
+      schedule(30_000);
+      return;
+    }
+    const next = untilRenewal();
+    if (next !== undefined) schedule(next);
+  };
+  const first = untilRenewal();
+  if (first !== undefined) schedule(first);
+  return () => clearTimeout(timer);
+}
+
+/** Joins through the Admin API with this node's credential (`POST /cluster/join`). */
+class Joiner {
+  readonly #credential: NodeCredential;
+  readonly #url: string;
+
+  constructor(
+    private readonly config: Config,
+    credentialText: string,
+    private readonly host: string,
+    private readonly logger: Logger,
+    private readonly options: JoinOptions,
+  ) {
+    const credential = parseNodeCredential(credentialText);
+    if (!credential) throw new NodeJoinError('cluster_node_credential: expected kgn1.<id>.<secret> as printed by keygate ott-init');
+    if (!config.cluster_control_plane) throw new NodeJoinError('cluster_node_credential is set but cluster_control_plane (the Admin API URL to join through) is not');
+    this.#credential = credential;
+    this.#url = `${config.cluster_control_plane.replace(/\/+$/, '')}/cluster/join`;
+  }
+
+  get credentialId(): string {
+    return this.#credential.id;
+  }
+
+  async join(identity: NodeIdentity): Promise<JoinGrant> {
+    const { config, options, logger } = this;
+    const credential = this.#credential;
+    const keys = newJoinKeyPair();
+    const claim: JoinClaim = {
+      credential_id: credential.id,
+      node_id: identity.nodeId,
+      app: identity.app,
+      hostname: this.host.slice(0, 255),
+      rsa: identity.fingerprint,
+      sig_key: identity.signingKey,
+      public_key: keys.publicKey,
+      ts: Date.now(),
+      nonce: randomBytes(16).toString('base64url'),
+    };
+    const body = JSON.stringify({ ...claim, proof: joinProof(credential.secret, claim) });
+    const answer = await retry(
+      async () => {
+        let res: Response;
+        try {
+          res = await fetch(this.#url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(options.timeoutMs ?? 10_000) });
+        } catch (err) {
+          throw new NodeJoinError(`cannot reach the Admin API at ${config.cluster_control_plane} to join (${(err as Error).message})`);
+        }
+        const parsed = (await res.json().catch(() => ({}))) as { message?: unknown } & Partial<JoinAnswer>;
+        if (res.status === 429) throw new NodeJoinError(`the Admin API at ${config.cluster_control_plane} is rate limiting joins from this address`);
+        if (res.status >= 400 && res.status < 500) throw new Refused(`the Admin API at ${config.cluster_control_plane} refused this node's join: ${typeof parsed.message === 'string' ? parsed.message : `HTTP ${res.status}`}`);
+        if (res.status !== 200) throw new NodeJoinError(`the Admin API at ${config.cluster_control_plane} answered the join with HTTP ${res.status}`);
+        return parsed as JoinAnswer;
+      },
+      { attempts: options.attempts ?? 5, retryable: (err) => !(err instanceof Refused), onRetry: (err, { attempt }) => logger.warn({ attempt, err: (err as Error).message }, 'join: retrying') },
+    );
+    try {
+      return openJoinAnswer(credential.secret, claim, keys.privateKey, answer);
+    } catch {
+      throw new NodeJoinError(`the answer from ${config.cluster_control_plane} does not open with this node's credential (not sealed for it): refusing it`);
+    }
+  }
 }

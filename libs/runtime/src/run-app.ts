@@ -8,13 +8,16 @@ import { createNodeInfo, type AppName, type NodeInfo } from './node-info';
 import { StatusServer } from './status-server';
 import type { BoundAddress } from './listen';
 import { loadListenerTls } from './listener-tls';
-import { joinWithNodeCredential } from './join';
+import { admitNode, type AdmittedNode } from './join';
+import type { Membership } from '@keygate/crypto';
 
 export interface AppContext {
   readonly loaded: LoadedConfig;
   readonly config: Config;
   readonly logger: Logger;
   readonly node: NodeInfo;
+  /** This node's identity (ephemeral keys, in memory only) and admission to the cluster. */
+  readonly membership: Membership;
   readonly status: StatusServer;
   /** This node's Prometheus registry, served on `status_listen` as `/metrics`. */
   readonly metrics: Registry;
@@ -65,8 +68,9 @@ export async function runApp(options: RunAppOptions): Promise<void> {
   const node = createNodeInfo(app);
   const logger = createLogger({ level: loaded.config.log_level, bindings: { app, node_id: node.nodeId }, redactValues: loaded.referenceValues() });
   for (const warning of loaded.warnings) logger.warn(warning);
+  let admitted: AdmittedNode;
   try {
-    loaded = await joinWithNodeCredential(loaded, node, logger);
+    admitted = await admitNode(loaded.config, node, logger);
   } catch (err) {
     logger.flush();
     return fail((err as Error).message);
@@ -79,7 +83,7 @@ export async function runApp(options: RunAppOptions): Promise<void> {
     res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE });
     res.end(text);
   });
-  const cleanups: Array<() => Promise<void> | void> = [];
+  const cleanups: Array<() => Promise<void> | void> = [admitted.stop];
   const cleanUp = async () => {
     while (cleanups.length > 0) {
       const cleanup = cleanups.pop()!;
@@ -130,7 +134,7 @@ export async function runApp(options: RunAppOptions): Promise<void> {
     // Started by a supervisor (the all-in-one node, `keygate cluster up`): tell it where this
     // node's status is, so roles can share one host without a port plan (status_listen = port 0).
     if (process.send && process.connected) process.send({ type: 'keygate:status', app, urls: bound.map(statusUrl) });
-    await options.start({ loaded, config: loaded.config, logger, node, status, metrics, defer: (cleanup) => cleanups.push(cleanup) });
+    await options.start({ loaded, config: loaded.config, logger, node, membership: admitted.membership, status, metrics, defer: (cleanup) => cleanups.push(cleanup) });
     status.markStarted();
     logger.info({ version: node.version }, `${app} started`);
   } catch (err) {

@@ -1,11 +1,12 @@
 import { createServer } from 'node:http';
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { awsEnvironment } from '@keygate/config';
-import { Secret } from '@keygate/crypto';
+import { createMembership, Secret } from '@keygate/crypto';
 import { envVault } from '@keygate/entities';
 import { silentLogger } from '@keygate/logging';
 import { SecretResolver, type VaultBackend } from '@keygate/vaults';
-import { VaultResolverClient } from '@keygate/vaults/client';
+import { memberSigner, VaultResolverClient } from '@keygate/vaults/client';
 import { resolverApi } from '@keygate/vaults/service';
 import { measure, report, machine, runBench } from './measure';
 
@@ -71,11 +72,12 @@ async function main(): Promise<void> {
   const shared = countingBackend(5);
   const central = resolver(shared.backend);
   const clusterSecret = new Secret('bench-cluster-secret');
-  const server = createServer(resolverApi({ resolve: (r) => central.resolve(r), clusterSecret, logger: silentLogger() }));
+  const members = await Promise.all(Array.from({ length: 10 }, (_, i) => createMembership(randomUUID(), `node-${i}`, clusterSecret, 1024)));
+  const server = createServer(resolverApi({ resolve: (r) => central.resolve(r), admission: members[0]!.admission, logger: silentLogger() }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const rotating = '{vault://bench/db/pg_password?ttl=1}';
-  const nodes = Array.from({ length: 10 }, (_, i) => new VaultResolverClient({ url, nodeId: `node-${i}`, clusterSecret, logger: silentLogger() }));
+  const nodes = members.map((member) => new VaultResolverClient({ url, signer: memberSigner(member), logger: silentLogger() }));
   const kong = countingBackend(5);
   const kongNodes = Array.from({ length: 10 }, () => resolver(kong.backend));
   const rounds = 3;

@@ -95,6 +95,10 @@ export class NodeSupervisor {
       throw err;
     }
     const { config } = this.#loaded;
+    if (config.cluster_node_credential && !config.keyring_cluster_secret) {
+      out.err('Error: cluster_node_credential enrolls a data-plane node: start it with `keygate start proxy` (or vault-resolver). An all-in-one node runs the Admin API and the keyring broker, which are configured with keyring_cluster_secret instead');
+      return 1;
+    }
     this.#logger = createLogger({ level: config.log_level, bindings: { app: 'node' }, redactValues: this.#loaded.referenceValues() });
     for (const warning of this.#loaded.warnings) this.#logger.warn(warning);
     createLayout(layout);

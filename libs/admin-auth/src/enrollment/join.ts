@@ -1,15 +1,21 @@
-import { isJoinPublicKey, sealJoinAnswer, verifyJoinProof, type JoinAnswer, type JoinRequest, type Secret } from '@keygate/crypto';
+import { isJoinPublicKey, sealJoinAnswer, signingPublicKey, verifyJoinProof, type ClusterAdmission, type JoinAnswer, type JoinRequest } from '@keygate/crypto';
 import type { Logger } from '@keygate/logging';
 import type { NodeCredentials } from './credentials';
 import { enrollmentBadRequest, EnrollmentError } from './errors';
+import { ENROLLABLE_APPS } from './tokens';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+/** An enrolled node's admission lasts this long unless renewed: how long a revoked credential can outlive its revocation. */
+export const DEFAULT_ADMISSION_TTL_MS = 3_600_000;
 
 export interface NodeJoinsOptions {
   readonly credentials: NodeCredentials;
-  /** What an admitted node receives, sealed to it: the cluster secret. */
-  readonly clusterSecret: Secret<string>;
+  /** Signs an admitted node's claim (this node holds the cluster secret); the node gets the proof, never the secret. */
+  readonly admission: ClusterAdmission;
   readonly logger: Logger;
+  /** How long an admission this node signs lasts; the node renews it before. @defaultValue 3600000 (1 hour) */
+  readonly admissionTtlMs?: number;
   /** How far a join's timestamp may be from this node's clock. @defaultValue 300000 */
   readonly windowMs?: number;
   /** Called once a node was admitted (the audit log). */
@@ -18,10 +24,13 @@ export interface NodeJoinsOptions {
 
 /**
  * `POST /cluster/join`: a node that holds a per-node credential (and not the cluster secret)
- * proves it with an HMAC over its claim, and gets the cluster secret sealed to the ephemeral
- * X25519 key in that claim. The credential's row must verify and not be revoked, so a revoked
- * credential is refused at the node's next start. A replayed request gives nothing away: the
- * answer opens only with the requester's private key.
+ * proves it with an HMAC over its claim (node id, app, its ephemeral RSA key digest and Ed25519
+ * key), and gets its admission sealed to the ephemeral X25519 key in that claim: the proof this
+ * node signs with the admission key for exactly those keys, and the admission key's public half.
+ * The cluster secret never leaves the control plane, so a leaked node configuration admits only
+ * nodes that join with it, and revoking its credential stops that at their next start. The
+ * credential's row must verify and not be revoked. A replayed request gives nothing away: the
+ * answer opens only with the requester's private key, and its proof names the requester's keys.
  */
 export class NodeJoins {
   constructor(private readonly options: NodeJoinsOptions) {}
@@ -42,6 +51,11 @@ export class NodeJoins {
       if (err instanceof EnrollmentError) this.options.logger.warn({ credential_id: request.credential_id, node_id: request.node_id, app: request.app, hostname: request.hostname, reason: err.message }, 'refused a node join');
       throw err;
     });
+    // Control-plane nodes (admin, keyring-broker) key RBAC, audit and recovery rows with the
+    // cluster secret itself: they are configured with it, never enrolled.
+    if (!(ENROLLABLE_APPS as readonly string[]).includes(request.app)) {
+      throw enrollmentBadRequest(`app: node credentials admit ${ENROLLABLE_APPS.join(' and ')} nodes; ${request.app} nodes hold keyring_cluster_secret and are not enrolled`);
+    }
     // A credential issued for one app (the token's `app`) admits only nodes of that app.
     if (row.app && row.app !== request.app) {
       this.options.logger.warn({ credential_id: request.credential_id, node_id: request.node_id, app: request.app, credential_app: row.app }, 'refused a node join: the credential is for another app');
@@ -50,7 +64,10 @@ export class NodeJoins {
     await this.options.credentials.recordJoin(request.credential_id, request.node_id);
     this.options.logger.info({ credential_id: request.credential_id, node_id: request.node_id, app: request.app, hostname: request.hostname }, 'admitted a node with its node credential');
     await this.options.onJoin?.({ credentialId: request.credential_id, nodeId: request.node_id, app: request.app, hostname: request.hostname });
-    return sealJoinAnswer(secret, request, this.options.clusterSecret.reveal());
+    const { admission } = this.options;
+    const claim = { node_id: request.node_id, app: request.app, rsa: request.rsa, sig_key: request.sig_key };
+    const proof = admission.sign(claim, { expiresAt: Date.now() + (this.options.admissionTtlMs ?? DEFAULT_ADMISSION_TTL_MS) });
+    return sealJoinAnswer(secret, request, { admission_key: admission.publicKey, proof });
   }
 }
 
@@ -67,11 +84,15 @@ function parseRequest(body: unknown): JoinRequest {
   if (!UUID.test(nodeId)) throw enrollmentBadRequest('node_id: expected a uuid');
   if (!isJoinPublicKey(b.public_key)) throw enrollmentBadRequest('public_key: expected a raw X25519 public key, base64url');
   if (typeof b.ts !== 'number' || !Number.isSafeInteger(b.ts)) throw enrollmentBadRequest('ts: expected milliseconds since the epoch');
+  if (typeof b.rsa !== 'string' || !SHA256_HEX.test(b.rsa)) throw enrollmentBadRequest('rsa: expected the hex SHA-256 of the node’s RSA public key');
+  if (typeof b.sig_key !== 'string' || !signingPublicKey(b.sig_key)) throw enrollmentBadRequest('sig_key: expected a raw Ed25519 public key, base64');
   return {
     credential_id: credentialId,
     node_id: nodeId,
     app: str('app', 64),
     hostname: str('hostname', 255),
+    rsa: b.rsa,
+    sig_key: b.sig_key,
     public_key: b.public_key,
     ts: b.ts,
     nonce: str('nonce', 64),

@@ -5,8 +5,11 @@ import type { AdminSecrets } from '../secrets';
 import type { NodeCredentials } from './credentials';
 import { enrollmentBadRequest, EnrollmentError, idOrNotFound } from './errors';
 
-/** Apps a token may be meant for (what `keygate start <app>` accepts). */
-export const ENROLLABLE_APPS = ['proxy', 'admin', 'vault-resolver', 'keyring-broker'] as const;
+/**
+ * Apps a node credential admits: the data plane. Admin and keyring-broker nodes key RBAC, audit
+ * and recovery rows with `keyring_cluster_secret`, so they are configured with it instead.
+ */
+export const ENROLLABLE_APPS = ['proxy', 'vault-resolver'] as const;
 
 /** @defaultValue 10 minutes */
 export const DEFAULT_TOKEN_TTL_SECONDS = 600;

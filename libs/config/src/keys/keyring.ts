@@ -16,13 +16,19 @@ export const KEYRING_KEYS = {
     type: secretString(),
     origin: 'keygate',
     secret: true,
-    doc: 'Shared secret that admits a node to the keyring exchange (HMAC over node id and public key). May be a `{vault://...}` reference. `keygate cluster up` generates one for its local cluster.',
+    doc: 'The control plane\'s shared secret (admin and keyring-broker nodes): it derives the admission key that admits nodes to the keyring exchange (an Ed25519 signature over node id, app and public keys) and keys RBAC, audit, enrollment and recovery rows. Data-plane nodes may hold it too, or be enrolled with `cluster_node_credential` and never see it. May be a `{vault://...}` reference. `keygate cluster up` generates one for its local cluster.',
   }),
   cluster_node_credential: key({
     type: secretString(),
     origin: 'keygate',
     secret: true,
-    doc: 'Per-node admission credential (`kgn1.<id>.<secret>`) from an enrollment token (`keygate ott-init`), used instead of `keyring_cluster_secret`: at start the node proves it to the Admin API at `cluster_control_plane` and receives the cluster secret, in memory only. Revoke it with `DELETE /cluster/credentials/{id}`; the node is refused at its next start. Never printed.',
+    doc: 'Per-node admission credential (`kgn1.<id>.<secret>`) from an enrollment token (`keygate ott-init`), for proxy and vault-resolver nodes, used instead of `keyring_cluster_secret`: at start the node proves it to the Admin API at `cluster_control_plane` and receives an admission for its own in-memory keys (never the cluster secret), which it renews before `cluster_admission_ttl` ends. Revoke it with `DELETE /cluster/credentials/{id}`: the node is refused at its next join and other members stop trusting it within `cluster_admission_ttl`. Never printed.',
+  }),
+  cluster_admission_ttl: key({
+    type: duration(),
+    default: '1h',
+    origin: 'keygate',
+    doc: 'On Admin API nodes: how long the admission signed for an enrolled node (`cluster_node_credential`) lasts. The node renews it once a third of it has passed; a revoked credential stops being trusted within this time, even by a copy of the node. Shorter: faster revocation, more joins. From 10s to 7d.',
   }),
   cluster_control_plane: key({
     type: string('a URL such as http://10.0.0.5:8001'),

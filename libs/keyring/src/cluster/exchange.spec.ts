@@ -10,7 +10,7 @@ import { metaMac, type MetaRow } from '../meta';
 import { KeyringStore } from '../store';
 import { ClusterStore } from './cluster-store';
 import { KeyringExchange } from './exchange';
-import { createIdentity, type MemberIdentity } from './identity';
+import { createMembership, type MemberIdentity } from './identity';
 import { Members } from './members';
 import { KEYRING_CHANNEL, sealMessage, type CarriedRow } from './messages';
 
@@ -33,12 +33,12 @@ async function member() {
   const db = new Database({ settings: connectionSettings(config, 'rw')!, logger: memoryLogger('info').logger, app: `exchange-${randomBytes(3).toString('hex')}` });
   const bus = new Bus({ connect: () => db.newClient(), db, logger: memoryLogger('info').logger });
   const { logger, lines } = memoryLogger('debug');
-  const identity = await createIdentity(randomUUID(), 'keyring-broker', secret, 1024);
+  const { identity, admission } = await createMembership(randomUUID(), 'keyring-broker', secret, 1024);
   const cluster = new ClusterStore(db);
   const store = new KeyringStore(db);
   const keyring = new Keyring();
-  const members = new Members({ store: cluster, identity, hostname: 'test', version: 'test', secret, logger });
-  const exchange = new KeyringExchange({ db, bus, keyring, store, cluster, members, identity, secret, logger, fetchTimeoutMs: 500, reconcileMs: 60_000 });
+  const members = new Members({ store: cluster, identity, hostname: 'test', version: 'test', admission, logger });
+  const exchange = new KeyringExchange({ db, bus, keyring, store, cluster, members, identity, admission, logger, fetchTimeoutMs: 500, reconcileMs: 60_000 });
   exchange.start();
   await bus.start();
   stopAll.push(async () => {
@@ -58,7 +58,7 @@ describe('KeyringExchange: activations carried with their row', () => {
   const b = dataKey('carriedB');
 
   beforeAll(async () => {
-    sender = await createIdentity(randomUUID(), 'admin', secret, 1024);
+    sender = (await createMembership(randomUUID(), 'admin', secret, 1024)).identity;
     node = await member();
     for (const key of [a, b]) node.keyring.add(key);
     // The table says A is active (generation 1); B exists, never activated.

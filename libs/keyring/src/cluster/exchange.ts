@@ -1,5 +1,5 @@
 import type { Bus } from '@keygate/bus';
-import type { DataKey, Secret } from '@keygate/crypto';
+import type { ClusterAdmission, DataKey } from '@keygate/crypto';
 import type { Database, Queryable } from '@keygate/db';
 import type { Logger } from '@keygate/logging';
 import type { Keyring } from '../keyring';
@@ -29,7 +29,7 @@ export interface ExchangeOptions {
   readonly cluster: ClusterStore;
   readonly members: Members;
   readonly identity: MemberIdentity;
-  readonly secret: Secret<string> | undefined;
+  readonly admission: ClusterAdmission | undefined;
   readonly logger: Logger;
   /** How long a request for a missing key waits for a peer (`keyring_fetch_timeout`). */
   readonly fetchTimeoutMs: number;
@@ -66,7 +66,7 @@ export class KeyringExchange implements KeyringPeers {
 
   constructor(private readonly options: ExchangeOptions) {
     this.guard = new MessageGuard({
-      secret: options.secret,
+      admission: options.admission,
       selfId: options.identity.nodeId,
       logger: options.logger,
       relevant: (msg) => msg.type !== 'applied' && (msg.type !== 'envelopes' || msg.to === options.identity.nodeId),

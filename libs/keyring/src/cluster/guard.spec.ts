@@ -1,21 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { Secret } from '@keygate/crypto';
+import { ClusterAdmission, createMembership, Secret } from '@keygate/crypto';
 import { silentLogger } from '@keygate/logging';
 import { MessageGuard } from './guard';
-import { createIdentity, type MemberIdentity } from './identity';
+import type { MemberIdentity } from './identity';
 import { sealMessage, type WireMessage } from './messages';
 
 const secret = new Secret('the-cluster-secret');
+const admission = ClusterAdmission.fromSecret(secret);
 let sender: MemberIdentity;
 let outsider: MemberIdentity;
 let now = Date.now();
 const guard = (options: Partial<ConstructorParameters<typeof MessageGuard>[0]> = {}) =>
-  new MessageGuard({ secret, selfId: randomUUID(), logger: silentLogger(), now: () => now, ...options });
+  new MessageGuard({ admission, selfId: randomUUID(), logger: silentLogger(), now: () => now, ...options });
 const activated = (identity = sender, at = now) => sealMessage(identity, { type: 'activated', key_id: 'abcd1234' }, at);
 
 beforeAll(async () => {
-  sender = await createIdentity(randomUUID(), 'admin', secret, 1024);
-  outsider = await createIdentity(randomUUID(), 'admin', new Secret('another-secret'), 1024);
+  sender = (await createMembership(randomUUID(), 'admin', secret, 1024)).identity;
+  outsider = (await createMembership(randomUUID(), 'admin', new Secret('another-secret'), 1024)).identity;
 });
 
 describe('MessageGuard: what may change a keyring', () => {
@@ -55,7 +56,7 @@ describe('MessageGuard: what may change a keyring', () => {
   it('refuses a message older or newer than the window, and everything when this node has no cluster secret', () => {
     expect(guard().open(activated(sender, now - 61_000))).toBeUndefined();
     expect(guard().open(activated(sender, now + 61_000))).toBeUndefined();
-    expect(guard({ secret: undefined }).open(activated())).toBeUndefined();
+    expect(guard({ admission: undefined }).open(activated())).toBeUndefined();
   });
 
   it('drops messages this node does not act on before checking them, and its own silently', () => {

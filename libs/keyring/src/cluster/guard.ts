@@ -1,11 +1,12 @@
 import type { KeyObject } from 'node:crypto';
-import { ed25519Verify, signingPublicKey, type Secret } from '@keygate/crypto';
+import { ed25519Verify, signingPublicKey, type ClusterAdmission } from '@keygate/crypto';
 import type { Logger } from '@keygate/logging';
-import { isAdmitted, type IdentityClaim } from './identity';
+import type { IdentityClaim } from './identity';
 import { validClaim, validMessage, type KeyringMessage, type SignedBody, type WireMessage } from './messages';
 
 export interface GuardOptions {
-  readonly secret: Secret<string> | undefined;
+  /** Checks senders' admission proofs; undefined: nothing is admitted. */
+  readonly admission: ClusterAdmission | undefined;
   readonly selfId: string;
   readonly logger: Logger;
   /**
@@ -33,9 +34,10 @@ const LOG_EVERY_MS = 60_000;
 
 /**
  * The door of the keyring channel. Checks, cheapest first and before any database or RSA work:
- * shape, freshness, admission (one HMAC with the cluster secret), the Ed25519 signature, replay
+ * shape, freshness, admission (an Ed25519 check by the admission key, once per sender), the
+ * message's Ed25519 signature, replay
  * (nonces seen within the window), and a per-sender rate. A flood of forgeries costs a JSON parse
- * and an HMAC each, and is logged once a minute per reason, with the count, not once per message.
+ * and one signature check each, and is logged once a minute per reason, with the count, not once per message.
  */
 export class MessageGuard {
   readonly refused: Record<Refusal, number> = { malformed: 0, stale: 0, 'not admitted': 0, 'bad signature': 0, replayed: 0, 'rate limited': 0 };
@@ -62,8 +64,7 @@ export class MessageGuard {
     if (!body || body.v !== 2 || !validClaim(body.from) || !validMessage(body.msg) || typeof body.nonce !== 'string' || typeof body.ts !== 'number') return this.#refuse('malformed');
     if (body.from.node_id === this.options.selfId || this.options.relevant?.(body.msg) === false) return undefined;
     if (Math.abs(now - body.ts) > this.windowMs) return this.#refuse('stale', body.from);
-    const { secret } = this.options;
-    if (!secret || !isAdmitted(secret, body.from)) return this.#refuse('not admitted', body.from);
+    if (!this.options.admission?.admits(body.from)) return this.#refuse('not admitted', body.from);
     const key = this.#signingKey(body.from.sig_key);
     if (!key || !ed25519Verify(key, wire.m, wire.s)) return this.#refuse('bad signature', body.from);
     const nonce = `${body.from.node_id}:${body.nonce}`;

@@ -1,8 +1,8 @@
 import type { KeyObject } from 'node:crypto';
-import { publicKeyFingerprint, signingPublicKey, type Secret } from '@keygate/crypto';
+import { publicKeyFingerprint, signingPublicKey, type ClusterAdmission } from '@keygate/crypto';
 import type { ClusterStore } from './cluster-store';
 import type { Logger } from '@keygate/logging';
-import { isAdmitted, rsaKeyMatching, rsaPublicKey, type IdentityClaim, type MemberIdentity } from './identity';
+import { rsaKeyMatching, rsaPublicKey, type IdentityClaim, type MemberIdentity } from './identity';
 
 export interface MemberRow {
   readonly node_id: string;
@@ -31,7 +31,7 @@ export interface MembersOptions {
   readonly identity: MemberIdentity;
   readonly hostname: string;
   readonly version: string;
-  readonly secret: Secret<string> | undefined;
+  readonly admission: ClusterAdmission | undefined;
   readonly logger: Logger;
   /** How often this member refreshes `last_seen` and checks its own row. */
   readonly heartbeatMs?: number;
@@ -44,7 +44,7 @@ type ViewState = { keyIds: string[]; active: string | undefined };
 /**
  * Membership in `cluster_nodes`: this node's row (RSA and signing public keys, admission proof,
  * its keyring view, heartbeat), pruning of members whose heartbeat stopped, and lookups of
- * *admitted* peers. The proof binds node id, app and both public keys to the cluster secret, so
+ * *admitted* peers. The proof binds node id, app and both public keys to the cluster admission key, so
  * a row edited by a database writer no longer verifies: peers ignore it (and log it once), and
  * the member whose row it is notices at its next heartbeat and registers again.
  */
@@ -53,6 +53,7 @@ export class Members {
   /** Identities verified from signed messages: no row read is needed to check their envelopes. */
   readonly #known = new Map<string, AdmittedPeer>();
   #timer: NodeJS.Timeout | undefined;
+  #registeredProof: string | undefined;
 
   constructor(private readonly options: MembersOptions) {}
 
@@ -66,7 +67,9 @@ export class Members {
   }
 
   async register(state: ViewState): Promise<void> {
+    const proof = this.options.identity.proof;
     await this.options.store.register(this.options.identity, this.options, state);
+    this.#registeredProof = proof;
   }
 
   /** Heartbeat: refresh `last_seen` and this member's keyring view; prune the dead. */
@@ -82,6 +85,8 @@ export class Members {
     const { store, identity } = this.options;
     const row = await store.touch(identity.nodeId, state);
     if (!row) await this.register(state);
+    // An enrolled node renewed its admission: the row gets the new proof.
+    else if (identity.proof !== this.#registeredProof) await this.register(state);
     else if (row.app !== identity.app || row.public_key !== identity.publicKeyPem || row.signing_key !== identity.signingKey || row.admission_proof !== (identity.proof ?? null)) {
       this.options.logger.warn(
         { node_id: identity.nodeId },
@@ -136,7 +141,7 @@ export class Members {
   }
 
   #admitRow(row: MemberRow): AdmittedPeer | undefined {
-    const keys = admittedKeys(this.options.secret, row);
+    const keys = admittedKeys(this.options.admission, row);
     if (keys) {
       this.#refusedLogged.delete(row.node_id);
       return { nodeId: row.node_id, app: row.app, ...keys };
@@ -145,22 +150,22 @@ export class Members {
       this.#refusedLogged.add(row.node_id);
       this.options.logger.warn(
         { peer_node_id: row.node_id, peer_app: row.app, peer_hostname: row.hostname },
-        'refused keyring member: its admission proof does not verify (is keyring_cluster_secret the same on every node? was its row edited?)',
+        'refused keyring member: its admission proof does not verify or has expired (is keyring_cluster_secret the same on every control-plane node? was its row edited? was its node credential revoked?)',
       );
     }
     return undefined;
   }
 }
 
-/** A row's public keys when its admission proof verifies with `secret`; undefined otherwise. */
-function admittedKeys(secret: Secret<string> | undefined, row: MemberRow): { signingKey: KeyObject; publicKey: KeyObject } | undefined {
+/** A row's public keys when its admission proof verifies; undefined otherwise. */
+function admittedKeys(admission: ClusterAdmission | undefined, row: MemberRow): { signingKey: KeyObject; publicKey: KeyObject } | undefined {
   const publicKey = row.public_key ? rsaPublicKey(row.public_key) : undefined;
   const signingKey = row.signing_key ? signingPublicKey(row.signing_key) : undefined;
   const claim = publicKey && row.signing_key ? { node_id: row.node_id, app: row.app, rsa: publicKeyFingerprint(publicKey), sig_key: row.signing_key, proof: row.admission_proof ?? '' } : undefined;
-  return secret && claim && publicKey && signingKey && isAdmitted(secret, claim) ? { signingKey, publicKey } : undefined;
+  return claim && publicKey && signingKey && admission?.admits(claim) ? { signingKey, publicKey } : undefined;
 }
 
 /** Whether a `cluster_nodes` row's admission proof verifies (read-only views). */
-export function isAdmittedRow(secret: Secret<string> | undefined, row: MemberRow): boolean {
-  return admittedKeys(secret, row) !== undefined;
+export function isAdmittedRow(admission: ClusterAdmission | undefined, row: MemberRow): boolean {
+  return admittedKeys(admission, row) !== undefined;
 }

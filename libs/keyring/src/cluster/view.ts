@@ -1,5 +1,5 @@
 import type { Bus } from '@keygate/bus';
-import type { Secret } from '@keygate/crypto';
+import type { ClusterAdmission } from '@keygate/crypto';
 import type { Logger } from '@keygate/logging';
 import { MessageGuard } from './guard';
 import { isAdmittedRow, type Members } from './members';
@@ -38,7 +38,7 @@ export interface MemberView {
 export interface ClusterViewOptions {
   readonly bus: Bus;
   readonly members: Members;
-  readonly secret: Secret<string> | undefined;
+  readonly admission: ClusterAdmission | undefined;
   readonly selfId: string;
   readonly logger: Logger;
   /** This node's own view (it does not hear its own messages). */
@@ -59,7 +59,7 @@ export class ClusterView {
   #unsubscribe: (() => void) | undefined;
 
   constructor(private readonly options: ClusterViewOptions) {
-    this.#guard = new MessageGuard({ secret: options.secret, selfId: options.selfId, logger: options.logger, relevant: (msg) => msg.type === 'applied' });
+    this.#guard = new MessageGuard({ admission: options.admission, selfId: options.selfId, logger: options.logger, relevant: (msg) => msg.type === 'applied' });
   }
 
   start(): void {
@@ -91,7 +91,7 @@ export class ClusterView {
     return rows.map((row) => {
       const self = row.node_id === this.options.selfId ? this.options.self() : undefined;
       const report = this.#reports.get(row.node_id);
-      const admitted = isAdmittedRow(this.options.secret, row);
+      const admitted = isAdmittedRow(this.options.admission, row);
       const signed = admitted ? report : undefined;
       const known = self ?? signed;
       return {

@@ -4,15 +4,14 @@ import type { Logger } from '@keygate/logging';
 import { VaultError, type VaultErrorCode } from '../errors';
 import { VAULT_CHANGES, type VaultChange } from '../events';
 import { LogOnce } from '../log-once';
-import { signRequest } from '../remote/auth';
+import { signRequest, type RequestSigner } from '../remote/auth';
 import { HEALTH_PATH, MAX_REFERENCES_PER_REQUEST, RESOLVE_PATH, type HealthResponse, type ResolveResponse } from '../remote/protocol';
 
 export interface VaultResolverClientOptions {
   /** `vault_resolver_url`. */
   readonly url: string;
-  readonly nodeId: string;
-  /** `keyring_cluster_secret`: signs every request. */
-  readonly clusterSecret: Secret<string> | undefined;
+  /** This node's admitted identity (`membership.identity` with its proof): signs every request. Undefined: the node is not admitted. */
+  readonly signer: RequestSigner | undefined;
   /** `vault_resolver_timeout`. @defaultValue 5000 */
   readonly timeoutMs?: number;
   readonly logger: Logger;
@@ -142,9 +141,11 @@ export class VaultResolverClient {
 
   /** A signed request; the body of a 200 answer, or a `VAULT_RESOLVER_UNAVAILABLE` error. */
   async #request(method: 'GET' | 'POST', path: string, body: string): Promise<string> {
-    if (!this.options.clusterSecret) throw new VaultError('VAULT_RESOLVER_UNAVAILABLE', 'keyring_cluster_secret is not set: this node cannot authenticate to the vault-resolver');
+    if (!this.options.signer) {
+      throw new VaultError('VAULT_RESOLVER_UNAVAILABLE', 'this node is not admitted to the cluster (set keyring_cluster_secret, or enroll it with cluster_node_credential): it cannot authenticate to the vault-resolver');
+    }
     // Signed with the real clock (the resolver checks it), whatever clock the cache uses.
-    const headers = signRequest(this.options.clusterSecret, { method, path, nodeId: this.options.nodeId, body });
+    const headers = signRequest(this.options.signer, { method, path, body });
     const timeoutMs = this.options.timeoutMs ?? 5000;
     let res: Response;
     try {

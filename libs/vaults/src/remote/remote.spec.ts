@@ -1,26 +1,45 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Secret } from '@keygate/crypto';
+import { ClusterAdmission, createMembership, Secret, type Membership } from '@keygate/crypto';
 import { memoryLogger } from '@keygate/logging';
 import { VaultError } from '../errors';
 import { changePayloads } from '../events';
-import { signRequest, verifyRequest } from './auth';
+import { memberSigner, signRequest, verifyRequest, type RequestSigner } from './auth';
 import { VaultResolverClient } from '../client/client';
 import { resolverApi } from '../service/server';
 
 const SECRET = new Secret('cluster-secret');
+const ADMISSION = ClusterAdmission.fromSecret(SECRET);
+let member: Membership;
+let signer: RequestSigner;
+let outsider: RequestSigner;
+
+beforeAll(async () => {
+  member = await createMembership(randomUUID(), 'proxy', SECRET, 1024);
+  signer = memberSigner(member)!;
+  outsider = memberSigner(await createMembership(randomUUID(), 'proxy', new Secret('other'), 1024))!;
+});
 
 describe('request signing', () => {
-  const request = { method: 'POST', path: '/v1/resolve', nodeId: 'n1', body: '{"references":[]}', now: 1_000_000 };
-  it('verifies what it signed and refuses changes to any part, other secrets and old requests', () => {
-    const headers = signRequest(SECRET, request);
-    expect(headers.authorization).not.toContain('cluster-secret');
-    expect(verifyRequest(SECRET, { ...request, headers })).toEqual({ ok: true, nodeId: 'n1' });
-    expect(verifyRequest(SECRET, { ...request, body: '{"references":["x"]}', headers }).ok).toBe(false);
-    expect(verifyRequest(SECRET, { ...request, path: '/v1/other', headers }).ok).toBe(false);
-    expect(verifyRequest(new Secret('other'), { ...request, headers }).ok).toBe(false);
-    expect(verifyRequest(SECRET, { ...request, headers, now: request.now + 61_000 })).toEqual({ ok: false, reason: 'request time outside the allowed window' });
-    expect(verifyRequest(SECRET, { ...request, headers: {} }).ok).toBe(false);
+  const request = { method: 'POST', path: '/v1/resolve', body: '{"references":[]}', now: 1_000_000 };
+  it('verifies what it signed and refuses changes to any part, other clusters, forged claims and old requests', () => {
+    const headers = signRequest(signer, request);
+    expect(JSON.stringify(headers)).not.toContain('cluster-secret');
+    expect(verifyRequest(ADMISSION, { ...request, headers })).toEqual({ ok: true, nodeId: member.identity.nodeId, app: 'proxy' });
+    // A node that holds only the admission key's public half checks requests the same way.
+    expect(verifyRequest(ClusterAdmission.fromPublicKey(ADMISSION.publicKey)!, { ...request, headers }).ok).toBe(true);
+    expect(verifyRequest(ADMISSION, { ...request, body: '{"references":["x"]}', headers }).ok).toBe(false);
+    expect(verifyRequest(ADMISSION, { ...request, path: '/v1/other', headers }).ok).toBe(false);
+    expect(verifyRequest(ClusterAdmission.fromSecret(new Secret('other')), { ...request, headers }).ok).toBe(false);
+    expect(verifyRequest(ADMISSION, { ...request, headers: signRequest(outsider, request) })).toMatchObject({ ok: false, reason: expect.stringContaining('not an admitted member') });
+    expect(verifyRequest(ADMISSION, { ...request, headers, now: request.now + 61_000 })).toEqual({ ok: false, reason: 'request time outside the allowed window' });
+    expect(verifyRequest(ADMISSION, { ...request, headers: {} }).ok).toBe(false);
+    // Someone else's admitted claim with the attacker's own signing key: the proof names the key.
+    const stolen = { ...headers, 'x-keygate-member': Buffer.from(JSON.stringify({ ...signer.claim, sig_key: outsider.claim.sig_key })).toString('base64url') };
+    expect(verifyRequest(ADMISSION, { ...request, headers: { ...stolen, authorization: signRequest(outsider, request).authorization } }).ok).toBe(false);
+    expect(verifyRequest(ADMISSION, { ...request, headers: { ...headers, 'x-keygate-node': randomUUID() } })).toEqual({ ok: false, reason: 'malformed member claim' });
+    expect(verifyRequest(ADMISSION, { ...request, headers: { ...headers, 'x-keygate-member': 'x'.repeat(2000) } }).ok).toBe(false);
   });
 });
 
@@ -34,7 +53,7 @@ describe('VaultResolverClient against resolverApi', () => {
 
   beforeAll(async () => {
     const api = resolverApi({
-      clusterSecret: SECRET,
+      admission: ADMISSION,
       logger: memoryLogger().logger,
       resolve: async (reference) => {
         const value = values[reference];
@@ -58,7 +77,7 @@ describe('VaultResolverClient against resolverApi', () => {
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-  const client = () => new VaultResolverClient({ url, nodeId: 'n1', clusterSecret: SECRET, logger: memoryLogger().logger, now: () => now });
+  const client = () => new VaultResolverClient({ url, signer, logger: memoryLogger().logger, now: () => now });
 
   it('sends the references asked for in one tick in one request, each once, and keeps them until they expire', async () => {
     const c = client();
@@ -80,21 +99,21 @@ describe('VaultResolverClient against resolverApi', () => {
     down = true;
     expect((await c.resolve('{vault://env/b}')).reveal()).toBe('B');
     await expect(c.resolve('{vault://env/a}')).rejects.toMatchObject({ code: 'VAULT_RESOLVER_UNAVAILABLE' });
-    await expect(new VaultResolverClient({ url, nodeId: 'n', clusterSecret: undefined, logger: memoryLogger().logger }).resolve('{vault://env/a}')).rejects.toThrow('keyring_cluster_secret is not set');
+    await expect(new VaultResolverClient({ url, signer: undefined, logger: memoryLogger().logger }).resolve('{vault://env/a}')).rejects.toThrow('this node is not admitted to the cluster');
   });
 });
 
 describe('GET /v1/health', () => {
   it('answers only signed requests, with what health() reports', async () => {
     const report = { generated_at: 1, references: [] };
-    const server = createServer(resolverApi({ clusterSecret: SECRET, logger: memoryLogger().logger, resolve: () => Promise.reject(new Error('unused')), health: () => report }));
+    const server = createServer(resolverApi({ admission: ADMISSION, logger: memoryLogger().logger, resolve: () => Promise.reject(new Error('unused')), health: () => report }));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
       expect((await fetch(`${url}/v1/health`)).status).toBe(401);
       expect((await fetch(`${url}/v1/health`, { method: 'POST' })).status).toBe(405);
-      expect(await new VaultResolverClient({ url, nodeId: 'admin', clusterSecret: SECRET, logger: memoryLogger().logger }).health()).toEqual(report);
-      await expect(new VaultResolverClient({ url, nodeId: 'admin', clusterSecret: new Secret('other'), logger: memoryLogger().logger }).health()).rejects.toThrow('answered 401');
+      expect(await new VaultResolverClient({ url, signer, logger: memoryLogger().logger }).health()).toEqual(report);
+      await expect(new VaultResolverClient({ url, signer: outsider, logger: memoryLogger().logger }).health()).rejects.toThrow('answered 401');
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }

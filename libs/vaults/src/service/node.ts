@@ -5,6 +5,7 @@ import { processEnv, type Config } from '@keygate/config';
 import { ENTITY_CHANGES, VaultSchemaRegistry, type EntityDao } from '@keygate/entities';
 import type { Queryable } from '@keygate/db';
 import type { Logger } from '@keygate/logging';
+import type { Membership } from '@keygate/crypto';
 import { queueSettings } from '@keygate/queue';
 import { loadedBackends } from '../backends';
 import type { VaultEntityLookup } from '../directory';
@@ -21,6 +22,8 @@ export interface VaultResolverNodeContext {
   readonly config: Config;
   readonly logger: Logger;
   readonly status: { addSection(name: string, section: () => unknown): unknown };
+  /** This node's admission: it checks the callers' proofs. */
+  readonly membership: Membership;
   /** The node's Prometheus registry: the cache's metrics join it. */
   readonly metrics?: Registry;
   defer(cleanup: () => Promise<void> | void): void;
@@ -107,14 +110,15 @@ export async function startVaultResolverService(
       .slice(0, 20)
       .map((e) => ({ references: resolver.referencesOf(e.key), message: e.last_error!.message, at: new Date(e.last_error!.at).toISOString() })),
   }));
-  if (!config.keyring_cluster_secret) logger.error('keyring_cluster_secret is not set: the vault-resolver refuses every node until it is (set the same value on every node)');
+  const { admission } = ctx.membership;
+  if (!admission) logger.error('this vault-resolver is not admitted to the cluster (neither keyring_cluster_secret nor cluster_node_credential is set): it refuses every node until it is');
 
   const secretOptions = [...loadedBackends(new VaultSchemaRegistry(config.vaults)).values()].flatMap((b) => b.schema.encryptedFields);
   const health = new ReferenceHealthTracker(resolver, { secretOptions });
   const handler = resolverApi({
     resolve: (reference) => health.resolve(reference),
     health: () => ({ generated_at: Date.now(), references: health.report() }),
-    clusterSecret: config.keyring_cluster_secret,
+    admission,
     logger,
     onResolved: (reference, resolution) => {
       if (resolution.ttlMs !== undefined) void jobs.schedule(reference, resolution.ttlMs);

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Secret } from '@keygate/crypto';
+import type { ClusterAdmission } from '@keygate/crypto';
 import type { Logger } from '@keygate/logging';
 import { BodyTooLargeError, readBody } from '@keygate/net';
 import { VaultError } from '../errors';
@@ -10,8 +10,8 @@ import { HEALTH_PATH, MAX_BODY_BYTES, MAX_REFERENCES_PER_REQUEST, RESOLVE_PATH, 
 
 export interface ResolverApiOptions {
   readonly resolve: (reference: string) => Promise<Resolution>;
-  /** `keyring_cluster_secret`; without it every request is refused. */
-  readonly clusterSecret: Secret<string> | undefined;
+  /** Checks callers' admission proofs (this node's membership); without it every request is refused. */
+  readonly admission: ClusterAdmission | undefined;
   readonly logger: Logger;
   /** After each successful resolution (the app schedules its refresh job). */
   readonly onResolved?: (reference: string, resolution: Resolution) => void;
@@ -22,8 +22,8 @@ export interface ResolverApiOptions {
 
 /**
  * The vault-resolver's HTTP API: `POST /v1/resolve` with `{"references": [...]}` answers each
- * reference with its value or its error; `GET /v1/health` reports each reference's state. Every request must be signed with the cluster secret
- * (`signRequest`); the values travel only to nodes that prove they know it.
+ * reference with its value or its error; `GET /v1/health` reports each reference's state. Every request must be signed by an admitted
+ * member (`signRequest`); the values travel only to nodes whose admission proof verifies.
  */
 export function resolverApi(options: ResolverApiOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const refusals = new LogOnce(60_000, options.now);
@@ -46,8 +46,8 @@ export function resolverApi(options: ResolverApiOptions): (req: IncomingMessage,
       if (err instanceof BodyTooLargeError) return send(res, 413, { message: err.message });
       throw err;
     }
-    if (!options.clusterSecret) return send(res, 503, { message: 'keyring_cluster_secret is not set on the vault-resolver; it cannot authenticate nodes' });
-    const auth = verifyRequest(options.clusterSecret, { method, path, headers: req.headers, body, now: (options.now ?? Date.now)() });
+    if (!options.admission) return send(res, 503, { message: 'the vault-resolver is not admitted to the cluster (keyring_cluster_secret or cluster_node_credential is not set); it cannot authenticate nodes' });
+    const auth = verifyRequest(options.admission, { method, path, headers: req.headers, body, now: (options.now ?? Date.now)() });
     if (!auth.ok) {
       const from = `${req.socket.remoteAddress ?? '?'}`;
       if (refusals.allow(from)) options.logger.warn({ from, reason: auth.reason }, 'refused a vault-resolver request');

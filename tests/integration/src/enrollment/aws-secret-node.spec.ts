@@ -9,6 +9,7 @@ import { AppProcess, baseEnv, httpClient, plantedSecret, runCli, useTestDatabase
 import { startAwsEmulator, type AwsEmulator } from '@keygate/tool-aws-emulator';
 import { readSecretString } from '@keygate/aws';
 import { loadConfig } from '@keygate/config';
+import { ClusterAdmission } from '@keygate/crypto';
 
 jest.setTimeout(180_000);
 
@@ -84,7 +85,8 @@ beforeAll(async () => {
   upstream = createServer((_req, res) => res.end('upstream says hi'));
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
   upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
-  admin = await AppProcess.start('admin', { env: { ...database.get().env(), KONG_KEYRING_ENABLED: 'on', KONG_KEYRING_CLUSTER_SECRET: clusterSecret } });
+  // Admissions of enrolled nodes last 15 s here (1 h by default), so renewal and expiry can be watched.
+  admin = await AppProcess.start('admin', { env: { ...database.get().env(), KONG_KEYRING_ENABLED: 'on', KONG_KEYRING_CLUSTER_SECRET: clusterSecret, KONG_CLUSTER_ADMISSION_TTL: '15s' } });
   api = httpClient(admin.url('admin'));
   await api.post('/services', { form: { name: 'echo', url: upstreamUrl } });
   await api.post('/services/echo/routes', { json: { name: 'keyed', paths: ['/keyed'] } });
@@ -147,6 +149,13 @@ describe('a node run from AWS Secrets Manager', () => {
     expect(again.stdout).toBe('');
   });
 
+  it('enrolls data-plane nodes only: the same configuration cannot start an Admin API node, which would need the cluster secret', async () => {
+    const refused = await AppProcess.start('admin', { env: instanceEnv({ AWS_KMS_SECRET_NAME: secretName }), waitReady: false });
+    expect((await refused.exited).code).toBe(1);
+    expect(refused.output).toContain("refused this node's join: app: node credentials admit proxy and vault-resolver nodes; admin nodes hold keyring_cluster_secret and are not enrolled");
+    expect(refused.output).not.toContain(clusterSecret);
+  });
+
   it('refuses a revoked node credential at the next join; the node does not start and says why', async () => {
     const settings = (JSON.parse(Buffer.from(config, 'base64').toString('utf8')) as { settings: Record<string, string> }).settings;
     const credentialId = settings.cluster_node_credential!.split('.')[1]!;
@@ -159,6 +168,48 @@ describe('a node run from AWS Secrets Manager', () => {
     expect(exit.code).toBe(1);
     expect(refused.output).toContain(`refused this node's join: node credential ${credentialId} was revoked`);
     expect(admin.output).toContain('refused a node join');
+  });
+});
+
+describe('an enrolled node that keeps running after its credential is revoked', () => {
+  const statusOf = async (node: AppProcess) => (await (await fetch(`${node.url('status')}/status`)).json()) as { node_id: string; keyring: { ids: string[]; members_seen?: number } };
+
+  it('renews its admission while the credential is valid; once revoked, no member trusts it after cluster_admission_ttl and it gets no new key', async () => {
+    const { token } = await newToken();
+    const init = await runCli(['ott-init', token, '--admin-url', admin.url('admin')]);
+    expect(init.code).toBe(0);
+    const name = `${secretName}-running`;
+    expect((await awsCli(['secretsmanager', 'create-secret', '--name', name, '--secret-string', init.stdout.trim()])).code).toBe(0);
+    const credentialId = (JSON.parse(Buffer.from(init.stdout.trim(), 'base64').toString('utf8')) as { settings: Record<string, string> }).settings.cluster_node_credential!.split('.')[1]!;
+    const proxy = await AppProcess.start('proxy', { env: instanceEnv({ AWS_KMS_SECRET_NAME: name }) });
+    try {
+      const nodeId = (await statusOf(proxy)).node_id;
+      const proofOf = async () => (await database.get().query<{ admission_proof: string }>('SELECT admission_proof FROM cluster_nodes WHERE node_id = $1', [nodeId]))[0]?.admission_proof;
+      const first = await until(proofOf, (p) => p !== undefined);
+      const firstExpiry = ClusterAdmission.expiresAt(first!)!;
+      expect(firstExpiry).toBeLessThanOrEqual(Date.now() + 15_000);
+      // Renewed before it ends, with the same keys: the row carries the new proof.
+      const renewed = await until(proofOf, (p) => p !== first, 20_000);
+      expect(ClusterAdmission.expiresAt(renewed!)).toBeGreaterThan(firstExpiry);
+      expect(proxy.output).toContain('renewed this node’s cluster admission');
+      const membersSeen = async () => (await statusOf(admin)).keyring.members_seen;
+      await until(membersSeen, (n) => n === 2);
+
+      expect((await api.delete(`/cluster/credentials/${credentialId}`)).status).toBe(204);
+      await until(async () => proxy.output, (out) => out.includes("the Admin API refused to renew this node's admission"), 20_000);
+      // Its last proof ends; from then on the admin no longer counts it (nor sends it keys).
+      await until(membersSeen, (n) => n === 1, 30_000);
+      expect(ClusterAdmission.expiresAt((await proofOf())!)!).toBeLessThanOrEqual(Date.now());
+      expect(admin.output).toContain('refused keyring member');
+      const made = await api.post<{ id: string }>('/keyring/generate');
+      expect(made.status).toBe(201);
+      // A member that is still admitted would hold it within milliseconds; this one never asks successfully.
+      await new Promise((r) => setTimeout(r, 2000));
+      expect((await statusOf(proxy)).keyring.ids).not.toContain(made.json.id);
+      expect((await statusOf(admin)).keyring.ids).toContain(made.json.id);
+    } finally {
+      await proxy.stop();
+    }
   });
 });
 
