@@ -61,7 +61,7 @@ const expiry = (proof: string) => {
  * An enrolled node's proof expires (the Admin API signs it for a limited time): the node joins
  * again with the same keys a third of the way before the expiry, and its row and messages carry
  * the new proof from then on. A refusal (the credential was revoked) is logged once, naming when
- * the admission ends, and renewal stops; other failures are retried every 30 s until it ends.
+ * the admission ends, and renewal stops; other failures are retried (every 30 s at most) until it ends.
  */
 function renewAdmission(joiner: Joiner, membership: Membership, logger: Logger): () => void {
   const { identity } = membership;
@@ -86,8 +86,9 @@ function renewAdmission(joiner: Joiner, membership: Membership, logger: Logger):
         logger.error({ admission_expires_at: ends, err: err.message }, `the Admin API refused to renew this node's admission; other members stop trusting it at ${ends ?? 'once'}: stop this node or give it a valid cluster_node_credential`);
         return;
       }
-      logger.warn({ admission_expires_at: ends, err: (err as Error).message }, 'could not renew this node’s cluster admission; retrying in 30 s');
-      schedule(30_000);
+      const retryMs = Math.min(30_000, untilRenewal() ?? 30_000);
+      logger.warn({ admission_expires_at: ends, retry_in_ms: Math.round(retryMs), err: (err as Error).message }, 'could not renew this node’s cluster admission; retrying');
+      schedule(retryMs);
       return;
     }
     const next = untilRenewal();

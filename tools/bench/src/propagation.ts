@@ -77,9 +77,12 @@ async function burstCost(members: AppProcess[], send: () => Promise<void>, windo
   return { max: Math.max(...cost), total: cost.reduce((a, b) => a + b, 0) };
 }
 
-/** 100 requests for every key, signed by an identity without the cluster secret. */
+/**
+ * 100 requests for every key, signed by an identity without the cluster secret: a well-formed
+ * claim with a proof shaped like a real one, so each costs a member a full signature check.
+ */
 function forgedRequest(): string {
-  const claim = { node_id: randomUUID(), app: 'proxy', rsa: randomBytes(32).toString('hex'), sig_key: randomBytes(32).toString('base64'), proof: randomBytes(32).toString('hex') };
+  const claim = { node_id: randomUUID(), app: 'proxy', rsa: randomBytes(32).toString('hex'), sig_key: randomBytes(32).toString('base64'), proof: randomBytes(64).toString('base64') };
   const m = JSON.stringify({ v: 2, from: claim, ts: Date.now(), nonce: randomBytes(12).toString('base64url'), msg: { type: 'request', key_ids: '*', rsa_key: randomBytes(294).toString('base64') } });
   return JSON.stringify({ m, s: randomBytes(64).toString('base64') });
 }
