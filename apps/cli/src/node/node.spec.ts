@@ -117,6 +117,35 @@ describe('keygate start (all-in-one node)', () => {
     expect([again.code, again.stderr]).toEqual([1, expect.stringContaining(`Keygate is already running in ${prefix}`)]);
   }, 240_000);
 
+  it("the node's /metrics has every role's metrics, each sample labelled with its role and each family once", async () => {
+    const res = await fetch(`http://127.0.0.1:${ports.status}/metrics`);
+    expect([res.status, res.headers.get('content-type')]).toEqual([200, expect.stringContaining('text/plain; version=0.0.4')]);
+    const lines = (await res.text()).trimEnd().split('\n');
+    const headers = { HELP: new Map<string, number>(), TYPE: new Map<string, number>() };
+    const roles = new Set<string>();
+    let family = '';
+    for (const line of lines) {
+      const header = /^# (HELP|TYPE) (\S+)/.exec(line);
+      if (header) {
+        const seen = headers[header[1] as 'HELP' | 'TYPE'];
+        seen.set(header[2]!, (seen.get(header[2]!) ?? 0) + 1);
+        family = header[2]!;
+        continue;
+      }
+      // Every sample: of the family declared last, labelled with its role first.
+      const sample = /^([a-zA-Z_:][\w:]*)\{role="([a-z-]+)"[,}].* (?:-?[\d.e+-]+|NaN|[+-]Inf)$/.exec(line);
+      expect([line, sample?.[1]?.startsWith(family)]).toEqual([line, true]);
+      roles.add(sample![2]!);
+    }
+    expect([...roles].sort()).toEqual(['admin', 'keyring-broker', 'proxy', 'vault-resolver']);
+    for (const seen of Object.values(headers)) expect([...seen.values()].every((count) => count === 1)).toBe(true);
+    expect([...headers.HELP.keys()].sort()).toEqual([...headers.TYPE.keys()].sort());
+    // Families of every role (the process's), of one role (the proxy's requests) and their samples.
+    expect(headers.TYPE.get('keygate_node_info')).toBe(1);
+    expect(lines.filter((l) => l.startsWith('keygate_node_info{')).map((l) => /role="([^"]+)"/.exec(l)![1]).sort()).toEqual(['admin', 'keyring-broker', 'proxy', 'vault-resolver']);
+    expect(lines).toContainEqual(expect.stringMatching(/^kong_http_requests_total\{role="proxy",/));
+  });
+
   it('reload replaces every role one at a time with the file as it is now: no connection to the proxy or the Admin API is refused, and the keyring held in memory survives', async () => {
     const admin = httpClient(`http://127.0.0.1:${ports.admin}`);
     const generated = await admin.post<{ id: string }>('/keyring/generate');

@@ -3,12 +3,13 @@ import { resolve } from 'node:path';
 import { ConfigError, processEnv, type LoadedConfig } from '@keygate/config';
 import { createLogger, type Logger } from '@keygate/logging';
 import { Backoff } from '@keygate/net';
-import { bindListenHandle, createNodeInfo, ListenHandles, LISTEN_HANDLES_ENV, loadListenerTls, StatusServer } from '@keygate/runtime';
+import { bindListenHandle, createNodeInfo, ListenHandles, LISTEN_HANDLES_ENV, loadListenerTls, METRICS_CONTENT_TYPE, StatusServer } from '@keygate/runtime';
 import type { Output } from '../output';
 import { ClusterChild } from '../cluster/children';
 import { localClusterSecret } from '../cluster/keyring';
 import { waitFor } from '../cluster/net';
 import { loadValidated } from '../commands/config-check';
+import { mergeRoleMetrics } from './metrics';
 import { createLayout, removeRunFiles, runningPid, writeState, type NodeLayout, type NodeState } from './layout';
 
 /** The roles of an all-in-one node, in start order: the keyring holders first, as `cluster up`. */
@@ -58,9 +59,10 @@ async function keyIds(child: ClusterChild): Promise<string[]> {
  *   `vault_resolver_listen`) from the one configuration, on a socket this process binds once and
  *   hands to the role over its IPC channel (`listen-handles`): a role's successor accepts on the
  *   same socket, so a reload refuses no connection. `status_listen` belongs to the node: this
- *   process serves it, `/status` with a section per role and `/status/ready` 200 only when every
- *   role is ready. Each role's own status listener is on 127.0.0.1 at a port the OS picks (the
- *   role reports it over its IPC channel); `node.json` in the prefix records them.
+ *   process serves it, `/status` with a section per role, `/status/ready` 200 only when every
+ *   role is ready, and `/metrics` with every role's metrics labelled `role`. Each role's own status
+ *   listener is on 127.0.0.1 at a port the OS picks (the role reports it over its IPC channel);
+ *   `node.json` in the prefix records them.
  * - `keyring_cluster_secret` unset: one is generated under the prefix (mode 0600) and kept.
  * - SIGTERM/SIGINT (`keygate stop`): roles get SIGTERM and are killed after 5 s. SIGQUIT
  *   (`keygate quit`): roles drain. SIGHUP (`keygate reload`): the configuration is validated again,
@@ -140,6 +142,11 @@ export class NodeSupervisor {
       this.#status = new StatusServer({ node, listen: config.status_listen, logger: this.#logger, tls: () => loadListenerTls(config, 'status', this.#logger).options });
       this.#status.addSection('roles', () => this.#roleStatus());
       this.#status.addReadinessCheck(() => this.#notReadyReason());
+      this.#status.addRoute('/metrics', async (_req, res) => {
+        const text = mergeRoleMetrics(await this.#roleMetrics());
+        res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE });
+        res.end(text);
+      });
       await this.#status.start();
     }
     for (const group of [ROLES.slice(0, 2), ROLES.slice(2)]) {
@@ -293,6 +300,19 @@ export class NodeSupervisor {
       }),
     );
     return Object.fromEntries(entries);
+  }
+
+  /** Each role's `/metrics` (its own status listener); a role that does not answer is left out. */
+  async #roleMetrics(): Promise<Array<{ role: string; text: string }>> {
+    const parts = await Promise.all(
+      this.#slots.map(async (slot) => {
+        const url = slot.child.statusUrl?.replace(/\/status$/, '/metrics');
+        if (!url) return undefined;
+        const res = await fetch(url, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined);
+        return res?.ok ? { role: slot.role, text: await res.text() } : undefined;
+      }),
+    );
+    return parts.filter((part) => part !== undefined);
   }
 
   async #notReadyReason(): Promise<string | undefined> {
