@@ -66,7 +66,7 @@ export function buildProgram(argv: readonly string[] = []): Command {
       return n;
     }, 10)
     .action(async (opts: { conf?: string; prefix?: string; timeout: number }) => exitWith(await quitNode(opts, consoleOutput)));
-  nodeCommand('reload', 're-read the configuration: restart the roles one at a time (the keyring held in memory survives)').action(async (opts: { conf?: string; prefix?: string }) =>
+  nodeCommand('reload', 're-read the configuration: replace the roles one at a time, without refusing a connection (the keyring held in memory survives)').action(async (opts: { conf?: string; prefix?: string }) =>
     exitWith(await reloadNode(opts, consoleOutput)),
   );
   nodeCommand('health', 'whether the all-in-one node and each of its roles is ready (exit 1 when not)').action(async (opts: { conf?: string; prefix?: string }) =>

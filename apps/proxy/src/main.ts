@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { startKeyring } from '@keygate/keyring';
 import { ProxyNode } from '@keygate/proxy';
-import { METRICS_CONTENT_TYPE, loadListenerTls, protocolOptions, startBus, openDatabases, runApp, type AppContext, parseAppArgs, type AppArgs } from '@keygate/runtime';
+import { ListenHandles, METRICS_CONTENT_TYPE, listenHandlesFromParent, loadListenerTls, requestListenHandle, protocolOptions, startBus, openDatabases, runApp, type AppContext, parseAppArgs, type AppArgs } from '@keygate/runtime';
 import { EntityReferenceResolver, vaultReferences } from '@keygate/vaults';
 import { memberSigner, VaultResolverClient } from '@keygate/vaults/client';
 import { vaultResolverUrl } from '@keygate/vaults/service';
@@ -24,6 +24,10 @@ export async function startProxy(ctx: AppContext): Promise<void> {
   const url = vaultResolverUrl(config);
   const vaults = url ? new VaultResolverClient({ url, signer: memberSigner(ctx.membership), timeoutMs: config.vault_resolver_timeout, logger }) : undefined;
   const references = vaults ? new EntityReferenceResolver({ resolve: (reference) => vaults.resolve(reference), logger, intervalMs: config.vault_rotation_interval * 1000 }) : undefined;
+  // Under the all-in-one node, which keeps `proxy_listen`'s sockets: this process passes them on
+  // to its workers (asked of the node once, kept for a worker that replaces one).
+  const handles = listenHandlesFromParent() ? new ListenHandles(requestListenHandle) : undefined;
+  if (handles) ctx.defer(() => handles.close());
   const proxy = new ProxyNode({
     config,
     logger,
@@ -35,6 +39,7 @@ export async function startProxy(ctx: AppContext): Promise<void> {
     workerScript: join(__dirname, 'worker.js'),
     metrics: ctx.metrics,
     ...(tls ? { tls } : {}),
+    ...(handles ? { onWorker: (worker) => handles.serve(worker) } : {}),
     ...(references
       ? {
           resolveReferences: async (entity, label) => {

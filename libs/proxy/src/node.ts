@@ -1,3 +1,4 @@
+import type { Worker } from 'node:cluster';
 import { Registry } from 'prom-client';
 import type { Bus } from '@keygate/bus';
 import type { Config } from '@keygate/config';
@@ -35,6 +36,8 @@ export interface ProxyNodeOptions {
   readonly tls?: WorkerInit['tls'];
   /** Resolves `{vault://...}` references in entities (the vault-resolver); undefined when one fails. */
   readonly resolveReferences?: (entity: Entity, label: string) => Promise<Entity | undefined>;
+  /** Each worker process as it is forked (the app answers its requests for listen sockets under the all-in-one node). */
+  readonly onWorker?: (worker: Worker) => void;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -72,6 +75,7 @@ export class ProxyNode {
       count: config.proxy_workers,
       exec: options.workerScript,
       logger,
+      ...(options.onWorker ? { onFork: options.onWorker } : {}),
       init: (index) => ({
         t: 'init',
         index,

@@ -1,11 +1,12 @@
-import { createServer as createHttpServer, type RequestListener, type Server as HttpServer, type ServerOptions } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type RequestListener, type Server as HttpServer, type ServerOptions, type ServerResponse } from 'node:http';
 import type { Http2SecureServer } from 'node:http2';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { Server as NetServer, type AddressInfo } from 'node:net';
 import type { SecureContextOptions } from 'node:tls';
 import type { Config, ListenAddress } from '@keygate/config';
 import type { Logger } from '@keygate/logging';
 import { loadListenerTls, type TlsListenerName } from './listener-tls';
+import { listenHandlesFromParent, requestListenHandle } from './listen-handles';
 
 export type Server = HttpServer | HttpsServer | Http2SecureServer;
 
@@ -17,6 +18,28 @@ export interface BoundAddress {
 
 /** Makes the server for one entry: plain HTTP, or HTTPS with `tls` for an `ssl` entry (`address` says e.g. `http2`). */
 export type ServerFactory = (tls?: SecureContextOptions, address?: ListenAddress) => Server;
+
+/** Servers on a socket their parent keeps (`listen-handles`): a successor serves on it after them. */
+const handedOver = new WeakSet<Server>();
+
+/**
+ * Listens on `address`: binds it here, or, under a parent that keeps the socket (the all-in-one
+ * node), on the parent's socket. Port 0 is always bound here: such a listener is this process's
+ * own (a role's status listener), not one a successor takes over.
+ */
+async function listenOn(server: Server, address: ListenAddress): Promise<void> {
+  const handle = address.port !== 0 && listenHandlesFromParent() ? await requestListenHandle(address.host, address.port) : undefined;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    const listening = () => {
+      server.off('error', reject);
+      resolve();
+    };
+    if (handle) server.listen(handle, address.backlog ?? 511, listening);
+    else server.listen({ host: address.host, port: address.port, backlog: address.backlog }, listening);
+  });
+  if (handle) handedOver.add(server);
+}
 
 /**
  * A `ServerFactory` for a request handler: HTTP/1.1, over TLS for `ssl` entries. `http2` entries
@@ -61,13 +84,7 @@ export async function listenAll(
       await closeServers(servers, 0);
       throw err;
     }
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host: address.host, port: address.port, backlog: address.backlog }, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    }).catch(async (err: NodeJS.ErrnoException) => {
+    await listenOn(server, address).catch(async (err: NodeJS.ErrnoException) => {
       await closeServers(servers, 0);
       throw new Error(`${name}: cannot listen on ${address.host}:${address.port}: ${err.code ?? err.message}`);
     });
@@ -100,7 +117,12 @@ export async function serveHttp(
   return bound;
 }
 
-/** Stops accepting, lets in-flight requests finish for `graceMs`, then closes what is left. */
+/**
+ * Stops accepting, lets in-flight requests finish for `graceMs`, then closes what is left.
+ * On a socket a successor takes over, idle keep-alive connections are not cut (a request the
+ * client is sending on one at that moment would fail): each one's next response says
+ * `Connection: close`, and an idle one ends at its keep-alive timeout or at `graceMs`.
+ */
 export async function closeServers(servers: readonly Server[], graceMs = 5_000): Promise<void> {
   await Promise.all(
     servers.map(
@@ -110,10 +132,17 @@ export async function closeServers(servers: readonly Server[], graceMs = 5_000):
           // An HTTP/2 server has no connection list of its own: its sessions end when closed.
           const http1 = 'closeAllConnections' in server ? server : undefined;
           const timer = setTimeout(() => (http1 ? http1.closeAllConnections() : resolve()), graceMs);
-          server.close(() => {
+          const closed = () => {
             clearTimeout(timer);
             resolve();
-          });
+          };
+          if (http1 && handedOver.has(server)) {
+            http1.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => (res.shouldKeepAlive = false));
+            // net.Server's close: http.Server's would also cut the idle connections at once.
+            NetServer.prototype.close.call(http1, closed);
+            return;
+          }
+          server.close(closed);
           http1?.closeIdleConnections();
         }),
     ),

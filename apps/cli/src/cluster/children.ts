@@ -14,6 +14,8 @@ export interface ChildSpec {
   readonly statusUrl?: string;
   /** `json`: its log lines as they are (the all-in-one node's log); default: pretty, prefixed with the name. */
   readonly logFormat?: 'pretty' | 'json';
+  /** Called with the process once spawned (the all-in-one node answers its requests for listen sockets). */
+  readonly attach?: (child: ChildProcess) => void;
 }
 
 /** The level labels `libs/logging` writes (pino's, by name rather than number). */
@@ -89,6 +91,7 @@ export class ClusterChild {
       detached: true,
     });
     this.#process = child;
+    this.spec.attach?.(child);
     child.on('message', (message: { type?: string; urls?: string[] }) => {
       const url = message?.type === 'keygate:status' ? message.urls?.find((u) => u.startsWith('http:')) : undefined;
       if (url) this.#statusUrl = `${url}/status`;

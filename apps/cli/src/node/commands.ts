@@ -129,7 +129,7 @@ export async function quitNode(options: { conf?: string; prefix?: string; timeou
 
 /**
  * `keygate reload`: validates the configuration the node reads (the file it started with; `-c`
- * finds the prefix, as for the other commands), then asks the node to restart its roles one at a time.
+ * finds the prefix, as for the other commands), then asks the node to replace its roles one at a time.
  */
 export async function reloadNode(options: { conf?: string; prefix?: string }, out: Output): Promise<number> {
   const layout = await layoutFor(options);

@@ -2,9 +2,56 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
+import { Agent, get } from 'node:http';
 import { baseEnv, freePort, httpClient, redisPrefix, REPO_ROOT, runCli, TEST_LOG_DIR, useTestDatabase } from '@keygate/testing';
 
 const database = useTestDatabase();
+
+/**
+ * Clients that keep asking `url` until `stop()`: one opening a fresh connection per request, one
+ * reusing keep-alive connections (node's agent, which retries nothing). Every answer's status is
+ * counted; every failure (refused, reset, hung up) is kept with its code.
+ */
+function clientLoops(url: string): { stop: () => Promise<{ statuses: Record<number, number>; errors: string[] }> } {
+  const statuses: Record<number, number> = {};
+  const errors: string[] = [];
+  const agent = new Agent({ keepAlive: true, maxSockets: 2 });
+  let running = true;
+  const once = (keepAlive: boolean) =>
+    new Promise<void>((resolve) => {
+      const req = get(url, keepAlive ? { agent } : { agent: false }, (res) => {
+        res.resume();
+        res.once('end', () => {
+          statuses[res.statusCode!] = (statuses[res.statusCode!] ?? 0) + 1;
+          resolve();
+        });
+        res.once('error', (err: NodeJS.ErrnoException) => {
+          errors.push(`${keepAlive ? 'keep-alive' : 'fresh'} ${url}: response ${err.code ?? err.message}`);
+          resolve();
+        });
+      });
+      req.once('error', (err: NodeJS.ErrnoException) => {
+        errors.push(`${keepAlive ? 'keep-alive' : 'fresh'} ${url}: ${err.code ?? err.message}`);
+        resolve();
+      });
+    });
+  const loop = async (keepAlive: boolean) => {
+    while (running) {
+      await once(keepAlive);
+      // A breath between requests: the node under reload shares the machine's cores with the clients.
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  };
+  const loops = [loop(false), loop(true), loop(true)];
+  return {
+    stop: async () => {
+      running = false;
+      await Promise.all(loops);
+      agent.destroy();
+      return { statuses, errors };
+    },
+  };
+}
 
 interface NodeJson {
   pid: number;
@@ -70,7 +117,36 @@ describe('keygate start (all-in-one node)', () => {
     expect([again.code, again.stderr]).toEqual([1, expect.stringContaining(`Keygate is already running in ${prefix}`)]);
   }, 240_000);
 
-  it('reload restarts every role one at a time with the file as it is now, and the keyring held in memory survives', async () => {
+  it("the node's /metrics has every role's metrics, each sample labelled with its role and each family once", async () => {
+    const res = await fetch(`http://127.0.0.1:${ports.status}/metrics`);
+    expect([res.status, res.headers.get('content-type')]).toEqual([200, expect.stringContaining('text/plain; version=0.0.4')]);
+    const lines = (await res.text()).trimEnd().split('\n');
+    const headers = { HELP: new Map<string, number>(), TYPE: new Map<string, number>() };
+    const roles = new Set<string>();
+    let family = '';
+    for (const line of lines) {
+      const header = /^# (HELP|TYPE) (\S+)/.exec(line);
+      if (header) {
+        const seen = headers[header[1] as 'HELP' | 'TYPE'];
+        seen.set(header[2]!, (seen.get(header[2]!) ?? 0) + 1);
+        family = header[2]!;
+        continue;
+      }
+      // Every sample: of the family declared last, labelled with its role first.
+      const sample = /^([a-zA-Z_:][\w:]*)\{role="([a-z-]+)"[,}].* (?:-?[\d.e+-]+|NaN|[+-]Inf)$/.exec(line);
+      expect([line, sample?.[1]?.startsWith(family)]).toEqual([line, true]);
+      roles.add(sample![2]!);
+    }
+    expect([...roles].sort()).toEqual(['admin', 'keyring-broker', 'proxy', 'vault-resolver']);
+    for (const seen of Object.values(headers)) expect([...seen.values()].every((count) => count === 1)).toBe(true);
+    expect([...headers.HELP.keys()].sort()).toEqual([...headers.TYPE.keys()].sort());
+    // Families of every role (the process's), of one role (the proxy's requests) and their samples.
+    expect(headers.TYPE.get('keygate_node_info')).toBe(1);
+    expect(lines.filter((l) => l.startsWith('keygate_node_info{')).map((l) => /role="([^"]+)"/.exec(l)![1]).sort()).toEqual(['admin', 'keyring-broker', 'proxy', 'vault-resolver']);
+    expect(lines).toContainEqual(expect.stringMatching(/^kong_http_requests_total\{role="proxy",/));
+  });
+
+  it('reload replaces every role one at a time with the file as it is now: no connection to the proxy or the Admin API is refused, and the keyring held in memory survives', async () => {
     const admin = httpClient(`http://127.0.0.1:${ports.admin}`);
     const generated = await admin.post<{ id: string }>('/keyring/generate');
     expect(generated.status).toBe(201);
@@ -81,8 +157,14 @@ describe('keygate start (all-in-one node)', () => {
     expect((await config()).log_level).toBe('info');
     writeFileSync(conf, 'log_level = debug\n');
 
+    // Clients of the proxy (no route: its 404) and of the Admin API, throughout the reload.
+    const clients = [clientLoops(`http://127.0.0.1:${ports.proxy}/nothing-here`), clientLoops(`http://127.0.0.1:${ports.admin}/`)];
     const reloaded = await runCli(['reload', '-p', prefix], { env, timeoutMs: 600_000 });
+    const [proxied, administered] = await Promise.all(clients.map((c) => c.stop()));
     expect([reloaded.code, reloaded.stdout.trim()]).toEqual([0, 'Keygate reloaded']);
+    expect([...proxied!.errors, ...administered!.errors]).toEqual([]);
+    expect(Object.keys(proxied!.statuses)).toEqual(['404']);
+    expect(Object.keys(administered!.statuses)).toEqual(['200']);
     const after = state();
     expect(after.generation).toBe(before.generation + 1);
     for (const role of after.roles) expect(role.pid).not.toBe(before.roles.find((r) => r.name === role.name)!.pid);

@@ -3,12 +3,13 @@ import { resolve } from 'node:path';
 import { ConfigError, processEnv, type LoadedConfig } from '@keygate/config';
 import { createLogger, type Logger } from '@keygate/logging';
 import { Backoff } from '@keygate/net';
-import { createNodeInfo, StatusServer, loadListenerTls } from '@keygate/runtime';
+import { bindListenHandle, createNodeInfo, ListenHandles, LISTEN_HANDLES_ENV, loadListenerTls, METRICS_CONTENT_TYPE, StatusServer } from '@keygate/runtime';
 import type { Output } from '../output';
 import { ClusterChild } from '../cluster/children';
 import { localClusterSecret } from '../cluster/keyring';
 import { waitFor } from '../cluster/net';
 import { loadValidated } from '../commands/config-check';
+import { mergeRoleMetrics } from './metrics';
 import { createLayout, removeRunFiles, runningPid, writeState, type NodeLayout, type NodeState } from './layout';
 
 /** The roles of an all-in-one node, in start order: the keyring holders first, as `cluster up`. */
@@ -55,20 +56,28 @@ async function keyIds(child: ClusterChild): Promise<string[]> {
  * vault-resolver, proxy), like nginx's master and its workers.
  *
  * - Listeners: each role serves its own `KONG_*` listener (`proxy_listen`, `admin_listen`,
- *   `vault_resolver_listen`) from the one configuration. `status_listen` belongs to the node: this
- *   process serves it, `/status` with a section per role and `/status/ready` 200 only when every
- *   role is ready. Each role's own status listener is on 127.0.0.1 at a port the OS picks
- *   (the role reports it over its IPC channel); `node.json` in the prefix records them.
+ *   `vault_resolver_listen`) from the one configuration, on a socket this process binds once and
+ *   hands to the role over its IPC channel (`listen-handles`): a role's successor accepts on the
+ *   same socket, so a reload refuses no connection. `status_listen` belongs to the node: this
+ *   process serves it, `/status` with a section per role, `/status/ready` 200 only when every
+ *   role is ready, and `/metrics` with every role's metrics labelled `role`. Each role's own status
+ *   listener is on 127.0.0.1 at a port the OS picks (the role reports it over its IPC channel);
+ *   `node.json` in the prefix records them.
  * - `keyring_cluster_secret` unset: one is generated under the prefix (mode 0600) and kept.
  * - SIGTERM/SIGINT (`keygate stop`): roles get SIGTERM and are killed after 5 s. SIGQUIT
  *   (`keygate quit`): roles drain. SIGHUP (`keygate reload`): the configuration is validated again,
- *   then the roles restart one at a time, each waiting until it holds the keys its predecessor
- *   held, so the keyring in memory survives (some member always holds it). A role that dies is
- *   restarted with backoff.
+ *   then the roles are replaced one at a time: a role's successor starts beside it and, once ready
+ *   and holding the keys the old one held (so the keyring in memory survives: some member always
+ *   holds it), the old one drains and exits, as nginx's old workers do after a reload. A role
+ *   that dies is restarted with backoff.
  * - Roles stop by themselves when this process goes away (their IPC channel closes).
  */
 export class NodeSupervisor {
   readonly #slots: RoleSlot[] = [];
+  /** Successors being started by a reload, not yet in their slot. */
+  readonly #candidates = new Set<ClusterChild>();
+  /** The roles' listen sockets, kept across their restarts. */
+  readonly #handles = new ListenHandles(bindListenHandle);
   #logger: Logger;
   #status: StatusServer | undefined;
   #loaded: LoadedConfig | undefined;
@@ -137,6 +146,11 @@ export class NodeSupervisor {
       this.#status = new StatusServer({ node, listen: config.status_listen, logger: this.#logger, tls: () => loadListenerTls(config, 'status', this.#logger).options });
       this.#status.addSection('roles', () => this.#roleStatus());
       this.#status.addReadinessCheck(() => this.#notReadyReason());
+      this.#status.addRoute('/metrics', async (_req, res) => {
+        const text = mergeRoleMetrics(await this.#roleMetrics());
+        res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE });
+        res.end(text);
+      });
       await this.#status.start();
     }
     for (const group of [ROLES.slice(0, 2), ROLES.slice(2)]) {
@@ -153,16 +167,28 @@ export class NodeSupervisor {
   #env(): Record<string, string | undefined> {
     const config = this.#loaded!.config;
     const secret = config.keyring_cluster_secret ? {} : { KONG_KEYRING_CLUSTER_SECRET: localClusterSecret(this.options.layout.prefix) };
-    return { ...processEnv(), ...secret, KONG_PREFIX: this.options.layout.prefix, KONG_STATUS_LISTEN: '127.0.0.1:0' };
+    return { ...processEnv(), ...secret, KONG_PREFIX: this.options.layout.prefix, KONG_STATUS_LISTEN: '127.0.0.1:0', [LISTEN_HANDLES_ENV]: '1' };
   }
 
-  #launch(role: Role, slot?: RoleSlot): RoleSlot {
+  #spawn(role: Role): ClusterChild {
     const child = new ClusterChild(
-      { name: role, main: this.options.main(role), args: [...(this.options.conf ? ['-c', resolve(this.options.conf)] : []), ...(this.options.awsKmsSecretName ? ['--aws-kms-secret-name', this.options.awsKmsSecretName] : [])], env: this.#env(), logFormat: 'json' },
+      {
+        name: role,
+        main: this.options.main(role),
+        args: [...(this.options.conf ? ['-c', resolve(this.options.conf)] : []), ...(this.options.awsKmsSecretName ? ['--aws-kms-secret-name', this.options.awsKmsSecretName] : [])],
+        env: this.#env(),
+        logFormat: 'json',
+        attach: (process) => this.#handles.serve(process),
+      },
       (line) => process.stdout.write(`${line}\n`),
       (c, code) => this.#onExit(c, code),
     );
     child.start(false);
+    return child;
+  }
+
+  #launch(role: Role, slot?: RoleSlot): RoleSlot {
+    const child = this.#spawn(role);
     const target = slot ?? { role, child, restarts: new Backoff({ initialMs: 1_000, maxMs: 30_000 }) };
     target.child = child;
     if (!slot) this.#slots.push(target);
@@ -188,28 +214,25 @@ export class NodeSupervisor {
     }, delayMs).unref();
   }
 
-  /** SIGHUP: validate the configuration again; if it holds, restart the roles one at a time. */
+  /** SIGHUP: validate the configuration again; if it holds, replace the roles one at a time. */
   reload(): Promise<void> {
     this.#reloading = this.#reloading.then(async () => {
       if (this.#stopping || !this.#ready) return;
       try {
         this.#loaded = await loadValidated({ ...this.#configSource(), overrides: { prefix: this.options.layout.prefix }, resolve: true });
         for (const warning of this.#loaded.warnings) this.#logger.warn(warning);
-        this.#logger.info('reloading: restarting the roles one at a time');
+        this.#logger.info('reloading: replacing the roles one at a time');
         for (const slot of this.#slots) {
           if (this.#stopping) return;
-          const held = await keyIds(slot.child);
-          await slot.child.stop(GRACEFUL_STOP_MS);
-          this.#launch(slot.role, slot);
-          await slot.child.waitReady(READY_TIMEOUT_MS);
-          // The next role may stop only once this one holds what the old one held.
-          const complete = await waitFor(async () => (await keyIds(slot.child)).length >= held.length, 30_000, 250);
-          if (!complete) this.#logger.warn({ role: slot.role }, `${slot.role} did not receive every key within 30 s; continuing`);
+          await this.#replace(slot);
           this.#publish();
         }
+        // A listener the configuration no longer has: nobody accepts on it any more.
+        await this.#handles.closeUnused();
         this.#reloadError = undefined;
         this.#logger.info('reloaded');
       } catch (err) {
+        if (this.#stopping) return;
         this.#reloadError = (err as Error).message;
         this.#logger.error({ err }, 'reload failed; the node keeps running');
       }
@@ -219,11 +242,38 @@ export class NodeSupervisor {
     return this.#reloading;
   }
 
+  /**
+   * Starts the role's successor beside it (on the same listen sockets), waits until it is ready
+   * and holds the keys the old one held, then lets the old one drain. A successor that fails is
+   * stopped and the old one keeps serving.
+   */
+  async #replace(slot: RoleSlot): Promise<void> {
+    const held = await keyIds(slot.child);
+    const next = this.#spawn(slot.role);
+    this.#candidates.add(next);
+    try {
+      await next.waitReady(READY_TIMEOUT_MS);
+      // The old one may leave only once its successor holds what it held.
+      const complete = await waitFor(async () => (await keyIds(next)).length >= held.length, 30_000, 250);
+      if (!complete) this.#logger.warn({ role: slot.role }, `${slot.role} did not receive every key within 30 s; continuing`);
+    } catch (err) {
+      await next.stop(FAST_STOP_MS);
+      throw err;
+    } finally {
+      this.#candidates.delete(next);
+    }
+    // Usually the old one; a restarted one if the old one died meanwhile.
+    const previous = slot.child;
+    slot.child = next;
+    await previous.stop(GRACEFUL_STOP_MS);
+  }
+
   stop(graceMs: number): Promise<void> {
     this.#stopping ??= (async () => {
       this.#logger.info('stopping the keygate node');
       this.#status?.markStopping();
-      await Promise.all(this.#slots.map((slot) => slot.child.stop(graceMs)));
+      await Promise.all([...this.#slots.map((slot) => slot.child), ...this.#candidates].map((child) => child.stop(graceMs)));
+      await this.#handles.close();
       await this.#status?.stop();
       removeRunFiles(this.options.layout);
       this.#logger.info('keygate node stopped');
@@ -254,6 +304,19 @@ export class NodeSupervisor {
       }),
     );
     return Object.fromEntries(entries);
+  }
+
+  /** Each role's `/metrics` (its own status listener); a role that does not answer is left out. */
+  async #roleMetrics(): Promise<Array<{ role: string; text: string }>> {
+    const parts = await Promise.all(
+      this.#slots.map(async (slot) => {
+        const url = slot.child.statusUrl?.replace(/\/status$/, '/metrics');
+        if (!url) return undefined;
+        const res = await fetch(url, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined);
+        return res?.ok ? { role: slot.role, text: await res.text() } : undefined;
+      }),
+    );
+    return parts.filter((part) => part !== undefined);
   }
 
   async #notReadyReason(): Promise<string | undefined> {

@@ -15,6 +15,8 @@ export interface SupervisorOptions {
   readonly onMessage?: (message: FromWorker, index: number) => void;
   /** How long `stop()` lets a worker drain before killing it. */
   readonly stopTimeoutMs?: number;
+  /** Called with each worker as it is forked, before its init message (its listen sockets' source, under a node that keeps them). */
+  readonly onFork?: (worker: Worker) => void;
 }
 
 interface Slot {
@@ -111,6 +113,7 @@ export class WorkerSupervisor {
 
   #fork(index: number, restarts: number): Promise<void> {
     const worker = cluster.fork();
+    this.options.onFork?.(worker);
     const slot: Slot = { index, worker, ready: false, version: 0, startedAt: Date.now(), restarts };
     this.#slots.set(index, slot);
     const init = this.options.init(index);
