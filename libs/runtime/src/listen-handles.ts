@@ -85,6 +85,8 @@ const createServerHandle = (net as unknown as { _createServerHandle: (address: s
  * and accept. The host is resolved as `server.listen` does (its first address).
  */
 export async function bindListenHandle(host: string, port: number): Promise<ListenHandle> {
+  // Internal to node (node:cluster relies on it); a node without it fails here, at start, by name.
+  if (typeof createServerHandle !== 'function') throw new Error(`this Node.js (${process.version}) has no net._createServerHandle, which the all-in-one node binds its listeners with`);
   const { address, family } = net.isIP(host) ? { address: host, family: net.isIP(host) } : await lookup(host);
   const handle = createServerHandle(address, port, family);
   if (typeof handle === 'number') throw Object.assign(new Error(getSystemErrorName(handle)), { code: getSystemErrorName(handle) });
