@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { startKeyring } from '@keygate/keyring';
 import { ProxyNode } from '@keygate/proxy';
-import { ListenHandles, METRICS_CONTENT_TYPE, listenHandlesFromParent, loadListenerTls, requestListenHandle, protocolOptions, startBus, openDatabases, runApp, type AppContext, parseAppArgs, type AppArgs } from '@keygate/runtime';
+import { ListenHandles, METRICS_CONTENT_TYPE, successorExpected, listenHandlesFromParent, loadListenerTls, requestListenHandle, protocolOptions, startBus, openDatabases, runApp, type AppContext, parseAppArgs, type AppArgs } from '@keygate/runtime';
 import { EntityReferenceResolver, vaultReferences } from '@keygate/vaults';
 import { memberSigner, VaultResolverClient } from '@keygate/vaults/client';
 import { vaultResolverUrl } from '@keygate/vaults/service';
@@ -58,7 +58,7 @@ export async function startProxy(ctx: AppContext): Promise<void> {
   }
   await bus.ready();
 
-  ctx.defer(() => proxy.stop());
+  ctx.defer(() => proxy.stop({ handover: successorExpected() }));
   const bound = await proxy.start();
   for (const { host, port, tls: secure } of bound) {
     ctx.logger.info(

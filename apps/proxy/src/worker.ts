@@ -30,10 +30,10 @@ function runWorker(): void {
     }
   };
 
-  const stop = async () => {
+  const stop = async (handover = false) => {
     if (stopping) return;
     stopping = true;
-    await closeServers(servers);
+    await closeServers(servers, 5_000, { handover });
     await worker?.close();
     logger.flush();
     process.exit(0);
@@ -41,7 +41,7 @@ function runWorker(): void {
 
   process.on('message', (message: ToWorker) => {
     if (message.t === 'init') void start(message);
-    else if (message.t === 'stop') void stop();
+    else if (message.t === 'stop') void stop(message.handover);
     else void worker?.onMessage(message, send).catch((err: unknown) => logger.error({ err }, 'proxy worker: applying a message failed'));
   });
   // The node went away: nobody keeps this worker's state current any more.

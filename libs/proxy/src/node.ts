@@ -174,10 +174,11 @@ export class ProxyNode {
     return this.metrics.text(await this.supervisor.metrics());
   }
 
-  async stop(): Promise<void> {
+  /** `handover`: the node is being replaced on the same listen sockets (see WorkerSupervisor). */
+  async stop(options: { handover?: boolean } = {}): Promise<void> {
     this.#unsubscribeKeyring?.();
     this.sync.stop();
-    await this.supervisor.stop();
+    await this.supervisor.stop(options);
     await this.health.stop();
   }
 }

@@ -1,6 +1,6 @@
 export { confOption, awsSecretOption, parseAppArgs, UsageError, type AppArgs } from './app-args';
 export { openDatabases, createMigrator, type Databases, type OpenDatabasesOptions } from './database';
-export { listenAll, closeServers, serveHttp, httpServer, type BoundAddress, type Server, type ServerFactory } from './listen';
+export { listenAll, closeServers, expectSuccessor, successorExpected, serveHttp, httpServer, type BoundAddress, type Server, type ServerFactory } from './listen';
 export { bindListenHandle, listenHandlesFromParent, requestListenHandle, ListenHandles, LISTEN_HANDLES_ENV, type HandleChannel, type ListenHandle } from './listen-handles';
 export { loadListenerTls, protocolOptions, ListenerTlsError, type ListenerTls, type TlsListenerName } from './listener-tls';
 export { createNodeInfo, uptimeSeconds, VERSION, type AppName, type NodeInfo } from './node-info';

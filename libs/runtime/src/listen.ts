@@ -21,6 +21,16 @@ export type ServerFactory = (tls?: SecureContextOptions, address?: ListenAddress
 
 /** Servers on a socket their parent keeps (`listen-handles`): a successor serves on it after them. */
 const handedOver = new WeakSet<Server>();
+let successor = false;
+
+/** This process is being replaced (`keygate reload`): its handed-over sockets go on serving in a successor. */
+export function expectSuccessor(): void {
+  successor = true;
+}
+
+export function successorExpected(): boolean {
+  return successor;
+}
 
 /**
  * Listens on `address`: binds it here, or, under a parent that keeps the socket (the all-in-one
@@ -119,11 +129,13 @@ export async function serveHttp(
 
 /**
  * Stops accepting, lets in-flight requests finish for `graceMs`, then closes what is left.
- * On a socket a successor takes over, idle keep-alive connections are not cut (a request the
- * client is sending on one at that moment would fail): each one's next response says
- * `Connection: close`, and an idle one ends at its keep-alive timeout or at `graceMs`.
+ * When a successor takes over the socket (`handover`, default: `expectSuccessor()` was called),
+ * idle keep-alive connections are not cut (a request the client is sending on one at that
+ * moment would fail): each one's next response says `Connection: close`, and an idle one ends at
+ * its keep-alive timeout or at `graceMs`. Otherwise (a stop) they are closed at once.
  */
-export async function closeServers(servers: readonly Server[], graceMs = 5_000): Promise<void> {
+export async function closeServers(servers: readonly Server[], graceMs = 5_000, options: { handover?: boolean } = {}): Promise<void> {
+  const handover = options.handover ?? successor;
   await Promise.all(
     servers.map(
       (server) =>
@@ -136,7 +148,7 @@ export async function closeServers(servers: readonly Server[], graceMs = 5_000):
             clearTimeout(timer);
             resolve();
           };
-          if (http1 && handedOver.has(server)) {
+          if (http1 && handover && handedOver.has(server)) {
             http1.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => (res.shouldKeepAlive = false));
             // net.Server's close: http.Server's would also cut the idle connections at once.
             NetServer.prototype.close.call(http1, closed);

@@ -6,7 +6,7 @@ import type { Registry } from 'prom-client';
 import { createNodeRegistry, METRICS_CONTENT_TYPE } from './metrics';
 import { createNodeInfo, type AppName, type NodeInfo } from './node-info';
 import { StatusServer } from './status-server';
-import type { BoundAddress } from './listen';
+import { expectSuccessor, type BoundAddress } from './listen';
 import { loadListenerTls } from './listener-tls';
 import { admitNode, type AdmittedNode } from './join';
 import type { Membership } from '@keygate/crypto';
@@ -118,6 +118,11 @@ export async function runApp(options: RunAppOptions): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM', 0));
   process.on('SIGINT', () => stop('SIGINT', 0));
+  // From the all-in-one node's reload: a successor already serves on this node's listen sockets.
+  process.on('SIGQUIT', () => {
+    expectSuccessor();
+    stop('SIGQUIT (replaced by a successor)', 0);
+  });
   // Started by `keygate cluster up` (with an IPC channel): stop when the launcher goes away.
   if (process.connected) process.once('disconnect', () => stop('launcher exited', 0));
   process.on('unhandledRejection', (err) => {

@@ -127,13 +127,13 @@ export class ClusterChild {
     if (!ready) throw new ClusterError(`${this.spec.name} was not ready within ${timeoutMs / 1000} s (see its log above)`);
   }
 
-  /** SIGTERM, then SIGKILL after `graceMs`. */
-  async stop(graceMs = 15_000): Promise<void> {
+  /** `signal` (SIGTERM; SIGQUIT: a successor takes over its listeners), then SIGKILL after `graceMs`. */
+  async stop(graceMs = 15_000, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     this.#stopping = true;
     const child = this.#process;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    child.kill('SIGTERM');
+    child.kill(signal);
     await this.#exited;
     clearTimeout(timer);
   }

@@ -265,7 +265,7 @@ export class NodeSupervisor {
     // Usually the old one; a restarted one if the old one died meanwhile.
     const previous = slot.child;
     slot.child = next;
-    await previous.stop(GRACEFUL_STOP_MS);
+    await previous.stop(GRACEFUL_STOP_MS, 'SIGQUIT');
   }
 
   stop(graceMs: number): Promise<void> {

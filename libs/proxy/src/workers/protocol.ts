@@ -31,7 +31,8 @@ export type ToWorker =
   | { readonly t: 'delta'; readonly delta: Delta }
   | { readonly t: 'metrics'; readonly id: number }
   | { readonly t: 'health'; readonly health: HealthMap }
-  | { readonly t: 'stop' };
+  /** `handover`: a successor serves on the same sockets (reload): do not cut idle keep-alive connections. */
+  | { readonly t: 'stop'; readonly handover?: boolean };
 
 export type FromWorker =
   | { readonly t: 'ready'; readonly bound: ReadonlyArray<{ readonly host: string; readonly port: number; readonly tls?: boolean }> }

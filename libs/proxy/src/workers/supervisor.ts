@@ -92,7 +92,7 @@ export class WorkerSupervisor {
   }
 
   /** Drains every worker (they stop accepting, finish what is in flight), then kills stragglers. */
-  async stop(): Promise<void> {
+  async stop(options: { handover?: boolean } = {}): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
     await Promise.all(
@@ -105,7 +105,7 @@ export class WorkerSupervisor {
               clearTimeout(timer);
               resolve();
             });
-            this.#send(worker, { t: 'stop' });
+            this.#send(worker, { t: 'stop', ...(options.handover ? { handover: true } : {}) });
           }),
       ),
     );
