@@ -81,18 +81,19 @@ export class KeyringStore {
   /** Makes `key` active with the next generation; returns the row as written. Runs under `locked`. */
   async activate(tx: Queryable, key: DataKey): Promise<MetaRow & { generation: string }> {
     const origin = key.origin ?? 'keygate';
-    // The key's row if new, with the next generation in the same round trip (the new row has
-    // none, so it does not count). Then the previous active row, then this one: the partial
-    // unique index on the active state is checked row by row, so one UPDATE could trip it.
+    // One round trip: the key's row if new, the previous active row demoted, and the next
+    // generation (the new row has none, and a demotion keeps its generation, so the snapshot's
+    // maximum is the right one). Then this row, in a second statement: the partial unique index
+    // on the active state is checked row by row, so promoting in the same statement could trip it.
     const next = (
       await tx.query<{ g: string }>(
-        `WITH added AS (INSERT INTO keyring_meta (id, state, origin, mac) VALUES ($1, 'alive', $2, $3) ON CONFLICT (id) DO NOTHING)
+        `WITH added AS (INSERT INTO keyring_meta (id, state, origin, mac) VALUES ($1, 'alive', $2, $3) ON CONFLICT (id) DO NOTHING),
+              demoted AS (UPDATE keyring_meta SET state = 'alive', updated_at = now() WHERE state = 'active' AND id <> $1)
          SELECT (coalesce(max(generation), 0) + 1)::text AS g FROM keyring_meta`,
         [key.id, origin, metaMac(key, { id: key.id, origin, generation: null, removed: false })],
       )
     ).rows[0]!.g;
     const mac = metaMac(key, { id: key.id, origin, generation: next, removed: false });
-    await tx.query("UPDATE keyring_meta SET state = 'alive', updated_at = now() WHERE state = 'active' AND id <> $1", [key.id]);
     await tx.query("UPDATE keyring_meta SET state = 'active', origin = $2, generation = $3, mac = $4, updated_at = now() WHERE id = $1", [key.id, origin, next, mac]);
     return { id: key.id, state: 'active', origin, generation: next, mac };
   }

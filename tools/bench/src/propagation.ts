@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
+import { Pool } from 'undici';
 import { AppProcess, httpClient, testServices, TestDatabase } from '@keygate/testing';
 import { machine, runBench } from './measure';
 
@@ -47,6 +48,30 @@ async function rawNotifyRoundTrips(database: TestDatabase, count: number, idleMs
     await heard;
     out.push(performance.now() - started);
   }
+  await Promise.all([client.end(), sender.end()]);
+  return out;
+}
+
+/**
+ * The same round trip when the notification comes with a durable write, as an activation's does:
+ * `INSERT` and `pg_notify` in one transaction, so its `COMMIT` waits for the WAL flush (fsync).
+ */
+async function durableNotifyRoundTrips(database: TestDatabase, count: number, idleMs: number): Promise<number[]> {
+  let resolve: (() => void) | undefined;
+  const client = await listener(database, 'bench_durable', () => resolve?.());
+  const sender = new pg.Client({ ...testServices().pg, database: database.name });
+  await sender.connect();
+  await sender.query('CREATE TABLE IF NOT EXISTS bench_durable (id serial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())');
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) {
+    await sleep(idleMs);
+    const heard = new Promise<void>((r) => (resolve = r));
+    const started = performance.now();
+    await sender.query("WITH row AS (INSERT INTO bench_durable DEFAULT VALUES RETURNING id) SELECT pg_notify('bench_durable', id::text) FROM row");
+    await heard;
+    out.push(performance.now() - started);
+  }
+  await sender.query('DROP TABLE bench_durable');
   await Promise.all([client.end(), sender.end()]);
   return out;
 }
@@ -101,6 +126,7 @@ async function main(): Promise<void> {
   try {
     const raw = await rawNotifyRoundTrips(database, 200);
     const rawIdle = await rawNotifyRoundTrips(database, 50, IDLE_MS);
+    const durableIdle = await durableNotifyRoundTrips(database, 50, IDLE_MS);
     const admin = await AppProcess.start('admin', { env });
     nodes.push(admin);
     const members = await Promise.all(Array.from({ length: memberCount }, () => AppProcess.start('keyring-broker', { env })));
@@ -125,6 +151,15 @@ async function main(): Promise<void> {
       applied.set(msg.active, perKey);
     });
     const api = httpClient(admin.url('admin'));
+    // The timed requests go through a plain keep-alive connection (undici's request, not fetch),
+    // so the client library's own overhead is not counted against the activation.
+    const adminPool = new Pool(admin.url('admin'), { connections: 1 });
+    const timedPost = async (path: string, form: Record<string, string>) => {
+      const res = await adminPool.request({ method: 'POST', path, body: new URLSearchParams(form).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      await res.body.text();
+      if (res.statusCode >= 300) throw new Error(`POST ${path}: HTTP ${res.statusCode}`);
+    };
+    const httpIdle: number[] = [];
     const fromResponse: number[] = [];
     const fromRequest: number[] = [];
     const fromCommit: number[] = [];
@@ -140,9 +175,15 @@ async function main(): Promise<void> {
         settled = ['done', 'superseded', 'failed'].includes((await api.get<{ state: string }>('/keyring/reencrypt')).json.state);
         if (!settled) await new Promise((resolve) => setTimeout(resolve, 10));
       }
+      // Baseline: an Admin API round trip that does nothing, after the same idle pause.
+      await sleep(IDLE_MS);
+      const pinged = performance.now();
+      const ping = await adminPool.request({ method: 'GET', path: '/' });
+      await ping.body.text();
+      httpIdle.push(performance.now() - pinged);
       await sleep(IDLE_MS);
       const sent = performance.now();
-      await api.post('/keyring/activate', { form: { key: id } });
+      await timedPost('/keyring/activate', { key: id });
       const answered = performance.now();
       const deadline = Date.now() + 10_000;
       while ([...memberIds].some((n) => !applied.get(id)?.has(n)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 1));
@@ -174,11 +215,14 @@ async function main(): Promise<void> {
     const replayed = lastRequest ? await burstCost(members, flood(() => lastRequest as string)) : undefined;
     await attacker.end();
     await bus.end();
+    await adminPool.close();
 
     const rss = members.map((m) => rssMb(m.pid));
     process.stdout.write(`machine: ${machine()}; ${memberCount} members + admin, ${rotations} rotations\n\n`);
     process.stdout.write(`raw NOTIFY round trip         p50 ${ms(percentile(raw, 50))}  p99 ${ms(percentile(raw, 99))}\n`);
     process.stdout.write(`raw NOTIFY round trip after ${IDLE_MS} ms idle (as each activation)  p50 ${ms(percentile(rawIdle, 50))}  p99 ${ms(percentile(rawIdle, 99))}\n`);
+    process.stdout.write(`durable NOTIFY round trip (INSERT + NOTIFY, COMMIT with WAL flush) after ${IDLE_MS} ms idle  p50 ${ms(percentile(durableIdle, 50))}  p99 ${ms(percentile(durableIdle, 99))}\n`);
+    process.stdout.write(`Admin API round trip (GET /) after ${IDLE_MS} ms idle  p50 ${ms(percentile(httpIdle, 50))}  p99 ${ms(percentile(httpIdle, 99))}\n`);
     process.stdout.write(`activate -> last member (from response)  p50 ${ms(percentile(fromResponse, 50))}  p99 ${ms(percentile(fromResponse, 99))}\n`);
     process.stdout.write(`request -> activation committed (heard)     p50 ${ms(percentile(toCommit, 50))}  p99 ${ms(percentile(toCommit, 99))}\n`);
     process.stdout.write(`activation committed -> last member applied  p50 ${ms(percentile(fromCommit, 50))}  p99 ${ms(percentile(fromCommit, 99))}\n`);
