@@ -47,9 +47,10 @@ function enrollment(ctx: AppContext, db: Database, secrets: AdminSecrets, cluste
   const logger = ctx.logger.child({ component: 'enrollment' });
   const credentials = new NodeCredentials(db, secrets);
   const trail = audit ?? noAudit;
+  const admission = ClusterAdmission.fromSecret(clusterSecret);
   const joins = new NodeJoins({
     credentials,
-    admission: ClusterAdmission.fromSecret(clusterSecret),
+    admission,
     admissionTtlMs: ctx.config.cluster_admission_ttl,
     logger,
     onJoin: (join) => trail.record({ subject: 'cluster_credentials', operation: 'join', entityKey: join.credentialId, details: { node_id: join.nodeId, app: join.app, hostname: join.hostname } }),
@@ -59,7 +60,7 @@ function enrollment(ctx: AppContext, db: Database, secrets: AdminSecrets, cluste
     credentials,
     joins,
     limiters: { enroll: new RateLimiter(), join: new RateLimiter() },
-    nodeSettings: (credential) => enrolledNodeSettings(ctx.loaded, credential),
+    nodeSettings: (credential) => enrolledNodeSettings(ctx.loaded, credential, admission.publicKey),
     audit: trail,
     logger,
   };

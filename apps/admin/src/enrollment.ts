@@ -19,9 +19,10 @@ function text(value: unknown): string | undefined {
  * The settings `POST /cluster/enroll` hands a new node: those this admin node was given
  * explicitly (database, Redis, vault backends, keyring mode), each as the operator wrote it, so
  * a `{vault://...}` reference stays a reference and never becomes its value, plus the node's
- * own credential. Defaults are left out (the node has the same ones).
+ * own credential and the cluster's admission key (public), which its joins must answer with.
+ * Defaults are left out (the node has the same ones).
  */
-export function enrolledNodeSettings(loaded: LoadedConfig, credential: string): Record<string, string> {
+export function enrolledNodeSettings(loaded: LoadedConfig, credential: string, admissionKey: string): Record<string, string> {
   const settings: Record<string, string> = {};
   const references = new Map(loaded.references.map((r) => [r.key, r.reference]));
   const values = loaded.config as unknown as Record<string, unknown>;
@@ -31,5 +32,6 @@ export function enrolledNodeSettings(loaded: LoadedConfig, credential: string): 
     if (value !== undefined) settings[key] = value;
   }
   settings.cluster_node_credential = credential;
+  settings.cluster_admission_key = admissionKey;
   return settings;
 }

@@ -37,6 +37,10 @@ export async function admitNode(config: Config, node: NodeInfo, logger: Logger, 
   const joiner = new Joiner(config, config.cluster_node_credential.reveal(), node.hostname, logger, options);
   const identity = await createNodeIdentity(node.nodeId, node.app);
   const grant = await joiner.join(identity);
+  const pinned = config.cluster_admission_key;
+  if (pinned !== undefined && pinned !== grant.admission_key) {
+    throw new NodeJoinError(`the Admin API at ${config.cluster_control_plane} answered with another admission key than cluster_admission_key (another cluster, or someone in the middle): refusing it`);
+  }
   const admission = ClusterAdmission.fromPublicKey(grant.admission_key);
   if (!admission?.admits({ ...identity.claim, proof: grant.proof })) {
     throw new NodeJoinError(`the admission from ${config.cluster_control_plane} does not verify for this node's keys: refusing it`);

@@ -24,6 +24,11 @@ export const KEYRING_KEYS = {
     secret: true,
     doc: 'Per-node admission credential (`kgn1.<id>.<secret>`) from an enrollment token (`keygate ott-init`), for proxy and vault-resolver nodes, used instead of `keyring_cluster_secret`: at start the node proves it to the Admin API at `cluster_control_plane` and receives an admission for its own in-memory keys (never the cluster secret), which it renews before `cluster_admission_ttl` ends. Revoke it with `DELETE /cluster/credentials/{id}`: the node is refused at its next join and other members stop trusting it within `cluster_admission_ttl`. Never printed.',
   }),
+  cluster_admission_key: key({
+    type: string('a raw Ed25519 public key, base64, as keygate ott-init writes it'),
+    origin: 'keygate',
+    doc: 'On a node with `cluster_node_credential`: the cluster\'s admission key (its public half, derived from `keyring_cluster_secret`), as `keygate ott-init` writes it. A join answered with another key is refused, so even a holder of the same credential in the middle cannot make this node trust members it admitted itself. Unset: the key in the first sealed join answer is trusted.',
+  }),
   cluster_admission_ttl: key({
     type: duration(),
     default: '1h',

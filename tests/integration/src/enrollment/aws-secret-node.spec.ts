@@ -9,7 +9,7 @@ import { AppProcess, baseEnv, httpClient, plantedSecret, runCli, useTestDatabase
 import { startAwsEmulator, type AwsEmulator } from '@keygate/tool-aws-emulator';
 import { readSecretString } from '@keygate/aws';
 import { loadConfig } from '@keygate/config';
-import { ClusterAdmission } from '@keygate/crypto';
+import { ClusterAdmission, Secret } from '@keygate/crypto';
 
 jest.setTimeout(180_000);
 
@@ -118,6 +118,8 @@ describe('a node run from AWS Secrets Manager', () => {
     // What the node needs to join, and not the cluster secret itself.
     expect(settings).toMatchObject({ pg_database: database.get().settings().pg_database, keyring_enabled: 'on', cluster_control_plane: admin.url('admin') });
     expect(settings.cluster_node_credential).toMatch(/^kgn1\./);
+    // The admission key's public half, which every join of this node must be answered with.
+    expect(settings.cluster_admission_key).toBe(ClusterAdmission.fromSecret(new Secret(clusterSecret)).publicKey);
     expect(config).not.toContain(Buffer.from(clusterSecret).toString('base64'));
     expect(JSON.stringify(settings)).not.toContain(clusterSecret);
 
@@ -147,6 +149,13 @@ describe('a node run from AWS Secrets Manager', () => {
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/Error: enrollment token [0-9a-f-]{36} has already been used/);
     expect(again.stdout).toBe('');
+  });
+
+  it('refuses a join answered with another admission key than the one its configuration names', async () => {
+    const other = ClusterAdmission.fromSecret(new Secret('another cluster')).publicKey;
+    const refused = await AppProcess.start('proxy', { env: instanceEnv({ AWS_KMS_SECRET_NAME: secretName, KONG_CLUSTER_ADMISSION_KEY: other }), waitReady: false });
+    expect((await refused.exited).code).toBe(1);
+    expect(refused.output).toContain('answered with another admission key than cluster_admission_key');
   });
 
   it('enrolls data-plane nodes only: the same configuration cannot start an Admin API node, which would need the cluster secret', async () => {
