@@ -56,9 +56,11 @@ async function rawNotifyRoundTrips(database: TestDatabase, count: number, idleMs
  * The same round trip when the notification comes with a durable write, as an activation's does:
  * `INSERT` and `pg_notify` in one transaction, so its `COMMIT` waits for the WAL flush (fsync).
  */
-async function durableNotifyRoundTrips(database: TestDatabase, count: number, idleMs: number): Promise<number[]> {
+async function durableNotifyRoundTrips(database: TestDatabase, count: number, idleMs: number, otherListeners = 0): Promise<number[]> {
   let resolve: (() => void) | undefined;
   const client = await listener(database, 'bench_durable', () => resolve?.());
+  // Listening connections that only hear it: PostgreSQL (before 19) wakes each at every commit.
+  const others = await Promise.all(Array.from({ length: otherListeners }, () => listener(database, 'bench_durable', () => undefined)));
   const sender = new pg.Client({ ...testServices().pg, database: database.name });
   await sender.connect();
   await sender.query('CREATE TABLE IF NOT EXISTS bench_durable (id serial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())');
@@ -71,8 +73,8 @@ async function durableNotifyRoundTrips(database: TestDatabase, count: number, id
     await heard;
     out.push(performance.now() - started);
   }
-  await sender.query('DROP TABLE bench_durable');
-  await Promise.all([client.end(), sender.end()]);
+  await sender.query('DROP TABLE IF EXISTS bench_durable');
+  await Promise.all([client.end(), sender.end(), ...others.map((o) => o.end())]);
   return out;
 }
 
@@ -127,6 +129,7 @@ async function main(): Promise<void> {
     const raw = await rawNotifyRoundTrips(database, 200);
     const rawIdle = await rawNotifyRoundTrips(database, 50, IDLE_MS);
     const durableIdle = await durableNotifyRoundTrips(database, 50, IDLE_MS);
+    const durableFanOut = await durableNotifyRoundTrips(database, 50, IDLE_MS, memberCount + 1);
     const admin = await AppProcess.start('admin', { env });
     nodes.push(admin);
     const members = await Promise.all(Array.from({ length: memberCount }, () => AppProcess.start('keyring-broker', { env })));
@@ -154,10 +157,13 @@ async function main(): Promise<void> {
     // The timed requests go through a plain keep-alive connection (undici's request, not fetch),
     // so the client library's own overhead is not counted against the activation.
     const adminPool = new Pool(admin.url('admin'), { connections: 1 });
+    /** `X-Kong-Admin-Latency` of each activation: the time spent inside the Admin API (ms, rounded). */
+    const adminLatency: number[] = [];
     const timedPost = async (path: string, form: Record<string, string>) => {
       const res = await adminPool.request({ method: 'POST', path, body: new URLSearchParams(form).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
       await res.body.text();
       if (res.statusCode >= 300) throw new Error(`POST ${path}: HTTP ${res.statusCode}`);
+      adminLatency.push(Number(res.headers['x-kong-admin-latency']));
     };
     const httpIdle: number[] = [];
     const fromResponse: number[] = [];
@@ -222,8 +228,10 @@ async function main(): Promise<void> {
     process.stdout.write(`raw NOTIFY round trip         p50 ${ms(percentile(raw, 50))}  p99 ${ms(percentile(raw, 99))}\n`);
     process.stdout.write(`raw NOTIFY round trip after ${IDLE_MS} ms idle (as each activation)  p50 ${ms(percentile(rawIdle, 50))}  p99 ${ms(percentile(rawIdle, 99))}\n`);
     process.stdout.write(`durable NOTIFY round trip (INSERT + NOTIFY, COMMIT with WAL flush) after ${IDLE_MS} ms idle  p50 ${ms(percentile(durableIdle, 50))}  p99 ${ms(percentile(durableIdle, 99))}\n`);
+    process.stdout.write(`the same with ${memberCount + 1} more listening connections (as many as the members, the admin and this bench)  p50 ${ms(percentile(durableFanOut, 50))}  p99 ${ms(percentile(durableFanOut, 99))}\n`);
     process.stdout.write(`Admin API round trip (GET /) after ${IDLE_MS} ms idle  p50 ${ms(percentile(httpIdle, 50))}  p99 ${ms(percentile(httpIdle, 99))}\n`);
     process.stdout.write(`activate -> last member (from response)  p50 ${ms(percentile(fromResponse, 50))}  p99 ${ms(percentile(fromResponse, 99))}\n`);
+    process.stdout.write(`inside the Admin API (X-Kong-Admin-Latency of the activation)  p50 ${ms(percentile(adminLatency, 50))}  p99 ${ms(percentile(adminLatency, 99))}\n`);
     process.stdout.write(`request -> activation committed (heard)     p50 ${ms(percentile(toCommit, 50))}  p99 ${ms(percentile(toCommit, 99))}\n`);
     process.stdout.write(`activation committed -> last member applied  p50 ${ms(percentile(fromCommit, 50))}  p99 ${ms(percentile(fromCommit, 99))}\n`);
     process.stdout.write(`first member applied -> last member applied  p50 ${ms(percentile(firstToLast, 50))}  p99 ${ms(percentile(firstToLast, 99))}\n`);
