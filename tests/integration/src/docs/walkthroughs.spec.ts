@@ -19,6 +19,7 @@ const SESSIONS: ReadonlyArray<{ readonly name: string; readonly files: readonly 
   { name: 'secrets', files: ['docs/secrets.md'] },
   { name: 'rds-iam', files: ['docs/rds-iam.md'] },
   { name: 'admin-security', files: ['docs/admin-security.md'] },
+  { name: 'aws-secrets-node', files: ['docs/aws-secrets-node.md'] },
 ];
 
 const DOCS = ['README.md', ...readdirSync(join(REPO_ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
