@@ -36,17 +36,9 @@ export async function admitNode(config: Config, node: NodeInfo, logger: Logger, 
   }
   const joiner = new Joiner(config, config.cluster_node_credential.reveal(), node.hostname, logger, options);
   const identity = await createNodeIdentity(node.nodeId, node.app);
-  const grant = await joiner.join(identity);
-  const pinned = config.cluster_admission_key;
-  if (pinned !== undefined && pinned !== grant.admission_key) {
-    throw new NodeJoinError(`the Admin API at ${config.cluster_control_plane} answered with another admission key than cluster_admission_key (another cluster, or someone in the middle): refusing it`);
-  }
-  const admission = ClusterAdmission.fromPublicKey(grant.admission_key);
-  if (!admission?.admits({ ...identity.claim, proof: grant.proof })) {
-    throw new NodeJoinError(`the admission from ${config.cluster_control_plane} does not verify for this node's keys: refusing it`);
-  }
-  logger.info({ credential_id: joiner.credentialId, admission_expires_at: expiry(grant.proof) }, 'joined the cluster with this node’s credential (admitted by the Admin API; this node does not hold the cluster secret)');
-  const membership: Membership = { identity: { ...identity, proof: grant.proof }, admission };
+  const { proof, admission } = await joiner.admit(identity);
+  logger.info({ credential_id: joiner.credentialId, admission_expires_at: expiry(proof) }, 'joined the cluster with this node’s credential (admitted by the Admin API; this node does not hold the cluster secret)');
+  const membership: Membership = { identity: { ...identity, proof }, admission };
   return { membership, stop: renewAdmission(joiner, membership, logger) };
 }
 
@@ -80,10 +72,9 @@ function renewAdmission(joiner: Joiner, membership: Membership, logger: Logger):
   };
   const renew = async () => {
     try {
-      const grant = await joiner.join(identity);
-      if (!membership.admission?.admits({ ...identity.claim, proof: grant.proof })) throw new NodeJoinError('the renewed admission does not verify for this node’s keys');
-      identity.proof = grant.proof;
-      logger.info({ admission_expires_at: expiry(grant.proof) }, 'renewed this node’s cluster admission');
+      const { proof } = await joiner.admit(identity, membership.admission);
+      identity.proof = proof;
+      logger.info({ admission_expires_at: expiry(proof) }, 'renewed this node’s cluster admission');
     } catch (err) {
       const ends = expiry(identity.proof ?? '');
       if (err instanceof Refused) {
@@ -126,7 +117,26 @@ class Joiner {
     return this.#credential.id;
   }
 
-  async join(identity: NodeIdentity): Promise<JoinGrant> {
+  /**
+   * Joins and checks the answer before anything trusts it: its admission key must be the one
+   * already trusted (a renewal), else `cluster_admission_key` when set, and it must admit this
+   * node's own keys with the proof it sent.
+   */
+  async admit(identity: NodeIdentity, trusted?: ClusterAdmission): Promise<{ proof: string; admission: ClusterAdmission }> {
+    const { config } = this;
+    const grant = await this.#join(identity);
+    const expected = trusted?.publicKey ?? config.cluster_admission_key;
+    if (expected !== undefined && expected !== grant.admission_key) {
+      throw new NodeJoinError(`the Admin API at ${config.cluster_control_plane} answered with another admission key than cluster_admission_key (another cluster, or someone in the middle): refusing it`);
+    }
+    const admission = trusted ?? ClusterAdmission.fromPublicKey(grant.admission_key);
+    if (!admission?.admits({ ...identity.claim, proof: grant.proof })) {
+      throw new NodeJoinError(`the admission from ${config.cluster_control_plane} does not verify for this node's keys: refusing it`);
+    }
+    return { proof: grant.proof, admission };
+  }
+
+  async #join(identity: NodeIdentity): Promise<JoinGrant> {
     const { config, options, logger } = this;
     const credential = this.#credential;
     const keys = newJoinKeyPair();
