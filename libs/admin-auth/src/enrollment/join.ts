@@ -75,7 +75,7 @@ function parseRequest(body: unknown): JoinRequest {
   const b = (body ?? {}) as Record<string, unknown>;
   const str = (name: string, max: number): string => {
     const v = b[name];
-    if (typeof v !== 'string' || v === '' || v.length > max) throw enrollmentBadRequest(`${name}: expected a string`);
+    if (typeof v !== 'string' || v === '' || v.length > max) throw enrollmentBadRequest(`${name}: expected a string of 1 to ${max} characters`);
     return v;
   };
   const credentialId = str('credential_id', 36).toLowerCase();
