@@ -62,7 +62,13 @@ describe('keyring re-encryption jobs', () => {
     const plain = await database.get().seedBasicAuth(1, keyA, 'plain');
     await database.get().query("UPDATE basicauth_credentials SET password = 'da61c0083b6d19ef3db2490d0da96a71572da0fa' WHERE id = $1", [plain[0]]);
     const [tampered] = await database.get().seedBasicAuth(1, keyA, 'tampered');
-    await database.get().query("UPDATE basicauth_credentials SET password = overlay(password placing 'ff' from 60 for 2) WHERE id = $1", [tampered]);
+    const tamperedBefore = (await database.get().query<{ password: string }>('SELECT password FROM basicauth_credentials WHERE id = $1', [tampered]))[0]!.password;
+    // Always a change: overwriting two nonce digits with 'ff' was a no-op when they were 'ff' already (1 run in 256).
+    await database.get().query(
+      "UPDATE basicauth_credentials SET password = overlay(password placing CASE WHEN substr(password, 60, 2) = 'ff' THEN '00' ELSE 'ff' END from 60 for 2) WHERE id = $1",
+      [tampered],
+    );
+    expect((await database.get().query<{ password: string }>('SELECT password FROM basicauth_credentials WHERE id = $1', [tampered]))[0]!.password).not.toBe(tamperedBefore);
 
     const b = (await api.post<{ id: string }>('/keyring/generate')).json;
     expect((await api.post('/keyring/activate', { form: { key: b.id } })).status).toBe(204);
