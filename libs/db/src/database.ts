@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { Logger } from '@keygate/logging';
-import { DatabaseAuthError, DatabaseUnavailableError, mapPgError } from './errors';
+import { DatabaseAuthError, DatabaseUnavailableError, mapPgError, TransactionAbortedError } from './errors';
 import { QuerySemaphore } from './semaphore';
 import { describeTarget, type ConnectionSettings } from './settings';
 
@@ -49,6 +49,10 @@ export class Database implements Queryable {
       password: () => this.#password(),
       max: settings.poolSize,
       idleTimeoutMillis: settings.idleTimeoutMs,
+      // Queries issued together on one connection go out together (node-postgres pipelining):
+      // independent writes in a transaction cost one round trip, not one each. Each query keeps
+      // its own result and error; a failed one aborts the transaction, so nothing after it commits.
+      pipeline: true,
       // The server cancels a statement after pg_timeout; the client gives up a little later in
       // case the server is unreachable and cannot even cancel.
       ...(statementTimeout > 0 ? { statement_timeout: statementTimeout, query_timeout: statementTimeout + 1000 } : {}),
@@ -83,7 +87,8 @@ export class Database implements Queryable {
   /**
    * Runs `fn` in one transaction on one connection: COMMIT when it resolves, ROLLBACK when it
    * throws. Nothing is half-written. `advisoryLock`: a transaction-scoped advisory lock taken
-   * with BEGIN, in the same round trip.
+   * with BEGIN, in the same round trip. Queries `fn` issues together (`Promise.all`) are
+   * pipelined: sent at once, answered in order, one round trip.
    */
   async transaction<T>(fn: (tx: Queryable) => Promise<T>, options: { advisoryLock?: number } = {}): Promise<T> {
     this.#assertOpen();
@@ -120,7 +125,10 @@ export class Database implements Queryable {
       await tx.query(lock === undefined ? 'BEGIN' : `BEGIN; SELECT pg_advisory_xact_lock(${lock})`);
       try {
         const result = await fn(tx);
-        await tx.query('COMMIT');
+        // PostgreSQL answers COMMIT in a transaction a failed statement aborted with ROLLBACK, not
+        // an error: a caller that caught that statement's error must not be told it committed.
+        const committed = await tx.query('COMMIT');
+        if (committed.command !== 'COMMIT') throw new TransactionAbortedError();
         return result;
       } catch (err) {
         await client.query('ROLLBACK').catch(() => {

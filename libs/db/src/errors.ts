@@ -66,6 +66,14 @@ export class DatabaseMissingError extends DatabaseError {
   override readonly code = 'DB_MISSING';
 }
 
+/** A statement in the transaction failed (its caller caught the error) and the COMMIT rolled it all back. */
+export class TransactionAbortedError extends DatabaseError {
+  override readonly code = 'DB_TRANSACTION_ABORTED';
+  constructor() {
+    super('the transaction was rolled back: a statement in it failed', { sqlState: '25P02' });
+  }
+}
+
 interface PgLikeError {
   code?: string;
   message?: string;

@@ -8,6 +8,7 @@ export {
   DatabaseBusyError,
   DatabaseAuthError,
   DatabaseMissingError,
+  TransactionAbortedError,
   mapPgError,
 } from './errors';
 export {

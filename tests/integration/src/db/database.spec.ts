@@ -1,10 +1,11 @@
-import { createServer, type Server } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { loadConfig } from '@keygate/config';
 import {
   Database,
   DatabaseBusyError,
   DatabaseTimeoutError,
   DatabaseUnavailableError,
+  TransactionAbortedError,
   UniqueViolationError,
   connectionSettings,
 } from '@keygate/db';
@@ -44,6 +45,75 @@ describe('Database', () => {
       }),
     ).rejects.toThrow('changed my mind');
     expect((await db.query('SELECT n FROM ledger')).rows).toEqual([{ n: 1 }]);
+    await db.close();
+  });
+
+  it("sends a transaction's queries issued together at once (pipelined), without waiting for each answer", async () => {
+    // A proxy that can hold the server's answers back: while it does, a client that waits for
+    // each answer sends one statement, a pipelining client sends them all.
+    let hold = false;
+    const held: Array<() => void> = [];
+    const proxy = createServer((client: Socket) => {
+      const server = connect(Number(database.get().settings().pg_port), database.get().settings().pg_host);
+      client.pipe(server);
+      server.on('data', (chunk: Buffer) => (hold ? held.push(() => client.write(chunk)) : client.write(chunk)));
+      server.on('close', () => client.destroy());
+      client.on('close', () => server.destroy());
+      client.on('error', () => server.destroy());
+      server.on('error', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const db = await pool({ pg_host: '127.0.0.1', pg_port: String((proxy.address() as { port: number }).port) });
+    const observer = await pool();
+    try {
+      await db.query('CREATE TABLE piped (n int)');
+      await db.transaction(async (tx) => {
+        await tx.query("SELECT set_config('application_name', 'piped-tx', true)");
+        hold = true;
+        const writes = Promise.all([1, 2, 3].map((n) => tx.query(`INSERT INTO piped VALUES (${n}) /* write ${n} */`)));
+        // The server ran all three while their answers were held back.
+        const deadline = Date.now() + 3_000;
+        let last = '';
+        while (!last.includes('write 3') && Date.now() < deadline) {
+          last = (await observer.query<{ query: string }>("SELECT query FROM pg_stat_activity WHERE application_name = 'piped-tx'")).rows[0]?.query ?? '';
+          if (!last.includes('write 3')) await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        expect(last).toContain('write 3');
+        hold = false;
+        for (const release of held.splice(0)) release();
+        await writes;
+      });
+      expect((await db.query('SELECT n FROM piped ORDER BY n')).rows).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+    } finally {
+      hold = false;
+      for (const release of held.splice(0)) release();
+      await db.close();
+      await observer.close();
+      proxy.close();
+    }
+  });
+
+  it('commits nothing when one of the pipelined writes fails, and reports that write\'s error', async () => {
+    const db = await pool();
+    await db.query('CREATE TABLE unique_names (name text UNIQUE)');
+    await db.query("INSERT INTO unique_names VALUES ('taken')");
+    await expect(
+      db.transaction((tx) => Promise.all([tx.query("INSERT INTO unique_names VALUES ('a')"), tx.query("INSERT INTO unique_names VALUES ('taken')"), tx.query("INSERT INTO unique_names VALUES ('b')")])),
+    ).rejects.toBeInstanceOf(UniqueViolationError);
+    expect((await db.query('SELECT name FROM unique_names ORDER BY name')).rows).toEqual([{ name: 'taken' }]);
+    await db.close();
+  });
+
+  it('does not report a commit when a statement failed and its caller caught the error (PostgreSQL rolled it all back)', async () => {
+    const db = await pool();
+    await db.query('CREATE TABLE swallowed (n int PRIMARY KEY)');
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.query('INSERT INTO swallowed VALUES (1)');
+        await tx.query('INSERT INTO swallowed VALUES (1)').catch(() => undefined);
+      }),
+    ).rejects.toBeInstanceOf(TransactionAbortedError);
+    expect((await db.query('SELECT count(*)::int AS n FROM swallowed')).rows).toEqual([{ n: 0 }]);
     await db.close();
   });
 
