@@ -72,6 +72,20 @@ describe('cluster keyring exchange', () => {
     expect(view.members).toHaveLength(5);
   });
 
+  it("reports each member's convergence lag and the active key's age in /metrics, read a moment after the activation", async () => {
+    const gauge = async (node: AppProcess, name: string) => {
+      const line = (await (await fetch(`${node.url('status')}/metrics`)).text()).split('\n').find((l) => l.startsWith(`${name} `));
+      return line === undefined ? undefined : Number(line.split(' ')[1]);
+    };
+    for (const node of [broker, ...members]) {
+      const lag = await eventually('convergence lag measured', () => gauge(node, 'keygate_keyring_convergence_lag_seconds'), (v) => v !== undefined);
+      // From the commit to this member applying it: well under a second here, never negative.
+      expect(lag).toBeGreaterThanOrEqual(0);
+      expect(lag).toBeLessThan(5);
+      expect(await gauge(node, 'keygate_keyring_active_key_age_seconds')).toBeGreaterThanOrEqual(0);
+    }
+  });
+
   it('a member started later gets the keyring from whoever is up, even after the broker is killed', async () => {
     const active = (await keyringOf(admin)).active as string;
     broker.signal('SIGKILL');

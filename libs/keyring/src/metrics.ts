@@ -2,11 +2,14 @@ import { Gauge, type Registry } from 'prom-client';
 import type { Logger } from '@keygate/logging';
 import type { KeyringService } from './service';
 
+/** Mean delay between applying an activation and reading its time from the database. */
+const READ_AFTER_ACTIVATION_MS = 200;
+
 /**
  * A member's keyring in Prometheus: keys held, the active key's age, the last resync with the
  * tables, and how long after an activation this node applied it (convergence lag). Ids never
  * appear as labels (they change at every rotation); nothing here is key material. No query runs
- * at scrape time: the active key's age and the lag are read once per activation.
+ * at scrape time: the active key's age and the lag are read once per activation, a moment after it.
  */
 export function registerKeyringMetrics(registry: Registry, service: KeyringService, logger: Logger): () => void {
   const registers = [registry];
@@ -33,16 +36,35 @@ export function registerKeyringMetrics(registry: Registry, service: KeyringServi
   });
   const lag = new Gauge({ name: 'keygate_keyring_convergence_lag_seconds', help: 'From the last activation committing to this node applying it.', registers });
 
-  /** Age of the active key's activation, by the database's clock on both ends (no skew). */
-  const readActivation = async (id: string, isNew: boolean) => {
+  /**
+   * Age of the active key's activation, by the database's clock on both ends (no skew). After an
+   * activation the read waits a moment (jittered): at that instant every member is applying it,
+   * and a query from each would slow the ones still applying. The lag is the age the database
+   * reports, less the time since this node applied it (to the middle of the read's round trip).
+   */
+  const readActivation = async (id: string, appliedAt?: number) => {
+    const started = performance.now();
     const seconds = await service.store.activeForSeconds(id);
     if (seconds === undefined || keyring.activeId !== id) return;
     activatedAt = Date.now() - seconds * 1000;
-    if (isNew) lag.set(seconds);
+    if (appliedAt !== undefined) lag.set(Math.max(0, seconds - ((started + performance.now()) / 2 - appliedAt) / 1000));
   };
   const fail = (err: unknown) => logger.debug({ err }, 'keyring metrics: reading the activation time failed');
-  if (keyring.activeId) void readActivation(keyring.activeId, false).catch(fail);
-  return keyring.onChange((change) => {
-    if (change.type === 'activated') void readActivation(change.id, true).catch(fail);
+  if (keyring.activeId) void readActivation(keyring.activeId).catch(fail);
+  const pending = new Set<NodeJS.Timeout>();
+  const unsubscribe = keyring.onChange((change) => {
+    if (change.type !== 'activated') return;
+    const appliedAt = performance.now();
+    const timer = setTimeout(() => {
+      pending.delete(timer);
+      void readActivation(change.id, appliedAt).catch(fail);
+    }, READ_AFTER_ACTIVATION_MS * (0.5 + Math.random()));
+    timer.unref();
+    pending.add(timer);
   });
+  return () => {
+    unsubscribe();
+    for (const timer of pending) clearTimeout(timer);
+    pending.clear();
+  };
 }
