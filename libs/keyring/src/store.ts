@@ -3,6 +3,9 @@ import type { Database, Queryable } from '@keygate/db';
 import { metaMac, type MetaRow } from './meta';
 import { INDEX_KEY_STATE, isIndexKeyId } from './index-key';
 
+/** A `keyring_meta` row as an activation writes it. */
+export type ActiveRow = MetaRow & { readonly generation: string };
+
 export interface KeyMeta {
   readonly id: string;
   /** `index`: the index key's row (lookup digests), never activated or retired. */
@@ -79,7 +82,17 @@ export class KeyringStore {
   }
 
   /** Makes `key` active with the next generation; returns the row as written. Runs under `locked`. */
-  async activate(tx: Queryable, key: DataKey): Promise<MetaRow & { generation: string }> {
+  async activate(tx: Queryable, key: DataKey): Promise<ActiveRow> {
+    const row = await this.nextActivation(tx, key);
+    await this.promote(tx, row);
+    return row;
+  }
+
+  /**
+   * The first half of `activate`: adds the key's row if new, demotes the active one, and returns
+   * the row `promote` will write (signed, with the next generation). Runs under `locked`.
+   */
+  async nextActivation(tx: Queryable, key: DataKey): Promise<ActiveRow> {
     const origin = key.origin ?? 'keygate';
     // One round trip: the key's row if new, the previous active row demoted, and the next
     // generation (the new row has none, and a demotion keeps its generation, so the snapshot's
@@ -93,9 +106,12 @@ export class KeyringStore {
         [key.id, origin, metaMac(key, { id: key.id, origin, generation: null, removed: false })],
       )
     ).rows[0]!.g;
-    const mac = metaMac(key, { id: key.id, origin, generation: next, removed: false });
-    await tx.query("UPDATE keyring_meta SET state = 'active', origin = $2, generation = $3, mac = $4, updated_at = now() WHERE id = $1", [key.id, origin, next, mac]);
-    return { id: key.id, state: 'active', origin, generation: next, mac };
+    return { id: key.id, state: 'active', origin, generation: next, mac: metaMac(key, { id: key.id, origin, generation: next, removed: false }) };
+  }
+
+  /** The second half: writes the row `nextActivation` returned (independent of the activation's other writes). */
+  async promote(tx: Queryable, row: ActiveRow): Promise<void> {
+    await tx.query("UPDATE keyring_meta SET state = 'active', origin = $2, generation = $3, mac = $4, updated_at = now() WHERE id = $1", [row.id, row.origin, row.generation, row.mac]);
   }
 
   /** Re-signs a row as it reads now (legacy rows without a MAC; recovery). Never a removal. */

@@ -64,8 +64,7 @@ export class ReencryptRuns {
     return res.rows;
   }
 
-  async create(tx: Queryable, targetKeyId: string, reason: string): Promise<string> {
-    const id = randomUUID();
+  async create(tx: Queryable, targetKeyId: string, reason: string, id: string = randomUUID()): Promise<string> {
     await tx.query('INSERT INTO keyring_reencrypt_runs (id, target_key_id, reason) VALUES ($1, $2, $3)', [id, targetKeyId, reason]);
     return id;
   }
@@ -116,7 +115,8 @@ export class ReencryptRuns {
  * that needs it commits, the job exists, even while Redis is down.
  */
 export async function requestReencryption(tx: Queryable, runs: ReencryptRuns, targetKeyId: string, reason: 'activation' | 'manual' | 'rotation'): Promise<string> {
-  const runId = await runs.create(tx, targetKeyId, reason);
-  await requestJob(tx, QUEUES.keyringReencrypt, 'reencrypt', { run_id: runId, target_key_id: targetKeyId, reason }, runId);
+  const runId = randomUUID();
+  // Sent together: one round trip.
+  await Promise.all([runs.create(tx, targetKeyId, reason, runId), requestJob(tx, QUEUES.keyringReencrypt, 'reencrypt', { run_id: runId, target_key_id: targetKeyId, reason }, runId)]);
   return runId;
 }
