@@ -11,6 +11,16 @@ export interface Queryable {
   query<R extends Row = Row>(text: string, values?: readonly unknown[]): Promise<pg.QueryResult<R>>;
 }
 
+/** The connection `Database.transaction` gives its callback. */
+export interface Transaction extends Queryable {
+  /**
+   * Writes whose results the transaction does not need: the COMMIT goes out right behind them
+   * (pipelined, in the same round trip) and waits for them. If one fails, nothing commits and the
+   * transaction throws that write's error.
+   */
+  commitWith(writes: Promise<unknown>): void;
+}
+
 export interface DatabaseOptions {
   readonly settings: ConnectionSettings;
   readonly logger: Logger;
@@ -90,7 +100,7 @@ export class Database implements Queryable {
    * with BEGIN, in the same round trip. Queries `fn` issues together (`Promise.all`) are
    * pipelined: sent at once, answered in order, one round trip.
    */
-  async transaction<T>(fn: (tx: Queryable) => Promise<T>, options: { advisoryLock?: number } = {}): Promise<T> {
+  async transaction<T>(fn: (tx: Transaction) => Promise<T>, options: { advisoryLock?: number } = {}): Promise<T> {
     this.#assertOpen();
     const release = await this.#semaphore.acquire();
     let client: pg.PoolClient | undefined;
@@ -109,7 +119,8 @@ export class Database implements Queryable {
       };
       connection.on('error', onError);
       releaseListener = () => connection.off('error', onError);
-      const tx: Queryable = {
+      const withCommit: Array<Promise<unknown>> = [];
+      const tx: Transaction = {
         query: async <R extends Row = Row>(text: string, values?: readonly unknown[]) => {
           this.#queries++;
           try {
@@ -117,6 +128,11 @@ export class Database implements Queryable {
           } catch (err) {
             throw mapPgError(err);
           }
+        },
+        commitWith: (writes) => {
+          // Awaited below, or dropped with a rollback: never an unhandled rejection.
+          writes.catch(() => undefined);
+          withCommit.push(writes);
         },
       };
       const lock = options.advisoryLock;
@@ -127,7 +143,10 @@ export class Database implements Queryable {
         const result = await fn(tx);
         // PostgreSQL answers COMMIT in a transaction a failed statement aborted with ROLLBACK, not
         // an error: a caller that caught that statement's error must not be told it committed.
-        const committed = await tx.query('COMMIT');
+        const commit = tx.query('COMMIT');
+        commit.catch(() => undefined);
+        await Promise.all(withCommit);
+        const committed = await commit;
         if (committed.command !== 'COMMIT') throw new TransactionAbortedError();
         return result;
       } catch (err) {

@@ -1,4 +1,4 @@
-export { Database, quoteIdent, type DatabaseOptions, type DatabaseStats, type Queryable, type Row } from './database';
+export { Database, quoteIdent, type DatabaseOptions, type DatabaseStats, type Queryable, type Row, type Transaction } from './database';
 export {
   DatabaseError,
   UniqueViolationError,

@@ -1,5 +1,5 @@
 import type { DataKey } from '@keygate/crypto';
-import type { Database, Queryable } from '@keygate/db';
+import type { Database, Queryable, Transaction } from '@keygate/db';
 import { metaMac, type MetaRow } from './meta';
 import { INDEX_KEY_STATE, isIndexKeyId } from './index-key';
 
@@ -66,7 +66,7 @@ export class KeyringStore {
   }
 
   /** Runs `fn` in a transaction holding the cluster-wide keyring lock. */
-  locked<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  locked<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
     return this.db.transaction(fn, { advisoryLock: KEYRING_LOCK });
   }
 

@@ -19,6 +19,49 @@ async function pool(overrides: Record<string, string> = {}): Promise<Database> {
   return new Database({ settings: connectionSettings(config, 'rw')!, logger: silentLogger(), app: 'test' });
 }
 
+/**
+ * A TCP proxy in front of PostgreSQL that can hold the server's answers back: while it does, a
+ * client that waits for each answer sends one statement, a pipelining client sends them all.
+ */
+async function holdingProxy() {
+  let holding = false;
+  const held: Array<() => void> = [];
+  const sockets = new Set<Socket>();
+  const proxy = createServer((client: Socket) => {
+    const server = connect(Number(database.get().settings().pg_port), database.get().settings().pg_host);
+    for (const s of [client, server]) sockets.add(s);
+    client.pipe(server);
+    server.on('data', (chunk: Buffer) => (holding ? held.push(() => client.write(chunk)) : client.write(chunk)));
+    server.on('close', () => client.destroy());
+    client.on('close', () => server.destroy());
+    client.on('error', () => server.destroy());
+    server.on('error', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (proxy.address() as { port: number }).port,
+    hold: () => (holding = true),
+    release: () => {
+      holding = false;
+      for (const write of held.splice(0)) write();
+    },
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => proxy.close(resolve));
+    },
+  };
+}
+
+/** The last statement the server ran for the connection named `applicationName`, once `ok` (3 s at most). */
+async function lastStatement(observer: Database, applicationName: string, ok: (query: string) => boolean): Promise<string> {
+  const deadline = Date.now() + 3_000;
+  for (;;) {
+    const query = (await observer.query<{ query: string }>('SELECT query FROM pg_stat_activity WHERE application_name = $1', [applicationName])).rows[0]?.query ?? '';
+    if (ok(query) || Date.now() > deadline) return query;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 describe('Database', () => {
   it('maps a unique violation to UniqueViolationError with its constraint', async () => {
     const db = await pool();
@@ -49,48 +92,71 @@ describe('Database', () => {
   });
 
   it("sends a transaction's queries issued together at once (pipelined), without waiting for each answer", async () => {
-    // A proxy that can hold the server's answers back: while it does, a client that waits for
-    // each answer sends one statement, a pipelining client sends them all.
-    let hold = false;
-    const held: Array<() => void> = [];
-    const proxy = createServer((client: Socket) => {
-      const server = connect(Number(database.get().settings().pg_port), database.get().settings().pg_host);
-      client.pipe(server);
-      server.on('data', (chunk: Buffer) => (hold ? held.push(() => client.write(chunk)) : client.write(chunk)));
-      server.on('close', () => client.destroy());
-      client.on('close', () => server.destroy());
-      client.on('error', () => server.destroy());
-      server.on('error', () => client.destroy());
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-    const db = await pool({ pg_host: '127.0.0.1', pg_port: String((proxy.address() as { port: number }).port) });
+    const wire = await holdingProxy();
+    const db = await pool({ pg_host: '127.0.0.1', pg_port: String(wire.port) });
     const observer = await pool();
     try {
       await db.query('CREATE TABLE piped (n int)');
       await db.transaction(async (tx) => {
-        await tx.query("SELECT set_config('application_name', 'piped-tx', true)");
-        hold = true;
+        await tx.query("SELECT set_config('application_name', 'piped-tx', false)");
+        wire.hold();
         const writes = Promise.all([1, 2, 3].map((n) => tx.query(`INSERT INTO piped VALUES (${n}) /* write ${n} */`)));
         // The server ran all three while their answers were held back.
-        const deadline = Date.now() + 3_000;
-        let last = '';
-        while (!last.includes('write 3') && Date.now() < deadline) {
-          last = (await observer.query<{ query: string }>("SELECT query FROM pg_stat_activity WHERE application_name = 'piped-tx'")).rows[0]?.query ?? '';
-          if (!last.includes('write 3')) await new Promise((resolve) => setTimeout(resolve, 20));
-        }
-        expect(last).toContain('write 3');
-        hold = false;
-        for (const release of held.splice(0)) release();
+        expect(await lastStatement(observer, 'piped-tx', (q) => q.includes('write 3'))).toContain('write 3');
+        wire.release();
         await writes;
       });
       expect((await db.query('SELECT n FROM piped ORDER BY n')).rows).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
     } finally {
-      hold = false;
-      for (const release of held.splice(0)) release();
+      wire.release();
       await db.close();
       await observer.close();
-      proxy.close();
+      await wire.close();
     }
+  });
+
+  it('sends writes given to commitWith and the COMMIT together, and commits them', async () => {
+    const wire = await holdingProxy();
+    const db = await pool({ pg_host: '127.0.0.1', pg_port: String(wire.port) });
+    const observer = await pool();
+    try {
+      await db.query('CREATE TABLE with_commit (n int)');
+      const done = db.transaction(async (tx) => {
+        await tx.query("SELECT set_config('application_name', 'with-commit', false)");
+        wire.hold();
+        tx.commitWith(Promise.all([tx.query('INSERT INTO with_commit VALUES (1)'), tx.query('INSERT INTO with_commit VALUES (2)')]));
+        return 'returned';
+      });
+      // The COMMIT ran on the server while the writes' answers were still held back.
+      expect(await lastStatement(observer, 'with-commit', (q) => q === 'COMMIT')).toBe('COMMIT');
+      expect((await observer.query('SELECT n FROM with_commit ORDER BY n')).rows).toEqual([{ n: 1 }, { n: 2 }]);
+      wire.release();
+      await expect(done).resolves.toBe('returned');
+    } finally {
+      wire.release();
+      await db.close();
+      await observer.close();
+      await wire.close();
+    }
+  });
+
+  it('commits nothing when a write given to commitWith fails, and throws its error', async () => {
+    const db = await pool();
+    await db.query('CREATE TABLE with_commit_unique (name text UNIQUE)');
+    await db.query("INSERT INTO with_commit_unique VALUES ('taken')");
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.query("INSERT INTO with_commit_unique VALUES ('first')");
+        tx.commitWith(Promise.all([tx.query("INSERT INTO with_commit_unique VALUES ('taken')"), tx.query("INSERT INTO with_commit_unique VALUES ('b')")]));
+      }),
+    ).rejects.toBeInstanceOf(UniqueViolationError);
+    expect((await db.query('SELECT name FROM with_commit_unique')).rows).toEqual([{ name: 'taken' }]);
+    // The connection went back to the pool clean: the next transaction commits.
+    await db.transaction(async (tx) => {
+      await tx.query("INSERT INTO with_commit_unique VALUES ('after')");
+    });
+    expect((await db.query('SELECT count(*)::int AS n FROM with_commit_unique')).rows).toEqual([{ n: 2 }]);
+    await db.close();
   });
 
   it('commits nothing when one of the pipelined writes fails, and reports that write\'s error', async () => {
