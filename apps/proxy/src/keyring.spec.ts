@@ -97,7 +97,7 @@ describe('credentials encrypted with the keyring', () => {
       expect(skipped).toHaveLength(1);
       expect(JSON.parse(skipped[0]!)).toMatchObject({ table: 'basicauth_credentials', row_id: basicId, code: 'FIELD_INTEGRITY', key_id: value.split('-')[1] });
       // A resync (forced by cutting its LISTEN connection) reads the row again but does not log it again.
-      await database.get().query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'keygate-proxy-listen'");
+      await database.get().query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'keygate-proxy-listen' AND datname = current_database()");
       await fresh.waitForLine((l) => l.includes('"reason":"bus reconnected"'));
       expect(fresh.lines.filter((l) => l.includes('skipped a row') && l.includes(basicId))).toHaveLength(1);
     } finally {

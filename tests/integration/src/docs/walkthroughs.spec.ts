@@ -35,7 +35,10 @@ async function dropDatabaseAndRole(name: string): Promise<void> {
 }
 
 async function environment(home: string): Promise<{ env: Record<string, string>; role: string }> {
-  const [admin, proxy, status] = [await freePort(), await freePortBlock(4), await freePortBlock(7)];
+  // The proxies' 4 slots and the status listeners' 7 (steps of 10) from one free block: two
+  // blocks picked one by one could overlap (about 1 run in 170).
+  const [admin, block] = [await freePort(), await freePortBlock(11)];
+  const [proxy, status] = [block, block + 40];
   const suffix = randomBytes(4).toString('hex');
   const role = `kgdoc_${suffix}`;
   const { pg: server, redisUrl } = testServices();
