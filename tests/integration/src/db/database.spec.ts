@@ -52,6 +52,21 @@ async function holdingProxy() {
   };
 }
 
+/** Runs `fn` with a pool whose connections go through a holding proxy, and an observer pool; closes all. */
+async function throughHeldWire(fn: (db: Database, observer: Database, wire: Awaited<ReturnType<typeof holdingProxy>>) => Promise<void>): Promise<void> {
+  const wire = await holdingProxy();
+  const db = await pool({ pg_host: '127.0.0.1', pg_port: String(wire.port) });
+  const observer = await pool();
+  try {
+    await fn(db, observer, wire);
+  } finally {
+    wire.release();
+    await db.close();
+    await observer.close();
+    await wire.close();
+  }
+}
+
 /** The last statement the server ran for the connection named `applicationName`, once `ok` (3 s at most). */
 async function lastStatement(observer: Database, applicationName: string, ok: (query: string) => boolean): Promise<string> {
   const deadline = Date.now() + 3_000;
@@ -91,11 +106,8 @@ describe('Database', () => {
     await db.close();
   });
 
-  it("sends a transaction's queries issued together at once (pipelined), without waiting for each answer", async () => {
-    const wire = await holdingProxy();
-    const db = await pool({ pg_host: '127.0.0.1', pg_port: String(wire.port) });
-    const observer = await pool();
-    try {
+  it("sends a transaction's queries issued together at once (pipelined), without waiting for each answer", () =>
+    throughHeldWire(async (db, observer, wire) => {
       await db.query('CREATE TABLE piped (n int)');
       await db.transaction(async (tx) => {
         await tx.query("SELECT set_config('application_name', 'piped-tx', false)");
@@ -107,19 +119,10 @@ describe('Database', () => {
         await writes;
       });
       expect((await db.query('SELECT n FROM piped ORDER BY n')).rows).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
-    } finally {
-      wire.release();
-      await db.close();
-      await observer.close();
-      await wire.close();
-    }
-  });
+    }));
 
-  it('sends writes given to commitWith and the COMMIT together, and commits them', async () => {
-    const wire = await holdingProxy();
-    const db = await pool({ pg_host: '127.0.0.1', pg_port: String(wire.port) });
-    const observer = await pool();
-    try {
+  it('sends writes given to commitWith and the COMMIT together, and commits them', () =>
+    throughHeldWire(async (db, observer, wire) => {
       await db.query('CREATE TABLE with_commit (n int)');
       const done = db.transaction(async (tx) => {
         await tx.query("SELECT set_config('application_name', 'with-commit', false)");
@@ -132,13 +135,7 @@ describe('Database', () => {
       expect((await observer.query('SELECT n FROM with_commit ORDER BY n')).rows).toEqual([{ n: 1 }, { n: 2 }]);
       wire.release();
       await expect(done).resolves.toBe('returned');
-    } finally {
-      wire.release();
-      await db.close();
-      await observer.close();
-      await wire.close();
-    }
-  });
+    }));
 
   it('commits nothing when a write given to commitWith fails, and throws its error', async () => {
     const db = await pool();
