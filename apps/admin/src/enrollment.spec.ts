@@ -87,7 +87,7 @@ describe('enrollment tokens', () => {
     expect(results.find((r) => r.status === 410)!.json.message).toBe(`enrollment token ${id} has already been used`);
     const row = (await root().get<Record<string, unknown>>(`/cluster/enrollment-tokens/${id}`)).json;
     expect(row).toMatchObject({ state: 'used', credential_id: won.json.credential_id, consumed_by: expect.stringContaining('127.0.0.1') });
-    expect(admin.output).toContain('"msg":"enrollment token used"');
+    await admin.waitForLine((line) => line.includes('"msg":"enrollment token used"'), 10_000);
     const audit = await root().get<{ data: Array<{ dao_name: string; operation: string; entity_key: string; entity: string }> }>('/audit/objects?size=1000');
     const record = audit.json.data.find((r) => r.dao_name === 'cluster_enrollment_tokens' && r.operation === 'enroll' && r.entity_key === id);
     expect(record?.entity).toContain(String(won.json.credential_id));
