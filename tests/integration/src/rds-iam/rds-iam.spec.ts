@@ -137,16 +137,23 @@ describe('RDS IAM authentication', () => {
     // A user of its own, so the front's per-second count is this storm's alone.
     const { config } = await loadConfig({ env: iamEnv({ ...staticKeys, KONG_PG_USER: 'kg_storm_user', KONG_PG_IAM_AUTH_MAX_CONNECTIONS_PER_SECOND: '100' }), defaultPaths: [] });
     const password = createIamAuth(config, silentLogger()).password('rw')!;
+    const granted: number[] = [];
     await Promise.all(
       Array.from({ length: 300 }, async () => {
-        const client = new pg.Client({ host: '127.0.0.1', port: front.port, user: 'kg_storm_user', database: database.get().name, password: (await password())!.reveal(), ssl: { rejectUnauthorized: false } });
+        const token = (await password())!.reveal();
+        granted.push(Date.now());
+        const client = new pg.Client({ host: '127.0.0.1', port: front.port, user: 'kg_storm_user', database: database.get().name, password: token, ssl: { rejectUnauthorized: false } });
         await client.connect();
         await client.end();
       }),
     );
-    // All 300 connected; how close to the limit they got depends on the machine's load (the
-    // figure is for a benchmark, not a test), but the limit itself is never exceeded.
+    // All 300 connected. The limiter grants at most 100 connections in any 1.5 s (a 500 ms guard
+    // for what happens between a grant and the server): this process's own count per second is
+    // what it controls, checked exactly. When they reach the server also depends on each TCP+TLS
+    // handshake, which a loaded machine can spread beyond the guard, so the server's count is
+    // not asserted (a benchmark figure, not a test).
+    const busiest = Math.max(...granted.map((at) => granted.filter((t) => t >= at && t < at + 1000).length));
+    expect(busiest).toBeLessThanOrEqual(100);
     expect(front.rate.maxPerSecond('kg_storm_user')).toBeGreaterThan(0);
-    expect(front.rate.maxPerSecond('kg_storm_user')).toBeLessThanOrEqual(100);
   });
 });
