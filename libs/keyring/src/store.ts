@@ -81,23 +81,16 @@ export class KeyringStore {
     await tx.query(`INSERT INTO keyring_meta (id, state, origin, mac) VALUES ($1, $4, $2, $3) ${conflict}`, [key.id, origin, mac, state]);
   }
 
-  /** Makes `key` active with the next generation; returns the row as written. Runs under `locked`. */
-  async activate(tx: Queryable, key: DataKey): Promise<ActiveRow> {
-    const row = await this.nextActivation(tx, key);
-    await this.promote(tx, row);
-    return row;
-  }
-
   /**
-   * The first half of `activate`: adds the key's row if new, demotes the active one, and returns
-   * the row `promote` will write (signed, with the next generation). Runs under `locked`.
+   * Makes `key` active with the next generation; returns the row as it is written. Runs under
+   * `locked`. One round trip: the key's row if new, the previous active row demoted, and the next
+   * generation (the new row has none, and a demotion keeps its generation, so the snapshot's
+   * maximum is the right one). Then this row, in a second statement sent with the COMMIT: the
+   * partial unique index on the active state is checked row by row, so promoting in the same
+   * statement could trip it. Queries issued after this one run after the promotion.
    */
-  async nextActivation(tx: Queryable, key: DataKey): Promise<ActiveRow> {
+  async activate(tx: Transaction, key: DataKey): Promise<ActiveRow> {
     const origin = key.origin ?? 'keygate';
-    // One round trip: the key's row if new, the previous active row demoted, and the next
-    // generation (the new row has none, and a demotion keeps its generation, so the snapshot's
-    // maximum is the right one). Then this row, in a second statement: the partial unique index
-    // on the active state is checked row by row, so promoting in the same statement could trip it.
     const next = (
       await tx.query<{ g: string }>(
         `WITH added AS (INSERT INTO keyring_meta (id, state, origin, mac) VALUES ($1, 'alive', $2, $3) ON CONFLICT (id) DO NOTHING),
@@ -106,12 +99,9 @@ export class KeyringStore {
         [key.id, origin, metaMac(key, { id: key.id, origin, generation: null, removed: false })],
       )
     ).rows[0]!.g;
-    return { id: key.id, state: 'active', origin, generation: next, mac: metaMac(key, { id: key.id, origin, generation: next, removed: false }) };
-  }
-
-  /** The second half: writes the row `nextActivation` returned (independent of the activation's other writes). */
-  async promote(tx: Queryable, row: ActiveRow): Promise<void> {
-    await tx.query("UPDATE keyring_meta SET state = 'active', origin = $2, generation = $3, mac = $4, updated_at = now() WHERE id = $1", [row.id, row.origin, row.generation, row.mac]);
+    const row = { id: key.id, state: 'active', origin, generation: next, mac: metaMac(key, { id: key.id, origin, generation: next, removed: false }) } as const;
+    tx.commitWith(tx.query("UPDATE keyring_meta SET state = 'active', origin = $2, generation = $3, mac = $4, updated_at = now() WHERE id = $1", [row.id, row.origin, row.generation, row.mac]));
+    return row;
   }
 
   /** Re-signs a row as it reads now (legacy rows without a MAC; recovery). Never a removal. */

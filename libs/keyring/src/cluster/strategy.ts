@@ -157,10 +157,10 @@ export class ClusterKeyring {
     const key = this.keyring.get(id);
     if (!key) throw unknownKey(id);
     const row = await this.store.locked(async (tx) => {
-      const written = await this.store.nextActivation(tx, key);
-      // Independent writes, sent with the COMMIT (one round trip): the row, the re-encryption
-      // request, and the announcement every member hears, with the row, the moment it commits.
-      tx.commitWith(Promise.all([this.store.promote(tx, written), this.onActivation(tx, id, reason), this.peers.activated(id, { tx, row: written })]));
+      const written = await this.store.activate(tx, key);
+      // Sent with the COMMIT, as the row's promotion is (one round trip): the re-encryption request
+      // and the announcement every member hears, with the row, the moment it commits.
+      tx.commitWith(Promise.all([this.onActivation(tx, id, reason), this.peers.activated(id, { tx, row: written })]));
       return written;
     });
     this.keyring.activate(id, BigInt(row.generation));

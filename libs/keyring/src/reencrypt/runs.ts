@@ -64,9 +64,8 @@ export class ReencryptRuns {
     return res.rows;
   }
 
-  async create(tx: Queryable, targetKeyId: string, reason: string, id: string = randomUUID()): Promise<string> {
+  async create(tx: Queryable, id: string, targetKeyId: string, reason: string): Promise<void> {
     await tx.query('INSERT INTO keyring_reencrypt_runs (id, target_key_id, reason) VALUES ($1, $2, $3)', [id, targetKeyId, reason]);
-    return id;
   }
 
   async get(id: string): Promise<Run | undefined> {
@@ -117,6 +116,6 @@ export class ReencryptRuns {
 export async function requestReencryption(tx: Queryable, runs: ReencryptRuns, targetKeyId: string, reason: 'activation' | 'manual' | 'rotation'): Promise<string> {
   const runId = randomUUID();
   // Sent together: one round trip.
-  await Promise.all([runs.create(tx, targetKeyId, reason, runId), requestJob(tx, QUEUES.keyringReencrypt, 'reencrypt', { run_id: runId, target_key_id: targetKeyId, reason }, runId)]);
+  await Promise.all([runs.create(tx, runId, targetKeyId, reason), requestJob(tx, QUEUES.keyringReencrypt, 'reencrypt', { run_id: runId, target_key_id: targetKeyId, reason }, runId)]);
   return runId;
 }
