@@ -16,6 +16,13 @@ export interface AdmittedClaim extends AdmissionClaim {
   readonly proof: string;
 }
 
+/** Whether `v` has an admitted claim's shape (five short strings); says nothing of its proof. */
+export function isAdmittedClaim(v: unknown): v is AdmittedClaim {
+  const c = v as Record<string, unknown> | null;
+  return !!c && typeof c === 'object' && CLAIM_FIELDS.every((k) => typeof c[k] === 'string' && (c[k] as string).length <= 128);
+}
+
+const CLAIM_FIELDS = ['node_id', 'app', 'rsa', 'sig_key', 'proof'] as const;
 const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Verified proofs kept, so a member's messages cost one signature check, not one each. */
@@ -47,6 +54,7 @@ export class ClusterAdmission {
   readonly #signer: KeyObject | undefined;
   readonly #verifier: KeyObject;
   readonly #verified = new Set<string>();
+  readonly #memberKeys = new Map<string, KeyObject>();
   /** The admission key's public half, raw base64 (what an enrolled node receives). */
   readonly publicKey: string;
 
@@ -105,5 +113,23 @@ export class ClusterAdmission {
     if (this.#verified.size >= CACHE_LIMIT) this.#verified.clear();
     this.#verified.add(cacheKey);
     return true;
+  }
+
+  /**
+   * The Ed25519 public key an admitted claim names, to check what the member signs; undefined
+   * when the claim is not admitted (now). Kept per key, so a member's messages and requests
+   * cost one signature check each and no key parsing.
+   */
+  memberKey(claim: AdmittedClaim, now = Date.now()): KeyObject | undefined {
+    if (!this.admits(claim, now)) return undefined;
+    let key = this.#memberKeys.get(claim.sig_key);
+    if (!key) {
+      key = signingPublicKey(claim.sig_key);
+      if (!key) return undefined;
+      // Only admitted claims get here, so the map grows with the cluster, not with an attacker.
+      if (this.#memberKeys.size >= CACHE_LIMIT) this.#memberKeys.clear();
+      this.#memberKeys.set(claim.sig_key, key);
+    }
+    return key;
   }
 }

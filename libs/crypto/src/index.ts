@@ -49,5 +49,5 @@ export {
   type JoinGrant,
   type JoinKeyPair,
 } from './node-join';
-export { ClusterAdmission, type AdmissionClaim, type AdmittedClaim } from './admission';
-export { createNodeIdentity, createMembership, type NodeIdentity, type MemberIdentity, type Membership } from './node-identity';
+export { ClusterAdmission, isAdmittedClaim, type AdmissionClaim, type AdmittedClaim } from './admission';
+export { admittedClaim, createNodeIdentity, createMembership, type NodeIdentity, type MemberIdentity, type Membership } from './node-identity';

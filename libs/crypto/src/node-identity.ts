@@ -1,6 +1,6 @@
 import { generateKeyPair, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
-import { ClusterAdmission, type AdmissionClaim } from './admission';
+import { ClusterAdmission, type AdmissionClaim, type AdmittedClaim } from './admission';
 import type { Secret } from './secret';
 import { publicKeyFingerprint } from './rsa';
 import { newSigningKeyPair } from './signing';
@@ -41,6 +41,11 @@ export interface Membership {
 }
 
 const generate = promisify(generateKeyPair);
+
+/** A member's claim with its current proof (empty when not admitted): what it sends to be checked. */
+export function admittedClaim(identity: MemberIdentity): AdmittedClaim {
+  return { ...identity.claim, proof: identity.proof ?? '' };
+}
 
 export async function createNodeIdentity(nodeId: string, app: string, modulusLength = 2048): Promise<NodeIdentity> {
   const { publicKey, privateKey } = await generate('rsa', { modulusLength });

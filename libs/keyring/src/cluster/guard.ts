@@ -1,8 +1,7 @@
-import type { KeyObject } from 'node:crypto';
-import { ed25519Verify, signingPublicKey, type ClusterAdmission } from '@keygate/crypto';
+import { ed25519Verify, isAdmittedClaim, type ClusterAdmission } from '@keygate/crypto';
 import type { Logger } from '@keygate/logging';
 import type { IdentityClaim } from './identity';
-import { validClaim, validMessage, type KeyringMessage, type SignedBody, type WireMessage } from './messages';
+import { validMessage, type KeyringMessage, type SignedBody, type WireMessage } from './messages';
 
 export interface GuardOptions {
   /** Checks senders' admission proofs; undefined: nothing is admitted. */
@@ -42,7 +41,6 @@ const LOG_EVERY_MS = 60_000;
 export class MessageGuard {
   readonly refused: Record<Refusal, number> = { malformed: 0, stale: 0, 'not admitted': 0, 'bad signature': 0, replayed: 0, 'rate limited': 0 };
   readonly #seen = new Map<string, number>();
-  readonly #keys = new Map<string, KeyObject>();
   readonly #buckets = new Map<string, { tokens: number; at: number }>();
   readonly #lastLogged = new Map<Refusal, { at: number; count: number }>();
 
@@ -61,30 +59,18 @@ export class MessageGuard {
     } catch {
       return this.#refuse('malformed');
     }
-    if (!body || body.v !== 2 || !validClaim(body.from) || !validMessage(body.msg) || typeof body.nonce !== 'string' || typeof body.ts !== 'number') return this.#refuse('malformed');
+    if (!body || body.v !== 2 || !isAdmittedClaim(body.from) || !validMessage(body.msg) || typeof body.nonce !== 'string' || typeof body.ts !== 'number') return this.#refuse('malformed');
     if (body.from.node_id === this.options.selfId || this.options.relevant?.(body.msg) === false) return undefined;
     if (Math.abs(now - body.ts) > this.windowMs) return this.#refuse('stale', body.from);
-    if (!this.options.admission?.admits(body.from)) return this.#refuse('not admitted', body.from);
-    const key = this.#signingKey(body.from.sig_key);
-    if (!key || !ed25519Verify(key, wire.m, wire.s)) return this.#refuse('bad signature', body.from);
+    const key = this.options.admission?.memberKey(body.from, now);
+    if (!key) return this.#refuse('not admitted', body.from);
+    if (!ed25519Verify(key, wire.m, wire.s)) return this.#refuse('bad signature', body.from);
     const nonce = `${body.from.node_id}:${body.nonce}`;
     this.#forgetOld(now);
     if (this.#seen.has(nonce)) return this.#refuse('replayed', body.from);
     this.#seen.set(nonce, body.ts);
     if (!this.#take(body.from.node_id, now)) return this.#refuse('rate limited', body.from);
     return { from: body.from, msg: body.msg };
-  }
-
-  #signingKey(raw: string): KeyObject | undefined {
-    let key = this.#keys.get(raw);
-    if (!key) {
-      key = signingPublicKey(raw);
-      if (!key) return undefined;
-      // Only admitted identities get here, so the map grows with the cluster, not with an attacker.
-      if (this.#keys.size > 10_000) this.#keys.clear();
-      this.#keys.set(raw, key);
-    }
-    return key;
   }
 
   #forgetOld(now: number): void {

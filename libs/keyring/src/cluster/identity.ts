@@ -1,5 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { publicKeyFingerprint, type AdmittedClaim, type MemberIdentity } from '@keygate/crypto';
+import { publicKeyFingerprint, type AdmittedClaim } from '@keygate/crypto';
 
 export { createMembership, type MemberIdentity, type Membership } from '@keygate/crypto';
 
@@ -12,10 +12,6 @@ export { createMembership, type MemberIdentity, type Membership } from '@keygate
 
 /** What any member can check about another from its claims alone (a message or a row). */
 export type IdentityClaim = AdmittedClaim;
-
-export function claimOf(identity: MemberIdentity): IdentityClaim {
-  return { ...identity.claim, proof: identity.proof ?? '' };
-}
 
 /** The RSA public key of a PEM or base64 DER (SPKI) text; undefined when it is not one. */
 export function rsaPublicKey(text: string): KeyObject | undefined {

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { publicKeyFingerprint, signingPublicKey, type ClusterAdmission } from '@keygate/crypto';
+import { ClusterAdmission, publicKeyFingerprint } from '@keygate/crypto';
 import type { ClusterStore } from './cluster-store';
 import type { Logger } from '@keygate/logging';
 import { rsaKeyMatching, rsaPublicKey, type IdentityClaim, type MemberIdentity } from './identity';
@@ -24,6 +24,8 @@ export interface AdmittedPeer {
   readonly app: string;
   readonly signingKey: KeyObject;
   readonly publicKey: KeyObject | undefined;
+  /** When its proof stops admitting it (ms since the epoch); undefined: it does not expire. */
+  readonly expiresAt: number | undefined;
 }
 
 export interface MembersOptions {
@@ -119,7 +121,9 @@ export class Members {
   /** A peer known from a verified message, else from its row (checked against its proof). */
   async admittedPeer(nodeId: string): Promise<AdmittedPeer | undefined> {
     const known = this.#known.get(nodeId);
-    if (known) return known;
+    // Remembered only while its proof admits it: a revoked node's ends, and its row decides.
+    if (known && (known.expiresAt === undefined || known.expiresAt > Date.now())) return known;
+    this.#known.delete(nodeId);
     const row = await this.options.store.member(nodeId);
     return row ? this.#admitRow(row) : undefined;
   }
@@ -129,12 +133,12 @@ export class Members {
    * `rsaKey` (a request), the key must be the one the proof names.
    */
   learn(claim: IdentityClaim, rsaKey?: string): AdmittedPeer | undefined {
-    const signingKey = signingPublicKey(claim.sig_key);
+    const signingKey = this.options.admission?.memberKey(claim);
     if (!signingKey) return undefined;
     const previous = this.#known.get(claim.node_id);
     const publicKey = rsaKey !== undefined ? rsaKeyMatching(rsaKey, claim.rsa) : previous?.publicKey;
     if (rsaKey !== undefined && !publicKey) return undefined;
-    const peer = { nodeId: claim.node_id, app: claim.app, signingKey, publicKey };
+    const peer = { nodeId: claim.node_id, app: claim.app, signingKey, publicKey, expiresAt: ClusterAdmission.expiresAt(claim.proof) };
     if (this.#known.size > 10_000) this.#known.clear();
     this.#known.set(claim.node_id, peer);
     return peer;
@@ -157,12 +161,13 @@ export class Members {
   }
 }
 
-/** A row's public keys when its admission proof verifies; undefined otherwise. */
-function admittedKeys(admission: ClusterAdmission | undefined, row: MemberRow): { signingKey: KeyObject; publicKey: KeyObject } | undefined {
+/** A row's public keys (and its proof's expiry) when its admission proof verifies; undefined otherwise. */
+function admittedKeys(admission: ClusterAdmission | undefined, row: MemberRow): Pick<AdmittedPeer, 'signingKey' | 'publicKey' | 'expiresAt'> | undefined {
   const publicKey = row.public_key ? rsaPublicKey(row.public_key) : undefined;
-  const signingKey = row.signing_key ? signingPublicKey(row.signing_key) : undefined;
-  const claim = publicKey && row.signing_key ? { node_id: row.node_id, app: row.app, rsa: publicKeyFingerprint(publicKey), sig_key: row.signing_key, proof: row.admission_proof ?? '' } : undefined;
-  return claim && publicKey && signingKey && admission?.admits(claim) ? { signingKey, publicKey } : undefined;
+  if (!publicKey || !row.signing_key) return undefined;
+  const proof = row.admission_proof ?? '';
+  const signingKey = admission?.memberKey({ node_id: row.node_id, app: row.app, rsa: publicKeyFingerprint(publicKey), sig_key: row.signing_key, proof });
+  return signingKey ? { signingKey, publicKey, expiresAt: ClusterAdmission.expiresAt(proof) } : undefined;
 }
 
 /** Whether a `cluster_nodes` row's admission proof verifies (read-only views). */

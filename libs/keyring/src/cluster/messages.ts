@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { channel } from '@keygate/bus';
-import { ed25519Sign } from '@keygate/crypto';
+import { admittedClaim, ed25519Sign } from '@keygate/crypto';
 import type { MetaRow } from '../meta';
-import { claimOf, type IdentityClaim, type MemberIdentity } from './identity';
+import type { IdentityClaim, MemberIdentity } from './identity';
 
 /**
  * A `keyring_meta` row as its writer stored it, carried with an activation or a removal. It is a
@@ -63,7 +63,7 @@ export const KEYRING_CHANNEL = channel<WireMessage>('keygate_keyring', wire);
 export const KEYRING_REPORTS = channel<WireMessage>('keygate_keyring_reports', wire);
 
 export function sealMessage(identity: MemberIdentity, msg: KeyringMessage, now = Date.now()): WireMessage {
-  const body: SignedBody = { v: 2, from: claimOf(identity), ts: now, nonce: randomBytes(12).toString('base64url'), msg };
+  const body: SignedBody = { v: 2, from: admittedClaim(identity), ts: now, nonce: randomBytes(12).toString('base64url'), msg };
   const m = JSON.stringify(body);
   return { m, s: ed25519Sign(identity.signingPrivateKey, m) };
 }
@@ -105,11 +105,6 @@ function validRow(v: unknown): v is CarriedRow {
     typeof r.mac === 'string' &&
     MAC.test(r.mac)
   );
-}
-
-export function validClaim(v: unknown): v is IdentityClaim {
-  const c = v as Record<string, unknown> | null;
-  return !!c && ['node_id', 'app', 'rsa', 'sig_key', 'proof'].every((k) => typeof c[k] === 'string' && (c[k] as string).length <= 128);
 }
 
 /** Key and envelope ids per NOTIFY, to stay far below the 8000-byte payload limit. */

@@ -1,10 +1,10 @@
 import { createHash, type KeyObject } from 'node:crypto';
-import { ed25519Sign, ed25519Verify, signingPublicKey, type AdmittedClaim, type ClusterAdmission, type Membership } from '@keygate/crypto';
+import { admittedClaim, ed25519Sign, ed25519Verify, isAdmittedClaim, type AdmittedClaim, type ClusterAdmission, type Membership } from '@keygate/crypto';
 
 /** Requests older or newer than this are refused (clock skew and replay window). */
 export const MAX_SKEW_MS = 60_000;
 
-export const HEADERS = { node: 'x-keygate-node', member: 'x-keygate-member', time: 'x-keygate-time', authorization: 'authorization' } as const;
+export const HEADERS = { member: 'x-keygate-member', time: 'x-keygate-time', authorization: 'authorization' } as const;
 const SCHEME = 'Keygate-Ed25519';
 /** A member header is a small JSON claim; anything longer is refused unread. */
 const MAX_MEMBER_HEADER = 1024;
@@ -23,14 +23,13 @@ function material(method: string, path: string, nodeId: string, time: string, bo
 /**
  * Headers proving the caller is an admitted member: its claim (node id, app, keys, and the
  * admission proof signed with the cluster admission key) and an Ed25519 signature by the claim's
- * key over method, path, node id, time and body hash. Nodes that joined with a node credential
+ * key over method, path, node id, time and body hash (the node id is the claim's). Nodes that joined with a node credential
  * sign exactly as nodes holding the cluster secret do; no shared secret is involved.
  */
 export function signRequest(signer: RequestSigner, request: { method: string; path: string; body: string; now?: number }): Record<string, string> {
   const time = String(request.now ?? Date.now());
   const nodeId = signer.claim.node_id;
   return {
-    [HEADERS.node]: nodeId,
     [HEADERS.member]: Buffer.from(JSON.stringify(signer.claim)).toString('base64url'),
     [HEADERS.time]: time,
     [HEADERS.authorization]: `${SCHEME} ${ed25519Sign(signer.signingPrivateKey, material(request.method, request.path, nodeId, time, request.body))}`,
@@ -42,10 +41,8 @@ export type AuthResult = { readonly ok: true; readonly nodeId: string; readonly 
 function parseClaim(header: string): AdmittedClaim | undefined {
   if (header.length > MAX_MEMBER_HEADER) return undefined;
   try {
-    const c = JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as Record<string, unknown>;
-    const fields = ['node_id', 'app', 'rsa', 'sig_key', 'proof'] as const;
-    if (!c || typeof c !== 'object' || !fields.every((k) => typeof c[k] === 'string')) return undefined;
-    return { node_id: c.node_id as string, app: c.app as string, rsa: c.rsa as string, sig_key: c.sig_key as string, proof: c.proof as string };
+    const c = JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as unknown;
+    return isAdmittedClaim(c) ? { node_id: c.node_id, app: c.app, rsa: c.rsa, sig_key: c.sig_key, proof: c.proof } : undefined;
   } catch {
     return undefined;
   }
@@ -63,20 +60,19 @@ export function verifyRequest(
     const value = request.headers[name];
     return Array.isArray(value) ? value[0] : value;
   };
-  const nodeId = header(HEADERS.node);
   const member = header(HEADERS.member);
   const time = header(HEADERS.time);
   const authorization = header(HEADERS.authorization);
-  if (!nodeId || !member || !time || !authorization?.startsWith(`${SCHEME} `)) return { ok: false, reason: 'missing authentication headers' };
+  if (!member || !time || !authorization?.startsWith(`${SCHEME} `)) return { ok: false, reason: 'missing authentication headers' };
   if (!/^\d+$/.test(time) || Math.abs((request.now ?? Date.now()) - Number(time)) > MAX_SKEW_MS) return { ok: false, reason: 'request time outside the allowed window' };
   const claim = parseClaim(member);
-  if (!claim || claim.node_id !== nodeId) return { ok: false, reason: 'malformed member claim' };
-  if (!admission.admits(claim)) return { ok: false, reason: 'not an admitted member (admission proof does not verify: another cluster, or forged)' };
-  const key = signingPublicKey(claim.sig_key);
-  if (!key || !ed25519Verify(key, material(request.method, request.path, nodeId, time, request.body), authorization.slice(SCHEME.length + 1))) {
+  if (!claim) return { ok: false, reason: 'malformed member claim' };
+  const key = admission.memberKey(claim);
+  if (!key) return { ok: false, reason: 'not an admitted member (admission proof does not verify: another cluster, or forged)' };
+  if (!ed25519Verify(key, material(request.method, request.path, claim.node_id, time, request.body), authorization.slice(SCHEME.length + 1))) {
     return { ok: false, reason: 'signature does not match' };
   }
-  return { ok: true, nodeId, app: claim.app };
+  return { ok: true, nodeId: claim.node_id, app: claim.app };
 }
 
 /** The request signer of an admitted node; undefined when nothing admitted it. */
@@ -86,7 +82,7 @@ export function memberSigner(membership: Membership): RequestSigner | undefined 
   return {
     // Read at each request: an enrolled node's proof is renewed in place.
     get claim() {
-      return { ...identity.claim, proof: identity.proof ?? '' };
+      return admittedClaim(identity);
     },
     signingPrivateKey: identity.signingPrivateKey,
   };

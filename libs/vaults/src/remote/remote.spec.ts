@@ -38,7 +38,10 @@ describe('request signing', () => {
     // Someone else's admitted claim with the attacker's own signing key: the proof names the key.
     const stolen = { ...headers, 'x-keygate-member': Buffer.from(JSON.stringify({ ...signer.claim, sig_key: outsider.claim.sig_key })).toString('base64url') };
     expect(verifyRequest(ADMISSION, { ...request, headers: { ...stolen, authorization: signRequest(outsider, request).authorization } }).ok).toBe(false);
-    expect(verifyRequest(ADMISSION, { ...request, headers: { ...headers, 'x-keygate-node': randomUUID() } })).toEqual({ ok: false, reason: 'malformed member claim' });
+    // The node id is the claim's: another one breaks the proof.
+    const renamed = { ...headers, 'x-keygate-member': Buffer.from(JSON.stringify({ ...signer.claim, node_id: randomUUID() })).toString('base64url') };
+    expect(verifyRequest(ADMISSION, { ...request, headers: renamed })).toMatchObject({ ok: false, reason: expect.stringContaining('not an admitted member') });
+    expect(verifyRequest(ADMISSION, { ...request, headers: { ...headers, 'x-keygate-member': Buffer.from('{"node_id":1}').toString('base64url') } })).toEqual({ ok: false, reason: 'malformed member claim' });
     expect(verifyRequest(ADMISSION, { ...request, headers: { ...headers, 'x-keygate-member': 'x'.repeat(2000) } }).ok).toBe(false);
   });
 });
