@@ -6,6 +6,5 @@ module.exports = async () => ({
   // Integration suites mostly wait on child processes and sockets, so more workers than cores
   // pays off; each file isolates itself (own database, own ports, own Redis prefix).
   maxWorkers: 3,
-  testTimeout: 60_000,
   passWithNoTests: true,
 });

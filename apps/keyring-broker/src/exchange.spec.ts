@@ -144,7 +144,7 @@ describe('cluster keyring exchange', () => {
     expect((await keyringOf(target)).ids).not.toContain('forged01');
     // Deleted right after the rejection is logged.
     await eventually('rejected envelope deleted', () => database.get().query('SELECT id FROM keyring_envelopes WHERE id = $1', [id]), (rows) => rows.length === 0);
-  }, 30_000);
+  });
 
   it('does not ask peers for a key id the cluster never had (a row a database writer planted), nor again right after nobody sent one', async () => {
     const api = httpClient(admin.url('admin'));
