@@ -57,7 +57,8 @@ const expiry = (proof: string) => {
  * An enrolled node's proof expires (the Admin API signs it for a limited time): the node joins
  * again with the same keys a third of the way before the expiry, and its row and messages carry
  * the new proof from then on. A refusal (the credential was revoked) is logged once, naming when
- * the admission ends, and renewal stops; other failures are retried (every 30 s at most) until it ends.
+ * the admission ends, and renewal stops; other failures are retried, within the admission's remaining
+ * time while it lasts, then every 30 s.
  */
 function renewAdmission(joiner: Joiner, membership: Membership, logger: Logger): () => void {
   const { identity } = membership;
@@ -81,7 +82,10 @@ function renewAdmission(joiner: Joiner, membership: Membership, logger: Logger):
         logger.error({ admission_expires_at: ends, err: err.message }, `the Admin API refused to renew this node's admission; other members stop trusting it at ${ends ?? 'once'}: stop this node or give it a valid cluster_node_credential`);
         return;
       }
-      const retryMs = Math.min(30_000, untilRenewal() ?? 30_000);
+      // Within the admission's remaining time while it lasts; once it has ended, every 30 s (a
+      // control plane that was down admits the node again when it is back).
+      const ended = (ClusterAdmission.expiresAt(identity.proof ?? '') ?? Infinity) <= Date.now();
+      const retryMs = ended ? 30_000 : Math.min(30_000, untilRenewal() ?? 30_000);
       logger.warn({ admission_expires_at: ends, retry_in_ms: Math.round(retryMs), err: (err as Error).message }, 'could not renew this node’s cluster admission; retrying');
       schedule(retryMs);
       return;
