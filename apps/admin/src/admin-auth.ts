@@ -1,5 +1,4 @@
 import { AdminSecrets, AuditLog, EnrollmentTokens, NodeCredentials, NodeJoins, RateLimiter, RBAC_CHANGES, RbacAuthenticator, RbacRoleEntities, RbacRoles, RbacState, RbacUsers } from '@keygate/admin-auth';
-import { ClusterAdmission } from '@keygate/crypto';
 import { noAudit } from '@keygate/entities';
 import type { Bus } from '@keygate/bus';
 import type { Database, Queryable } from '@keygate/db';
@@ -37,17 +36,19 @@ export async function startAdminAuth(ctx: AppContext, db: Database, bus: Bus): P
     timer.unref();
     ctx.defer(() => clearInterval(timer));
   }
-  const cluster = enrollment(ctx, db, secrets, config.keyring_cluster_secret, audit);
+  const cluster = enrollment(ctx, db, secrets, audit);
   const roleEntities = new RbacRoleEntities(db, secrets);
   return { users: new RbacUsers(db, secrets), roles: new RbacRoles(db, secrets), roleEntities, authenticator, enforce: config.enforce_rbac !== 'off', audit, cluster };
 }
 
 /** Enrollment tokens, node credentials and joins: keyed, like RBAC, with the cluster secret. */
-function enrollment(ctx: AppContext, db: Database, secrets: AdminSecrets, clusterSecret: NonNullable<AppContext['config']['keyring_cluster_secret']>, audit: AuditLog | undefined): ClusterRouteDeps {
+function enrollment(ctx: AppContext, db: Database, secrets: AdminSecrets, audit: AuditLog | undefined): ClusterRouteDeps {
   const logger = ctx.logger.child({ component: 'enrollment' });
   const credentials = new NodeCredentials(db, secrets);
   const trail = audit ?? noAudit;
-  const admission = ClusterAdmission.fromSecret(clusterSecret);
+  // The node's own admission key (derived from keyring_cluster_secret at start, which this node holds).
+  const { admission } = ctx.membership;
+  if (!admission?.canAdmit) throw new Error('keyring_cluster_secret is set but this node cannot admit members');
   const joins = new NodeJoins({
     credentials,
     admission,

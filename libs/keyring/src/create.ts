@@ -5,7 +5,7 @@ import { coreDefinitions, PluginRegistry, type AuditTrail } from '@keygate/entit
 import type { Logger } from '@keygate/logging';
 import { ClusterKeyring } from './cluster/strategy';
 import { KeyringExchange } from './cluster/exchange';
-import { createMembership, type Membership } from './cluster/identity';
+import type { Membership } from './cluster/identity';
 import { ClusterStore } from './cluster/cluster-store';
 import { Members } from './cluster/members';
 import { ClusterView } from './cluster/view';
@@ -30,14 +30,12 @@ export interface KeyringOptions {
   readonly config: Config;
   readonly db: Database;
   readonly logger: Logger;
-  /** With a bus and a node identity, this node joins the cluster keyring exchange. */
-  readonly bus?: Bus;
-  readonly node?: KeyringNode;
   /**
-   * This node's identity and admission (libs/runtime makes it at start, joining with a node
-   * credential when the node has one). @defaultValue made here, admitted with `keyring_cluster_secret`
+   * With the node's bus, its description and its membership (identity and admission, which
+   * libs/runtime makes at start, joining with a node credential when the node has one), this
+   * node joins the cluster keyring exchange.
    */
-  readonly membership?: Membership;
+  readonly member?: { readonly bus: Bus; readonly node: KeyringNode; readonly membership: Membership };
   /**
    * Rewrite unkeyed lookup digests as keyed ones once this node holds the index key (nodes that
    * write entities: admin, keyring-broker). @defaultValue false
@@ -61,7 +59,7 @@ export async function createKeyring(options: KeyringOptions): Promise<KeyringSer
   const runs = new ReencryptRuns(db);
   const definitions = coreDefinitions(new PluginRegistry(config.plugins));
   const clusterStrategy = settings.enabled && settings.strategy === 'cluster';
-  const member = clusterStrategy && options.bus && options.node ? await createMember(options, options.bus, options.node, { keyring, store, logger }) : undefined;
+  const member = clusterStrategy && options.member ? createMember(options, options.member, { keyring, store, logger }) : undefined;
   const cluster = clusterStrategy
     ? new ClusterKeyring({
         settings,
@@ -83,9 +81,9 @@ export async function createKeyring(options: KeyringOptions): Promise<KeyringSer
  * A keyring member's parts: an ephemeral RSA key pair and signing key (never stored), its
  * `cluster_nodes` row with its admission proof, and the exchange on the bus.
  */
-async function createMember(options: KeyringOptions, bus: Bus, node: KeyringNode, parts: { keyring: Keyring; store: KeyringStore; logger: Logger }): Promise<KeyringMember> {
+function createMember(options: KeyringOptions, { bus, node, membership }: NonNullable<KeyringOptions['member']>, parts: { keyring: Keyring; store: KeyringStore; logger: Logger }): KeyringMember {
   const { logger } = parts;
-  const { identity, admission } = options.membership ?? (await createMembership(node.nodeId, node.app, options.config.keyring_cluster_secret));
+  const { identity, admission } = membership;
   logger.info({ fingerprint: identity.fingerprint }, 'keyring member key pair made (in memory only)');
   if (!admission || !identity.proof) {
     logger.error('keyring_cluster_secret is not set and this node did not join with cluster_node_credential: it will not exchange keys with other nodes. Set the same keyring_cluster_secret on the control-plane nodes (keygate cluster up generates one) and enroll data-plane nodes (keygate ott-init).');

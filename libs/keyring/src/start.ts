@@ -15,7 +15,7 @@ export interface KeyringNodeContext {
   readonly logger: Logger;
   readonly node: KeyringNode;
   /** This node's identity and admission (libs/runtime's). */
-  readonly membership?: Membership;
+  readonly membership: Membership;
   readonly status: { addSection(name: string, section: () => unknown): unknown; addReadinessCheck?(check: () => Promise<string | undefined>): unknown };
   /** The node's Prometheus registry: the keyring's metrics join it. */
   readonly metrics?: Registry;
@@ -34,8 +34,7 @@ export async function startKeyring(ctx: KeyringNodeContext, db: Database, option
     db,
     logger: ctx.logger,
     migrateDigests: options.migrateDigests ?? false,
-    ...(options.bus ? { bus: options.bus, node: ctx.node } : {}),
-    ...(ctx.membership ? { membership: ctx.membership } : {}),
+    ...(options.bus ? { member: { bus: options.bus, node: ctx.node, membership: ctx.membership } } : {}),
     ...(options.audit ? { audit: options.audit } : {}),
   });
   ctx.defer(() => keyring.stop());

@@ -6,16 +6,17 @@ import { ENROLLABLE_APPS } from './tokens';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
-/** An enrolled node's admission lasts this long unless renewed: how long a revoked credential can outlive its revocation. */
-export const DEFAULT_ADMISSION_TTL_MS = 3_600_000;
 
 export interface NodeJoinsOptions {
   readonly credentials: NodeCredentials;
   /** Signs an admitted node's claim (this node holds the cluster secret); the node gets the proof, never the secret. */
   readonly admission: ClusterAdmission;
   readonly logger: Logger;
-  /** How long an admission this node signs lasts; the node renews it before. @defaultValue 3600000 (1 hour) */
-  readonly admissionTtlMs?: number;
+  /**
+   * How long an admission this node signs lasts (`cluster_admission_ttl`); the node renews it
+   * before. How long a revoked credential can outlive its revocation.
+   */
+  readonly admissionTtlMs: number;
   /** How far a join's timestamp may be from this node's clock. @defaultValue 300000 */
   readonly windowMs?: number;
   /** Called once a node was admitted (the audit log). */
@@ -51,11 +52,6 @@ export class NodeJoins {
       if (err instanceof EnrollmentError) this.options.logger.warn({ credential_id: request.credential_id, node_id: request.node_id, app: request.app, hostname: request.hostname, reason: err.message }, 'refused a node join');
       throw err;
     });
-    // Control-plane nodes (admin, keyring-broker) key RBAC, audit and recovery rows with the
-    // cluster secret itself: they are configured with it, never enrolled.
-    if (!(ENROLLABLE_APPS as readonly string[]).includes(request.app)) {
-      throw enrollmentBadRequest(`app: node credentials admit ${ENROLLABLE_APPS.join(' and ')} nodes; ${request.app} nodes hold keyring_cluster_secret and are not enrolled`);
-    }
     // A credential issued for one app (the token's `app`) admits only nodes of that app.
     if (row.app && row.app !== request.app) {
       this.options.logger.warn({ credential_id: request.credential_id, node_id: request.node_id, app: request.app, credential_app: row.app }, 'refused a node join: the credential is for another app');
@@ -66,7 +62,7 @@ export class NodeJoins {
     await this.options.onJoin?.({ credentialId: request.credential_id, nodeId: request.node_id, app: request.app, hostname: request.hostname });
     const { admission } = this.options;
     const claim = { node_id: request.node_id, app: request.app, rsa: request.rsa, sig_key: request.sig_key };
-    const proof = admission.sign(claim, { expiresAt: Date.now() + (this.options.admissionTtlMs ?? DEFAULT_ADMISSION_TTL_MS) });
+    const proof = admission.sign(claim, { expiresAt: Date.now() + this.options.admissionTtlMs });
     return sealJoinAnswer(secret, request, { admission_key: admission.publicKey, proof });
   }
 }
@@ -86,10 +82,16 @@ function parseRequest(body: unknown): JoinRequest {
   if (typeof b.ts !== 'number' || !Number.isSafeInteger(b.ts)) throw enrollmentBadRequest('ts: expected milliseconds since the epoch');
   if (typeof b.rsa !== 'string' || !SHA256_HEX.test(b.rsa)) throw enrollmentBadRequest('rsa: expected the hex SHA-256 of the node’s RSA public key');
   if (typeof b.sig_key !== 'string' || !signingPublicKey(b.sig_key)) throw enrollmentBadRequest('sig_key: expected a raw Ed25519 public key, base64');
+  const app = str('app', 64);
+  // Control-plane nodes (admin, keyring-broker) key RBAC, audit and recovery rows with the
+  // cluster secret itself: they are configured with it, never enrolled.
+  if (!(ENROLLABLE_APPS as readonly string[]).includes(app)) {
+    throw enrollmentBadRequest(`app: node credentials admit ${ENROLLABLE_APPS.join(' and ')} nodes; ${app} nodes hold keyring_cluster_secret and are not enrolled`);
+  }
   return {
     credential_id: credentialId,
     node_id: nodeId,
-    app: str('app', 64),
+    app,
     hostname: str('hostname', 255),
     rsa: b.rsa,
     sig_key: b.sig_key,
