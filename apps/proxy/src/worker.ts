@@ -1,6 +1,6 @@
 import { createLogger, silentLogger, type Logger } from '@keygate/logging';
 import { ProxyWorker, proxyServerFactory, type FromWorker, type ToWorker, type WorkerInit } from '@keygate/proxy';
-import { closeServers, listenAll, type Server } from '@keygate/runtime';
+import { closeServers, expectSuccessor, listenAll, type Server } from '@keygate/runtime';
 
 /**
  * Entry of a proxy worker process (started by the node through node:cluster). It has no
@@ -33,7 +33,8 @@ function runWorker(): void {
   const stop = async (handover = false) => {
     if (stopping) return;
     stopping = true;
-    await closeServers(servers, 5_000, { handover });
+    if (handover) expectSuccessor();
+    await closeServers(servers);
     await worker?.close();
     logger.flush();
     process.exit(0);

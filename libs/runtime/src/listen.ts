@@ -129,13 +129,12 @@ export async function serveHttp(
 
 /**
  * Stops accepting, lets in-flight requests finish for `graceMs`, then closes what is left.
- * When a successor takes over the socket (`handover`, default: `expectSuccessor()` was called),
+ * When a successor takes over the socket (`expectSuccessor()` was called),
  * idle keep-alive connections are not cut (a request the client is sending on one at that
  * moment would fail): each one's next response says `Connection: close`, and an idle one ends at
  * its keep-alive timeout or at `graceMs`. Otherwise (a stop) they are closed at once.
  */
-export async function closeServers(servers: readonly Server[], graceMs = 5_000, options: { handover?: boolean } = {}): Promise<void> {
-  const handover = options.handover ?? successor;
+export async function closeServers(servers: readonly Server[], graceMs = 5_000): Promise<void> {
   await Promise.all(
     servers.map(
       (server) =>
@@ -148,7 +147,7 @@ export async function closeServers(servers: readonly Server[], graceMs = 5_000, 
             clearTimeout(timer);
             resolve();
           };
-          if (http1 && handover && handedOver.has(server)) {
+          if (http1 && successor && handedOver.has(server)) {
             http1.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => (res.shouldKeepAlive = false));
             // net.Server's close: http.Server's would also cut the idle connections at once.
             NetServer.prototype.close.call(http1, closed);
