@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { startKeyring } from '@keygate/keyring';
 import { ProxyNode } from '@keygate/proxy';
-import { ListenHandles, METRICS_CONTENT_TYPE, successorExpected, listenHandlesFromParent, loadListenerTls, requestListenHandle, protocolOptions, startBus, openDatabases, runApp, type AppContext, parseAppArgs, type AppArgs } from '@keygate/runtime';
+import { ListenHandles, successorExpected, listenHandlesFromParent, loadListenerTls, requestListenHandle, protocolOptions, startBus, openDatabases, runApp, type AppContext, parseAppArgs, type AppArgs } from '@keygate/runtime';
 import { EntityReferenceResolver, vaultReferences } from '@keygate/vaults';
 import { memberSigner, VaultResolverClient } from '@keygate/vaults/client';
 import { vaultResolverUrl } from '@keygate/vaults/service';
@@ -67,11 +67,7 @@ export async function startProxy(ctx: AppContext): Promise<void> {
     );
   }
   ctx.status.addSection('proxy', () => proxy.status());
-  ctx.status.addRoute('/metrics', async (_req, res) => {
-    const text = await proxy.metricsText();
-    res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE });
-    res.end(text);
-  });
+  ctx.status.addMetrics(() => proxy.metricsText());
   ctx.status.addReadinessCheck(async () => proxy.notReadyReason());
 }
 

@@ -3,7 +3,7 @@ import { readSecretString } from '@keygate/aws';
 import { SETTING_CHECKS } from '@keygate/entities';
 import { createLogger, type Logger } from '@keygate/logging';
 import type { Registry } from 'prom-client';
-import { createNodeRegistry, METRICS_CONTENT_TYPE } from './metrics';
+import { createNodeRegistry } from './metrics';
 import { createNodeInfo, type AppName, type NodeInfo } from './node-info';
 import { StatusServer } from './status-server';
 import { expectSuccessor, type BoundAddress } from './listen';
@@ -78,11 +78,7 @@ export async function runApp(options: RunAppOptions): Promise<void> {
   const status = new StatusServer({ node, listen: loaded.config.status_listen, logger, tls: () => loadListenerTls(loaded.config, 'status', logger).options });
   const metrics = createNodeRegistry(node);
   // Every node's `/metrics`; a proxy replaces it with one that adds its workers'.
-  status.addRoute('/metrics', async (_req, res) => {
-    const text = await metrics.metrics();
-    res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE });
-    res.end(text);
-  });
+  status.addMetrics(() => metrics.metrics());
   const cleanups: Array<() => Promise<void> | void> = [admitted.stop];
   const cleanUp = async () => {
     while (cleanups.length > 0) {

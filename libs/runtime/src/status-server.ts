@@ -3,6 +3,7 @@ import type { SecureContextOptions } from 'node:tls';
 import type { ListenAddress } from '@keygate/config';
 import type { Logger } from '@keygate/logging';
 import { closeServers, httpServer, listenAll, type BoundAddress, type Server } from './listen';
+import { METRICS_CONTENT_TYPE } from './metrics';
 import { uptimeSeconds, type NodeInfo } from './node-info';
 
 /** A part of `GET /status` contributed by a subsystem (database, keyring, ...). */
@@ -49,6 +50,15 @@ export class StatusServer {
   addRoute(path: string, handler: (req: IncomingMessage, res: ServerResponse) => Promise<void> | void): this {
     this.#routes.set(path, handler);
     return this;
+  }
+
+  /** `GET /metrics`: `text()` in Prometheus's text format (replaces an earlier one). */
+  addMetrics(text: () => Promise<string>): this {
+    return this.addRoute('/metrics', async (_req, res) => {
+      const body = await text();
+      res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE });
+      res.end(body);
+    });
   }
 
   /** Marks the node as started: readiness checks apply from now on. */

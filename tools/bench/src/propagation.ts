@@ -30,53 +30,43 @@ async function listener(database: TestDatabase, channels: string | string[], onP
 }
 
 /**
- * `idleMs` before each round trip: some machines (virtual ones especially) take milliseconds to
- * wake a process that sat idle, and every activation below starts after an idle pause, so the
- * baseline is measured both back to back and after the same pause.
+ * NOTIFY round trips: `statement` on one connection until a listener hears it. `idleMs` before
+ * each: some machines (virtual ones especially) take milliseconds to wake a process that sat
+ * idle, and every activation below starts after an idle pause, so baselines are measured both
+ * back to back and after the same pause. `otherListeners`: connections that only hear it
+ * (PostgreSQL before 19 wakes each at every commit).
  */
-async function rawNotifyRoundTrips(database: TestDatabase, count: number, idleMs = 0): Promise<number[]> {
+async function notifyRoundTrips(database: TestDatabase, count: number, options: { statement: string; setup?: string; teardown?: string; idleMs?: number; otherListeners?: number }): Promise<number[]> {
   let resolve: (() => void) | undefined;
-  const client = await listener(database, 'bench_raw', () => resolve?.());
+  const client = await listener(database, 'bench_notify', () => resolve?.());
+  const others = await Promise.all(Array.from({ length: options.otherListeners ?? 0 }, () => listener(database, 'bench_notify', () => undefined)));
   const sender = new pg.Client({ ...testServices().pg, database: database.name });
   await sender.connect();
+  if (options.setup) await sender.query(options.setup);
   const out: number[] = [];
   for (let i = 0; i < count; i++) {
-    if (idleMs > 0) await sleep(idleMs);
+    if (options.idleMs) await sleep(options.idleMs);
     const heard = new Promise<void>((r) => (resolve = r));
     const started = performance.now();
-    await sender.query("SELECT pg_notify('bench_raw', 'x')");
+    await sender.query(options.statement);
     await heard;
     out.push(performance.now() - started);
   }
-  await Promise.all([client.end(), sender.end()]);
+  if (options.teardown) await sender.query(options.teardown);
+  await Promise.all([client.end(), sender.end(), ...others.map((o) => o.end())]);
   return out;
 }
 
+const RAW_NOTIFY = { statement: "SELECT pg_notify('bench_notify', 'x')" };
 /**
  * The same round trip when the notification comes with a durable write, as an activation's does:
  * `INSERT` and `pg_notify` in one transaction, so its `COMMIT` waits for the WAL flush (fsync).
  */
-async function durableNotifyRoundTrips(database: TestDatabase, count: number, idleMs: number, otherListeners = 0): Promise<number[]> {
-  let resolve: (() => void) | undefined;
-  const client = await listener(database, 'bench_durable', () => resolve?.());
-  // Listening connections that only hear it: PostgreSQL (before 19) wakes each at every commit.
-  const others = await Promise.all(Array.from({ length: otherListeners }, () => listener(database, 'bench_durable', () => undefined)));
-  const sender = new pg.Client({ ...testServices().pg, database: database.name });
-  await sender.connect();
-  await sender.query('CREATE TABLE IF NOT EXISTS bench_durable (id serial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())');
-  const out: number[] = [];
-  for (let i = 0; i < count; i++) {
-    await sleep(idleMs);
-    const heard = new Promise<void>((r) => (resolve = r));
-    const started = performance.now();
-    await sender.query("WITH row AS (INSERT INTO bench_durable DEFAULT VALUES RETURNING id) SELECT pg_notify('bench_durable', id::text) FROM row");
-    await heard;
-    out.push(performance.now() - started);
-  }
-  await sender.query('DROP TABLE IF EXISTS bench_durable');
-  await Promise.all([client.end(), sender.end(), ...others.map((o) => o.end())]);
-  return out;
-}
+const DURABLE_NOTIFY = {
+  setup: 'CREATE TABLE IF NOT EXISTS bench_durable (id serial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())',
+  statement: "WITH row AS (INSERT INTO bench_durable DEFAULT VALUES RETURNING id) SELECT pg_notify('bench_notify', id::text) FROM row",
+  teardown: 'DROP TABLE IF EXISTS bench_durable',
+};
 
 /** CPU seconds (user + system) a process has used so far. */
 function cpuSeconds(pid: number): number {
@@ -126,10 +116,10 @@ async function main(): Promise<void> {
   const env = { ...database.env(), KONG_KEYRING_ENABLED: 'on', KONG_KEYRING_CLUSTER_SECRET: randomBytes(24).toString('base64url'), KONG_LOG_LEVEL: 'info' };
   const nodes: AppProcess[] = [];
   try {
-    const raw = await rawNotifyRoundTrips(database, 200);
-    const rawIdle = await rawNotifyRoundTrips(database, 50, IDLE_MS);
-    const durableIdle = await durableNotifyRoundTrips(database, 50, IDLE_MS);
-    const durableFanOut = await durableNotifyRoundTrips(database, 50, IDLE_MS, memberCount + 1);
+    const raw = await notifyRoundTrips(database, 200, RAW_NOTIFY);
+    const rawIdle = await notifyRoundTrips(database, 50, { ...RAW_NOTIFY, idleMs: IDLE_MS });
+    const durableIdle = await notifyRoundTrips(database, 50, { ...DURABLE_NOTIFY, idleMs: IDLE_MS });
+    const durableFanOut = await notifyRoundTrips(database, 50, { ...DURABLE_NOTIFY, idleMs: IDLE_MS, otherListeners: memberCount + 1 });
     const admin = await AppProcess.start('admin', { env });
     nodes.push(admin);
     const members = await Promise.all(Array.from({ length: memberCount }, () => AppProcess.start('keyring-broker', { env })));

@@ -14,8 +14,7 @@ const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{\s*\}?)?/;
 const HEADER = /^#\s+(HELP|TYPE)\s+([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\s(.*))?$/;
 
 /** `name{labels} value` with `role="<role>"` as its first label. */
-function labelled(line: string, role: string): string {
-  const match = SAMPLE.exec(line)!;
+function labelled(line: string, match: RegExpExecArray, role: string): string {
   const [whole, name, braces] = match;
   const label = `role="${role}"`;
   if (!braces) return `${name}{${label}}${line.slice(whole.length)}`;
@@ -56,9 +55,10 @@ export function mergeRoleMetrics(parts: readonly RoleMetrics[]): string {
         continue;
       }
       if (line.trim() === '' || line.startsWith('#')) continue;
-      const name = SAMPLE.exec(line)?.[1];
-      if (!name) continue;
-      family(current !== undefined && belongs(name, current) ? current : name).samples.push(labelled(line, role));
+      const sample = SAMPLE.exec(line);
+      if (!sample) continue;
+      const name = sample[1]!;
+      family(current !== undefined && belongs(name, current) ? current : name).samples.push(labelled(line, sample, role));
     }
   }
   const out: string[] = [];

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { ConfigError, processEnv, type LoadedConfig } from '@keygate/config';
 import { createLogger, type Logger } from '@keygate/logging';
 import { Backoff } from '@keygate/net';
-import { bindListenHandle, createNodeInfo, ListenHandles, LISTEN_HANDLES_ENV, loadListenerTls, METRICS_CONTENT_TYPE, StatusServer } from '@keygate/runtime';
+import { bindListenHandle, createNodeInfo, ListenHandles, LISTEN_HANDLES_ENV, loadListenerTls, StatusServer } from '@keygate/runtime';
 import type { Output } from '../output';
 import { ClusterChild } from '../cluster/children';
 import { localClusterSecret } from '../cluster/keyring';
@@ -146,11 +146,7 @@ export class NodeSupervisor {
       this.#status = new StatusServer({ node, listen: config.status_listen, logger: this.#logger, tls: () => loadListenerTls(config, 'status', this.#logger).options });
       this.#status.addSection('roles', () => this.#roleStatus());
       this.#status.addReadinessCheck(() => this.#notReadyReason());
-      this.#status.addRoute('/metrics', async (_req, res) => {
-        const text = mergeRoleMetrics(await this.#roleMetrics());
-        res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE });
-        res.end(text);
-      });
+      this.#status.addMetrics(async () => mergeRoleMetrics(await this.#roleMetrics()));
       await this.#status.start();
     }
     for (const group of [ROLES.slice(0, 2), ROLES.slice(2)]) {
