@@ -6,5 +6,7 @@ module.exports = async () => ({
   // Integration suites mostly wait on child processes and sockets, so more workers than cores
   // pays off; each file isolates itself (own database, own ports, own Redis prefix).
   maxWorkers: 3,
+  // A global option: in a run over every project the projects' own value is not read.
+  testTimeout: require('./jest.preset.js').testTimeout,
   passWithNoTests: true,
 });

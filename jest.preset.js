@@ -6,8 +6,8 @@ const path = require('node:path');
 module.exports = {
   testEnvironment: 'node',
   // Specs wait for what the cluster does (a resync every 10 s, a heartbeat, a reconnect with
-  // backoff), each wait with its own bound; this only stops a test that hangs. Here, not in the
-  // root config, so a project run on its own (`npx jest` in apps/proxy) gets it too.
+  // backoff), each wait with its own bound; this only stops a test that hangs. Here for a project
+  // run on its own (`npx jest` in apps/proxy); the root config reads it from here.
   testTimeout: 60_000,
   transform: {
     '^.+\\.ts$': [
